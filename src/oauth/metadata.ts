@@ -1,0 +1,5 @@
+// Placeholder: routes arrive with their issue.
+import { Hono } from "hono";
+import type { AppEnv } from "../env";
+
+export const metadataRoutes = new Hono<AppEnv>();

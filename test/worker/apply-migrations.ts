@@ -1,0 +1,5 @@
+// Runs before every worker test file: each file gets a fresh D1, migrated like production.
+import { applyD1Migrations } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+
+await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
