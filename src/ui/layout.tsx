@@ -26,7 +26,7 @@ footer{margin-top:1.5rem;font-size:.85rem;color:var(--muted)}footer a{color:inhe
 
 /** Wraps a page body in the branded document. */
 export function Layout({ config, title, children }: LayoutProps) {
-  const { serviceName, logoUrl, privacyUrl } = config.branding;
+  const { serviceName, privacyUrl } = config.branding;
   return (
     <html lang="en">
       <head>
