@@ -47,7 +47,7 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
       return c.json(err.toJSON(), err.status as 401, { ...err.headers, "WWW-Authenticate": bearerChallenge(c, err) });
     }
     const headers: Record<string, string> = { ...NO_STORE, ...err.headers };
-    if (err.code === "invalid_client" && err.status === 401 && c.req.header("Authorization")?.startsWith("Basic ")) {
+    if (err.code === "invalid_client" && err.status === 401 && /^Basic\b/i.test(c.req.header("Authorization") ?? "")) {
       headers["WWW-Authenticate"] = 'Basic realm="token", charset="UTF-8"';
     }
     return c.json(err.toJSON(), err.status as 400, headers);

@@ -7,6 +7,7 @@ import { mcpRoutes } from "./mcp/route";
 import { authorizeRoutes } from "./oauth/authorize";
 import { callbackRoutes } from "./oauth/callback";
 import { OAuthError } from "./oauth/errors";
+import { jwksRoutes } from "./oauth/jwks";
 import { metadataRoutes } from "./oauth/metadata";
 import { registerRoutes } from "./oauth/register";
 import { tokenRoutes } from "./oauth/token";
@@ -47,6 +48,7 @@ app.use("/mcp", cors({ origin: "*", allowMethods: ["GET", "POST", "DELETE", "OPT
 
 app.route("/", landingRoutes);
 app.route("/", metadataRoutes);
+app.route("/", jwksRoutes);
 app.route("/", registerRoutes);
 app.route("/", authorizeRoutes);
 app.route("/", callbackRoutes);

@@ -19,7 +19,73 @@ export interface ClientRecord {
   lastUsedAt?: number;
 }
 
+/** Seconds between two `last_used_at` writes for one client: enough for the unused-client sweep, few writes. */
+export const TOUCH_INTERVAL = 3600;
+
+interface ClientRow {
+  client_id: string;
+  kind: ClientRecord["kind"];
+  client_secret_hash: string | null;
+  client_name: string;
+  redirect_uris: string;
+  grant_types: string;
+  token_endpoint_auth_method: TokenEndpointAuthMethod;
+  application_type: ClientRecord["applicationType"];
+  scope: string | null;
+  metadata: string;
+  created_at: number;
+  last_used_at: number | null;
+}
+
 /** Looks a client up by id. */
-export async function getClient(_db: D1Database, _clientId: string): Promise<ClientRecord | undefined> {
-  throw new Error("not implemented: issue #2");
+export async function getClient(db: D1Database, clientId: string): Promise<ClientRecord | undefined> {
+  const row = await db.prepare("SELECT * FROM clients WHERE client_id = ?").bind(clientId).first<ClientRow>();
+  if (!row) return undefined;
+  return {
+    clientId: row.client_id,
+    kind: row.kind,
+    clientSecretHash: row.client_secret_hash ?? undefined,
+    clientName: row.client_name,
+    redirectUris: JSON.parse(row.redirect_uris) as string[],
+    grantTypes: JSON.parse(row.grant_types) as string[],
+    tokenEndpointAuthMethod: row.token_endpoint_auth_method,
+    applicationType: row.application_type,
+    scope: row.scope ?? undefined,
+    metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+    createdAt: row.created_at,
+    lastUsedAt: row.last_used_at ?? undefined,
+  };
+}
+
+/** Stores a new client; arrays and metadata are JSON columns. Fails if the id exists (ids are random). */
+export async function insertClient(db: D1Database, client: ClientRecord): Promise<void> {
+  await db
+    .prepare(
+      `INSERT INTO clients (client_id, kind, client_secret_hash, client_name, redirect_uris, grant_types,
+         token_endpoint_auth_method, application_type, scope, metadata, created_at, last_used_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    )
+    .bind(
+      client.clientId,
+      client.kind,
+      client.clientSecretHash ?? null,
+      client.clientName,
+      JSON.stringify(client.redirectUris),
+      JSON.stringify(client.grantTypes),
+      client.tokenEndpointAuthMethod,
+      client.applicationType,
+      client.scope ?? null,
+      JSON.stringify(client.metadata),
+      client.createdAt,
+      client.lastUsedAt ?? null,
+    )
+    .run();
+}
+
+/** Records that a client was used, at most once per `TOUCH_INTERVAL`, so the sweep can find unused clients. */
+export async function touchClient(db: D1Database, clientId: string, now = Math.floor(Date.now() / 1000)): Promise<void> {
+  await db
+    .prepare("UPDATE clients SET last_used_at = ? WHERE client_id = ? AND (last_used_at IS NULL OR last_used_at <= ?)")
+    .bind(now, clientId, now - TOUCH_INTERVAL)
+    .run();
 }

@@ -1,5 +1,165 @@
-// Placeholder KeyRing Durable Object.
+// KeyRing Durable Object: generates, persists and rotates ES256 signing keys. `current` signs, `next` is published
+// a whole rotation period before it signs, `retired` stays published until every token it signed has expired.
 import { DurableObject } from "cloudflare:workers";
+import { exportJWK, generateKeyPair } from "jose";
+import { loadConfig } from "../config";
 import type { Env } from "../env";
+import { KEY_CACHE_MS } from "../tokens/key-cache";
+import { type PrivateSigningKey, type PublicSigningKey, toPublicKey, toSigningKey } from "../tokens/jwk";
 
-export class KeyRing extends DurableObject<Env> {}
+/** ACCESS_TOKEN_TTL's upper bound (src/config.ts): lowering the TTL later never strands a token already issued. */
+const MAX_TOKEN_TTL_MS = 86_400_000;
+/** Verifiers accept `exp` this late (src/tokens/access-token.ts). */
+const CLOCK_LEEWAY_MS = 60_000;
+/**
+ * How long a retired key stays published: an isolate may keep signing with its cached copy for KEY_CACHE_MS
+ * after rotation, and each such token lives for at most the TTL plus the verifiers' leeway.
+ */
+export const RETIRED_KEY_LIFETIME_MS = KEY_CACHE_MS + MAX_TOKEN_TTL_MS + CLOCK_LEEWAY_MS;
+
+const DAY_MS = 86_400_000;
+
+type KeyState = "current" | "next" | "retired";
+
+interface KeyRow extends Record<string, SqlStorageValue> {
+  kid: string;
+  state: KeyState;
+  jwk: string;
+  activated_at: number | null;
+  retired_at: number | null;
+}
+
+/** Result of `rotate()`: the key ids in each state afterwards. */
+export interface KeyRingState {
+  current: string;
+  next: string;
+  retired: string[];
+}
+
+/** One instance per signing purpose (`idFromName("signing")` for access tokens); instances share nothing. */
+export class KeyRing extends DurableObject<Env> {
+  #sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#sql = ctx.storage.sql;
+    this.#sql.exec(`CREATE TABLE IF NOT EXISTS keys (
+      kid TEXT PRIMARY KEY,
+      state TEXT NOT NULL CHECK (state IN ('current', 'next', 'retired')),
+      jwk TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      activated_at INTEGER,
+      retired_at INTEGER
+    )`);
+  }
+
+  /** The key that signs now, with its private part. */
+  async getSigningKey(): Promise<{ kid: string; privateJwk: PrivateSigningKey }> {
+    await this.#ensureKeys();
+    const current = this.#key("current");
+    if (!current) throw new Error("key ring has no current key");
+    return { kid: current.kid, privateJwk: JSON.parse(current.jwk) as PrivateSigningKey };
+  }
+
+  /** Every key a verifier may meet: current, next, and retired keys still within their lifetime. @see RFC 7517 §5 */
+  async getPublicKeys(): Promise<PublicSigningKey[]> {
+    await this.#ensureKeys();
+    const cutoff = Date.now() - RETIRED_KEY_LIFETIME_MS;
+    return this.#sql
+      .exec<KeyRow>(
+        `SELECT * FROM keys WHERE state != 'retired' OR retired_at > ?
+         ORDER BY CASE state WHEN 'current' THEN 0 WHEN 'next' THEN 1 ELSE 2 END, retired_at DESC`,
+        cutoff,
+      )
+      .toArray()
+      .map((row) => toPublicKey(JSON.parse(row.jwk) as PrivateSigningKey));
+  }
+
+  /** Rotates now: current → retired, next → current, a fresh key becomes next (admin, tests, and the alarm). */
+  async rotate(): Promise<KeyRingState> {
+    await this.#ensureKeys();
+    const fresh = await newKey();
+    this.ctx.storage.transactionSync(() => this.#advance(fresh, Date.now()));
+    await this.#schedule();
+    return this.#state();
+  }
+
+  /** Rotates when the current key has signed for a full period, drops retired keys past their lifetime, re-arms. */
+  override async alarm(): Promise<void> {
+    await this.#ensureKeys();
+    if (this.#rotationDue(Date.now())) {
+      const fresh = await newKey();
+      // Checked again: a `rotate()` may have run while the key was generated.
+      this.ctx.storage.transactionSync(() => {
+        if (this.#rotationDue(Date.now())) this.#advance(fresh, Date.now());
+      });
+    }
+    this.#sql.exec("DELETE FROM keys WHERE state = 'retired' AND retired_at <= ?", Date.now() - RETIRED_KEY_LIFETIME_MS);
+    await this.#schedule();
+  }
+
+  /** Creates the current and next keys on first use. Keys are generated before the transaction, which re-checks. */
+  async #ensureKeys(): Promise<void> {
+    if (this.#key("current") && this.#key("next")) return;
+    const [first, second] = await Promise.all([newKey(), newKey()]);
+    const now = Date.now();
+    this.ctx.storage.transactionSync(() => {
+      if (!this.#key("current")) this.#insert(first, "current", now);
+      if (!this.#key("next")) this.#insert(second, "next", now);
+    });
+    await this.#schedule();
+  }
+
+  #advance(fresh: PrivateSigningKey, now: number): void {
+    this.#sql.exec("UPDATE keys SET state = 'retired', retired_at = ? WHERE state = 'current'", now);
+    this.#sql.exec("UPDATE keys SET state = 'current', activated_at = ? WHERE state = 'next'", now);
+    this.#insert(fresh, "next", now);
+  }
+
+  #insert(key: PrivateSigningKey, state: KeyState, now: number): void {
+    this.#sql.exec(
+      "INSERT INTO keys (kid, state, jwk, created_at, activated_at) VALUES (?, ?, ?, ?, ?)",
+      key.kid,
+      state,
+      JSON.stringify(key),
+      now,
+      state === "current" ? now : null,
+    );
+  }
+
+  #key(state: "current" | "next"): KeyRow | undefined {
+    return this.#sql.exec<KeyRow>("SELECT * FROM keys WHERE state = ?", state).toArray()[0];
+  }
+
+  #rotationDue(now: number): boolean {
+    const activatedAt = this.#key("current")?.activated_at;
+    return activatedAt != null && activatedAt + this.#rotationInterval() <= now;
+  }
+
+  #rotationInterval(): number {
+    return loadConfig(this.env).keyRotationDays * DAY_MS;
+  }
+
+  /** The alarm fires at the next rotation or the next retired key's end of life, whichever is first. */
+  async #schedule(): Promise<void> {
+    const activatedAt = this.#key("current")?.activated_at ?? Date.now();
+    const oldestRetired = this.#sql.exec<{ at: number | null }>("SELECT MIN(retired_at) AS at FROM keys WHERE state = 'retired'").one().at;
+    const due = [activatedAt + this.#rotationInterval()];
+    if (oldestRetired != null) due.push(oldestRetired + RETIRED_KEY_LIFETIME_MS);
+    await this.ctx.storage.setAlarm(Math.min(...due));
+  }
+
+  #state(): KeyRingState {
+    const rows = this.#sql.exec<KeyRow>("SELECT * FROM keys ORDER BY retired_at DESC").toArray();
+    const kid = (state: KeyState) => rows.filter((r) => r.state === state).map((r) => r.kid);
+    const [current] = kid("current");
+    const [next] = kid("next");
+    if (!current || !next) throw new Error("key ring is incomplete");
+    return { current, next, retired: kid("retired") };
+  }
+}
+
+async function newKey(): Promise<PrivateSigningKey> {
+  const { privateKey } = await generateKeyPair("ES256", { extractable: true });
+  return toSigningKey(await exportJWK(privateKey));
+}

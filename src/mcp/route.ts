@@ -1,5 +1,35 @@
-// Placeholder: routes arrive with their issue.
+// /mcp: MCP streamable HTTP behind bearer authentication; stateless, one JSON response per POST.
+// @see MCP specification, basic/transports (Streamable HTTP)
+import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
+import { toAuthInfo } from "./auth-info";
+import { bearerAuth, bearerToken } from "./bearer";
+import { createMcpServer } from "./server";
 
+/** Largest JSON-RPC body read; the transport answers 413 above it. */
+const MAX_BODY_BYTES = 1024 * 1024;
+
+/** POST /mcp (JSON-RPC over streamable HTTP) behind `bearerAuth`; GET and DELETE answer 405. */
 export const mcpRoutes = new Hono<AppEnv>();
+
+mcpRoutes.use("/mcp", bearerAuth);
+
+mcpRoutes.post("/mcp", async (c) => {
+  const caller = c.var.caller;
+  const token = bearerToken(c.req.header("Authorization"));
+  const authInfo = caller && token ? toAuthInfo(c.var.config, token, caller) : undefined;
+  const server = createMcpServer(c.var.config);
+  const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true, maxRequestBodySize: MAX_BODY_BYTES });
+  await server.connect(transport);
+  try {
+    return await transport.handleRequest(c.req.raw, { authInfo });
+  } finally {
+    await server.close();
+  }
+});
+
+// No server-initiated stream and no sessions: the transport spec allows 405 for GET, and DELETE has nothing to end.
+mcpRoutes.on(["GET", "DELETE"], "/mcp", (c) =>
+  c.json({ jsonrpc: "2.0", error: { code: -32000, message: "Method not allowed." }, id: null }, 405, { Allow: "POST" }),
+);

@@ -1,6 +1,10 @@
 // RFC 9068 JWT access tokens: minted with the KeyRing's current key, verified locally with cached keys.
+import { errors, type JWTHeaderParameters, jwtVerify, SignJWT } from "jose";
+import { z } from "zod";
 import type { Config } from "../config";
+import { randomSecret } from "../crypto";
 import type { Env } from "../env";
+import { signingKey, verificationKey } from "./key-cache";
 
 /** What Gatehouse puts in an access token beyond the registered claims it sets itself. */
 export interface AccessTokenInput {
@@ -25,12 +29,110 @@ export interface AccessTokenClaims extends AccessTokenInput {
 
 export type VerifyResult = { ok: true; claims: AccessTokenClaims } | { ok: false; reason: string };
 
-/** Signs an access token (ES256, `typ: at+jwt`, `aud` = the MCP resource). */
-export async function mintAccessToken(_env: Env, _config: Config, _input: AccessTokenInput): Promise<{ token: string; expiresIn: number }> {
-  throw new Error("not implemented: issue #2");
+/** The only signature algorithm accepted; pinning it defeats `alg: none` and HMAC-with-the-public-key. @see RFC 8725 §3.1 */
+const ALGORITHM = "ES256";
+/** The JOSE `typ` of access tokens. @see RFC 9068 §2.1 */
+const TOKEN_TYPE = "at+jwt";
+/** Seconds of clock skew tolerated on `exp`, `nbf` and `iat`. */
+const CLOCK_TOLERANCE = 60;
+/** Longer bearer values are rejected unparsed; real tokens are well under 2 KiB. */
+const MAX_TOKEN_LENGTH = 8192;
+
+/** The payload as minted; anything else is refused even when correctly signed. */
+const payloadSchema = z.object({
+  sub: z.string().min(1),
+  client_id: z.string().min(1),
+  scope: z.string(),
+  sid: z.string().min(1),
+  jti: z.string().min(1),
+  iat: z.number().int(),
+  exp: z.number().int(),
+  email: z.string().optional(),
+  email_verified: z.boolean().optional(),
+  domain: z.string().optional(),
+  org_id: z.string().optional(),
+  org_name: z.string().optional(),
+});
+
+/** Signs an access token (ES256, `typ: at+jwt`, `aud` = the MCP resource, `sid` = the grant). @see RFC 9068 §2 */
+export async function mintAccessToken(env: Env, config: Config, input: AccessTokenInput): Promise<{ token: string; expiresIn: number }> {
+  const { kid, key } = await signingKey(env);
+  const issuedAt = Math.floor(Date.now() / 1000);
+  const token = await new SignJWT({
+    client_id: input.clientId,
+    scope: input.scope,
+    sid: input.grantId,
+    email: input.email,
+    email_verified: input.emailVerified,
+    domain: input.domain,
+    org_id: input.orgId,
+    org_name: input.orgName,
+  })
+    .setProtectedHeader({ alg: ALGORITHM, typ: TOKEN_TYPE, kid })
+    .setIssuer(config.issuer)
+    .setSubject(input.subject)
+    .setAudience(config.mcpResource)
+    .setIssuedAt(issuedAt)
+    .setExpirationTime(issuedAt + config.accessTokenTtl)
+    .setJti(randomSecret(16))
+    .sign(key);
+  return { token, expiresIn: config.accessTokenTtl };
 }
 
-/** Verifies signature, `typ`, `alg`, `iss`, `aud`, `exp`/`nbf` (60 s leeway). */
-export async function verifyAccessToken(_env: Env, _config: Config, _token: string): Promise<VerifyResult> {
-  throw new Error("not implemented: issue #2");
+/**
+ * Verifies signature (by `kid`, cached keys), `typ`, `alg`, `iss`, `aud`, `exp`/`nbf` (60 s leeway) and the claim
+ * shapes. A failure carries a short reason for logs; a KeyRing outage with no cached keys throws.
+ * @see RFC 9068 §4
+ */
+export async function verifyAccessToken(env: Env, config: Config, token: string): Promise<VerifyResult> {
+  if (token.length > MAX_TOKEN_LENGTH) return { ok: false, reason: "too_long" };
+  const resolveKey = async ({ kid }: JWTHeaderParameters): Promise<CryptoKey> => {
+    const key = kid ? await verificationKey(env, kid) : undefined;
+    if (!key) throw new errors.JWKSNoMatchingKey();
+    return key;
+  };
+  let payload: unknown;
+  try {
+    ({ payload } = await jwtVerify(token, resolveKey, {
+      algorithms: [ALGORITHM],
+      typ: TOKEN_TYPE,
+      issuer: config.issuer,
+      audience: config.mcpResource,
+      clockTolerance: CLOCK_TOLERANCE,
+      requiredClaims: ["exp", "iat", "sub", "jti"],
+    }));
+  } catch (err) {
+    if (err instanceof errors.JOSEError) return { ok: false, reason: failureReason(err) };
+    throw err;
+  }
+  const claims = payloadSchema.safeParse(payload);
+  if (!claims.success) return { ok: false, reason: `claims:${claims.error.issues[0]?.path.join(".") ?? "invalid"}` };
+  const c = claims.data;
+  return {
+    ok: true,
+    claims: {
+      subject: c.sub,
+      clientId: c.client_id,
+      scope: c.scope,
+      grantId: c.sid,
+      email: c.email,
+      emailVerified: c.email_verified,
+      domain: c.domain,
+      orgId: c.org_id,
+      orgName: c.org_name,
+      jti: c.jti,
+      issuedAt: c.iat,
+      expiresAt: c.exp,
+    },
+  };
+}
+
+/** Names the failed check (never the token) for logs. */
+function failureReason(err: errors.JOSEError): string {
+  if (err instanceof errors.JWTExpired) return "expired";
+  if (err instanceof errors.JWTClaimValidationFailed) return `claim:${err.claim}`;
+  if (err instanceof errors.JOSEAlgNotAllowed) return "alg";
+  if (err instanceof errors.JWKSNoMatchingKey) return "unknown_kid";
+  if (err instanceof errors.JWSSignatureVerificationFailed) return "signature";
+  return "malformed";
 }

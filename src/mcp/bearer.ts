@@ -1,0 +1,63 @@
+// Bearer authentication for /mcp: the access token only from the Authorization header, verified locally; the
+// verified caller goes to `c.var.caller`. Failures become RFC 6750 challenges in `onError` (src/respond.ts).
+import { createMiddleware } from "hono/factory";
+import type { AppEnv, Caller, Env } from "../env";
+import { OAuthError } from "../oauth/errors";
+import { bearerChallenge } from "../respond";
+import { type AccessTokenClaims, verifyAccessToken } from "../tokens/access-token";
+
+/** `Authorization: Bearer <b64token>`; the scheme is case-insensitive. @see RFC 6750 §2.1, RFC 9110 §11.1 */
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+
+/** The token in `Authorization: Bearer …`; `undefined` when another scheme or none is used, `""` when malformed. */
+export function bearerToken(header: string | undefined): string | undefined {
+  if (header === undefined || !/^Bearer(\s|$)/i.test(header)) return undefined;
+  return BEARER.exec(header)?.[1] ?? "";
+}
+
+/**
+ * Requires a valid access token carrying every default scope. Tokens in the query string or a form body are
+ * never read (RFC 9700 §2.2.1 / MCP authorization: header only). With REQUIRE_AUTH=false a request without a
+ * token passes anonymously, but a token that is sent must still be valid.
+ * @see RFC 6750 §3.1
+ */
+export const bearerAuth = createMiddleware<AppEnv>(async (c, next) => {
+  const config = c.var.config;
+  const token = bearerToken(c.req.header("Authorization"));
+  if (token === undefined) {
+    if (!config.requireAuth) return next();
+    // No credentials: a challenge without an error code (RFC 6750 §3.1).
+    return c.body(null, 401, { "WWW-Authenticate": bearerChallenge(c) });
+  }
+  if (token === "") throw new OAuthError("invalid_token", "the Authorization header is not a valid Bearer credential", { reason: "malformed_header" });
+  const result = await verifyAccessToken(c.env, config, token);
+  if (!result.ok) throw new OAuthError("invalid_token", "the access token is invalid or expired", { reason: result.reason });
+  const caller = toCaller(result.claims);
+  if (!(await isGrantLive(c.env, caller))) throw new OAuthError("invalid_token", "the access token has been revoked", { reason: "grant_not_live" });
+  const missing = config.defaultScopes.filter((scope) => !caller.scopes.includes(scope));
+  if (missing.length > 0) throw new OAuthError("insufficient_scope", `the access token lacks the scope ${missing.join(" ")}`, { reason: "scope" });
+  c.set("caller", caller);
+  await next();
+});
+
+function toCaller(claims: AccessTokenClaims): Caller {
+  return {
+    subject: claims.subject,
+    clientId: claims.clientId,
+    scopes: claims.scope.split(" ").filter(Boolean),
+    grantId: claims.grantId,
+    email: claims.email,
+    emailVerified: claims.emailVerified,
+    domain: claims.domain,
+    orgId: claims.orgId,
+    orgName: claims.orgName,
+  };
+}
+
+/**
+ * Whether the grant behind the token (`sid`) is still live. The seam for revocation (issue 4): it will ask the
+ * Grant Durable Object, cached per isolate for at most 30 s. Until then a valid signature and `exp` suffice.
+ */
+async function isGrantLive(_env: Env, _caller: Caller): Promise<boolean> {
+  return true;
+}
