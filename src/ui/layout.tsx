@@ -1,4 +1,5 @@
 // The shared page shell: branding, a small inline stylesheet, and nothing that loads from elsewhere but the logo.
+import { raw } from "hono/html";
 import type { Child } from "hono/jsx";
 import type { Config } from "../config";
 
@@ -28,7 +29,9 @@ footer{margin-top:1.5rem;font-size:.85rem;color:var(--muted)}footer a{color:inhe
 export function Layout({ config, title, children }: LayoutProps) {
   const { serviceName, privacyUrl } = config.branding;
   return (
-    <html lang="en">
+    <>
+      {raw("<!DOCTYPE html>")}
+      <html lang="en">
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -44,7 +47,8 @@ export function Layout({ config, title, children }: LayoutProps) {
           </footer>
         ) : null}
       </body>
-    </html>
+      </html>
+    </>
   );
 }
 

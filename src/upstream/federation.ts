@@ -1,6 +1,13 @@
 // Federation to the upstream identity provider with oauth4webapi: authorization URL, code exchange, ID token checks.
+import { decodeProtectedHeader, errors } from "jose";
+import * as oauth from "oauth4webapi";
 import type { Config, UpstreamProvider } from "../config";
 import type { Env } from "../env";
+import { PageError } from "../oauth/errors";
+import { mapClaims, readClaim } from "./claims";
+import { authorizationServer } from "./discovery";
+import { insecureAllowed, upstreamHttp } from "./transport";
+import { fetchUserClaims } from "./userinfo";
 
 /** The verified identity of the person who signed in upstream. */
 export interface UpstreamIdentity {
@@ -19,6 +26,7 @@ export interface UpstreamIdentity {
 export interface UpstreamTokens {
   accessToken: string;
   refreshToken?: string;
+  /** When the upstream access token expires, in epoch milliseconds (absent when the provider did not say). */
   expiresAt?: number;
   idToken?: string;
 }
@@ -42,12 +50,150 @@ export type UpstreamLoginResult =
       reason: string;
     };
 
-/** The upstream authorization URL to send the browser to (code + PKCE S256 + state + nonce). */
-export async function upstreamAuthorizationUrl(_env: Env, _config: Config, _provider: UpstreamProvider, _leg: UpstreamLeg, _options?: { prompt?: string }): Promise<URL> {
-  throw new Error("not implemented: issue #3");
+/** ID token signature algorithms accepted (asymmetric only: no `none`, no HMAC with a shared secret). */
+export const ID_TOKEN_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"];
+
+/**
+ * The upstream authorization URL to send the browser to (code + PKCE S256 + state + nonce).
+ * Throws a `PageError` (502) when the provider's metadata cannot be had.
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest
+ * @see https://www.rfc-editor.org/rfc/rfc7636#section-4.3
+ */
+export async function upstreamAuthorizationUrl(env: Env, config: Config, provider: UpstreamProvider, leg: UpstreamLeg, options?: { prompt?: string }): Promise<URL> {
+  let endpoint: URL;
+  try {
+    const as = await authorizationServer(env, config, provider);
+    endpoint = new URL(as.authorization_endpoint ?? "");
+  } catch (err) {
+    throw new PageError("Sign-in is unavailable", `${provider.label} cannot be reached right now. Try again in a moment.`, { status: 502, reason: `upstream discovery failed: ${describe(err)}` });
+  }
+  if (endpoint.protocol !== "https:" && !insecureAllowed(config, endpoint.href)) {
+    throw new PageError("Sign-in is unavailable", `${provider.label} is misconfigured.`, { status: 502, reason: "upstream authorization_endpoint is not https" });
+  }
+  const params = endpoint.searchParams;
+  params.set("response_type", "code");
+  params.set("client_id", provider.clientId);
+  params.set("redirect_uri", leg.redirectUri);
+  if (provider.scopes) params.set("scope", provider.scopes);
+  params.set("state", leg.state);
+  if (provider.type === "oidc") params.set("nonce", leg.nonce);
+  params.set("code_challenge", await oauth.calculatePKCECodeChallenge(leg.codeVerifier));
+  params.set("code_challenge_method", "S256");
+  if (options?.prompt) params.set("prompt", options.prompt);
+  return endpoint;
 }
 
-/** Completes the upstream leg from the callback URL: error handling, code exchange, ID token / userinfo, claim mapping. */
-export async function completeUpstreamLogin(_env: Env, _config: Config, _provider: UpstreamProvider, _callbackUrl: URL, _leg: UpstreamLeg): Promise<UpstreamLoginResult> {
-  throw new Error("not implemented: issue #3");
+/**
+ * Completes the upstream leg from the callback URL: error handling, code exchange, ID token / userinfo, claim mapping.
+ * Never throws: every failure is a result whose `description` is safe to show and whose `reason` is for logs.
+ * @see https://www.rfc-editor.org/rfc/rfc9207#section-2.4
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation
+ */
+export async function completeUpstreamLogin(env: Env, config: Config, provider: UpstreamProvider, callbackUrl: URL, leg: UpstreamLeg): Promise<UpstreamLoginResult> {
+  try {
+    return await complete(env, config, provider, callbackUrl, leg);
+  } catch (err) {
+    return { ok: false, error: "upstream_error", description: safeDescription(err, provider), reason: describe(err) };
+  }
+}
+
+async function complete(env: Env, config: Config, provider: UpstreamProvider, callbackUrl: URL, leg: UpstreamLeg): Promise<UpstreamLoginResult> {
+  const http = upstreamHttp(env, config, provider);
+  const as = await authorizationServer(env, config, provider);
+  const client: oauth.Client = { client_id: provider.clientId };
+
+  let callback: URLSearchParams;
+  try {
+    callback = oauth.validateAuthResponse(as, client, callbackUrl, leg.state);
+  } catch (err) {
+    if (!(err instanceof oauth.AuthorizationResponseError)) throw err;
+    if (err.error === "access_denied") {
+      return { ok: false, error: "access_denied", description: `The sign-in was cancelled at ${provider.label}.`, reason: "upstream error=access_denied" };
+    }
+    return { ok: false, error: "upstream_error", description: `${provider.label} could not sign you in.`, reason: `upstream error=${err.error.slice(0, 64)}` };
+  }
+
+  const response = await oauth.authorizationCodeGrantRequest(as, client, clientAuthentication(as, provider), callback, leg.redirectUri, leg.codeVerifier, http);
+  let result: oauth.TokenEndpointResponse;
+  let claims: Record<string, unknown>;
+  if (provider.type === "oidc") {
+    result = await oauth.processAuthorizationCodeResponse(as, client, response, { expectedNonce: leg.nonce, requireIdToken: true });
+    const { alg } = decodeProtectedHeader(result.id_token ?? "");
+    if (!alg || !ID_TOKEN_ALGORITHMS.includes(alg)) {
+      throw new oauth.UnsupportedOperationError(`ID token algorithm ${String(alg).slice(0, 16)} is not allowed`);
+    }
+    await oauth.validateApplicationLevelSignature(as, response, http);
+    claims = { ...oauth.getValidatedIdTokenClaims(result) };
+    // Some providers (e.g. Entra ID, Okta by default) leave email out of the ID token but serve it at userinfo.
+    if (readClaim(claims, provider.claims.email) === undefined && as.userinfo_endpoint && typeof claims.sub === "string") {
+      const info = await oauth.processUserInfoResponse(as, client, claims.sub, await oauth.userInfoRequest(as, client, result.access_token, http));
+      claims = { ...info, ...claims };
+    }
+  } else {
+    result = await oauth.processAuthorizationCodeResponse(as, client, response);
+    if (!as.userinfo_endpoint) throw new oauth.OperationProcessingError("no userinfo_endpoint is configured", { code: oauth.MISSING_SERVER_METADATA });
+    claims = await fetchUserClaims(as.userinfo_endpoint, result.access_token, http);
+  }
+
+  const mapped = mapClaims(provider.name, claims, provider.claims);
+  if (!mapped.ok) return { ok: false, error: "upstream_error", description: `${provider.label} did not say who you are.`, reason: mapped.reason };
+  const { identity } = mapped;
+  if (!(identity.email && identity.emailVerified) && !provider.allowUnverifiedEmail) {
+    return {
+      ok: false,
+      error: "email_unverified",
+      description: `Your account at ${provider.label} has no verified email address. Verify your email there, then try again.`,
+      reason: identity.email ? "upstream email is not verified" : "upstream gave no email",
+    };
+  }
+  return {
+    ok: true,
+    identity,
+    tokens: {
+      accessToken: result.access_token,
+      refreshToken: result.refresh_token,
+      expiresAt: result.expires_in === undefined ? undefined : Date.now() + result.expires_in * 1000,
+      idToken: result.id_token,
+    },
+  };
+}
+
+/**
+ * Client authentication at the token endpoint: none for public clients; with a secret, Basic when the provider
+ * supports it or says nothing (RFC 8414 §2's default), else POST; GitHub-style providers without metadata take POST.
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1
+ */
+function clientAuthentication(as: oauth.AuthorizationServer, provider: UpstreamProvider): oauth.ClientAuth {
+  if (!provider.clientSecret) return oauth.None();
+  const methods = as.token_endpoint_auth_methods_supported;
+  if (methods === undefined) return provider.type === "oauth2" ? oauth.ClientSecretPost(provider.clientSecret) : oauth.ClientSecretBasic(provider.clientSecret);
+  if (!methods.includes("client_secret_basic") && methods.includes("client_secret_post")) return oauth.ClientSecretPost(provider.clientSecret);
+  return oauth.ClientSecretBasic(provider.clientSecret);
+}
+
+/** What the person is told: which kind of failure, never the upstream's own text. */
+function safeDescription(err: unknown, provider: UpstreamProvider): string {
+  if (isTimeout(err)) return `${provider.label} did not answer in time. Try again in a moment.`;
+  if (err instanceof oauth.ResponseBodyError || err instanceof oauth.WWWAuthenticateChallengeError) return `${provider.label} refused to complete the sign-in. Try signing in again.`;
+  if (err instanceof oauth.OperationProcessingError || err instanceof oauth.UnsupportedOperationError || err instanceof errors.JOSEError) {
+    return `The answer from ${provider.label} could not be verified. Try signing in again.`;
+  }
+  // What is left is the network: refused connections, DNS, TLS.
+  return `${provider.label} cannot be reached right now. Try again in a moment.`;
+}
+
+/** What is logged: the failed check's name and oauth4webapi's code, never a token or the upstream body. */
+function describe(err: unknown): string {
+  if (isTimeout(err)) return "upstream timeout";
+  if (err instanceof oauth.ResponseBodyError) return `upstream HTTP ${err.status} error=${err.error.slice(0, 64)}`;
+  if (err instanceof oauth.AuthorizationResponseError) return `upstream error=${err.error.slice(0, 64)}`;
+  if (err instanceof oauth.OperationProcessingError || err instanceof oauth.UnsupportedOperationError) {
+    return `${err.code ?? err.name}: ${err.message}`.slice(0, 300);
+  }
+  if (err instanceof Error) return `${err.name}: ${err.message}`.slice(0, 300);
+  return "unknown error";
+}
+
+function isTimeout(err: unknown): boolean {
+  return err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
 }
