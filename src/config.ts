@@ -53,6 +53,8 @@ export interface Config {
   branding: { serviceName: string; logoUrl?: string; privacyUrl?: string; signupUrl?: string };
   captureWebhook?: { url: string; secret: string };
   adminToken?: string;
+  /** base64url AES-256 key sealing upstream tokens in grants (src/tokens/seal.ts); absent → a key kept in the KeyRing. */
+  upstreamTokenKey?: string;
   /** Why the flow endpoints are refused; empty when the configuration is complete. */
   problems: ConfigProblem[];
   warnings: string[];
@@ -277,6 +279,9 @@ export function parseConfig(env: Env): Config {
   const adminToken = text(env.ADMIN_TOKEN);
   if (adminToken !== undefined && adminToken.length < 32) problem("ADMIN_TOKEN", "must be at least 32 characters");
 
+  const upstreamTokenKey = text(env.UPSTREAM_TOKEN_KEY);
+  if (upstreamTokenKey !== undefined && !/^[A-Za-z0-9_-]{43}$/.test(upstreamTokenKey)) problem("UPSTREAM_TOKEN_KEY", "must be 32 random bytes in base64url (43 characters)");
+
   const requireAuth = flag("REQUIRE_AUTH", true);
   if (!requireAuth) warnings.push("REQUIRE_AUTH is false: anonymous requests reach /mcp");
 
@@ -304,6 +309,7 @@ export function parseConfig(env: Env): Config {
     },
     captureWebhook: webhookUrl && webhookSecret ? { url: webhookUrl, secret: webhookSecret } : undefined,
     adminToken,
+    upstreamTokenKey,
     problems,
     warnings,
   };

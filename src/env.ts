@@ -34,6 +34,7 @@ export interface Env {
   CAPTURE_WEBHOOK_URL?: string;
   CAPTURE_WEBHOOK_SECRET?: string;
   ADMIN_TOKEN?: string;
+  UPSTREAM_TOKEN_KEY?: string;
 }
 
 /** The verified caller of `/mcp`, attached by the bearer middleware. */

@@ -1,5 +1,254 @@
-// Placeholder Grant Durable Object.
+// Grant Durable Object: one per authorization of one client by one user, the only writer of its state. Each public
+// method is one transition whose read-check-write runs synchronously (hashes are computed before it starts).
 import { DurableObject } from "cloudflare:workers";
+import { loadConfig } from "../config";
+import { randomSecret, sha256, timingSafeEqual } from "../crypto";
 import type { Env } from "../env";
+import {
+  type AuthorizationParams,
+  type BeginInput,
+  CODE_TTL_MS,
+  DUPLICATE_WINDOW_MS,
+  GRANT_SCHEMA,
+  type GrantResult,
+  type GrantRow,
+  type GrantUser,
+  type LoginInput,
+  PENDING_TTL_MS,
+  type PendingLogin,
+  type RedeemedGrant,
+  type RedemptionInput,
+  refuse,
+  TOMBSTONE_MS,
+} from "./grant-state";
+import { formatHandle } from "./handle";
 
-export class Grant extends DurableObject<Env> {}
+interface UpstreamLegRow {
+  nonce: string;
+  codeVerifier: string;
+  redirectUri: string;
+}
+
+/**
+ * States and lifetimes: see src/durable/grant-state.ts and DESIGN.md "One Durable Object per grant". The object's
+ * id (from `newUniqueId()` at approval) is the grant id carried in every handle (src/durable/handle.ts).
+ */
+export class Grant extends DurableObject<Env> {
+  #sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#sql = ctx.storage.sql;
+  }
+
+  /** Creates the grant in `pending` for an approved request; only once per object. */
+  async begin(input: BeginInput): Promise<GrantResult<{ expiresAt: number }>> {
+    const [stateHash, bindingHash] = await Promise.all([sha256(input.stateSecret), sha256(input.browserBinding)]);
+    const now = Date.now();
+    const expiresAt = now + PENDING_TTL_MS;
+    const result = this.ctx.storage.transactionSync((): GrantResult<{ expiresAt: number }> => {
+      this.#sql.exec(GRANT_SCHEMA);
+      if (this.#row()) return refuse("wrong_state", "grant already exists");
+      const leg: UpstreamLegRow = { nonce: input.nonce, codeVerifier: input.codeVerifier, redirectUri: input.upstreamRedirectUri };
+      this.#sql.exec(
+        `INSERT INTO grant_state (singleton, status, request, provider, created_at, expires_at, state_hash, upstream_leg, binding_hash)
+         VALUES (1, 'pending', ?, ?, ?, ?, ?, ?, ?)`,
+        JSON.stringify(input.request),
+        input.provider,
+        now,
+        expiresAt,
+        stateHash,
+        JSON.stringify(leg),
+        bindingHash,
+      );
+      return { ok: true, expiresAt };
+    });
+    if (result.ok) await this.ctx.storage.setAlarm(expiresAt);
+    return result;
+  }
+
+  /**
+   * Hands the upstream leg to the callback exactly once. A wrong state secret changes nothing (the grant id alone is
+   * not a credential); the right secret from a browser without the binding cookie revokes the grant, since its
+   * state reached someone else.
+   */
+  async takePending(stateSecret: string, browserBinding: string | undefined): Promise<GrantResult<{ pending: PendingLogin }>> {
+    const [stateHash, bindingHash] = await Promise.all([sha256(stateSecret), sha256(browserBinding ?? "")]);
+    const now = Date.now();
+    const result = this.ctx.storage.transactionSync((): GrantResult<{ pending: PendingLogin }> => {
+      const row = this.#row();
+      if (!row) return refuse("not_found", "no such grant");
+      if (row.status !== "pending" || row.state_hash === null || row.upstream_leg === null) {
+        return refuse("wrong_state", `state presented while ${row.status}`);
+      }
+      if (!timingSafeEqual(stateHash, row.state_hash)) return refuse("invalid_secret", "state secret does not match");
+      if (row.expires_at <= now) return refuse("expired", "pending state expired");
+      if (browserBinding === undefined || row.binding_hash === null || !timingSafeEqual(bindingHash, row.binding_hash)) {
+        this.#revoke(now, "browser binding mismatch at callback");
+        return refuse("binding_mismatch", "browser binding cookie missing or different", true);
+      }
+      const leg = JSON.parse(row.upstream_leg) as UpstreamLegRow;
+      // The upstream secrets are needed once: they leave storage as they leave the object.
+      this.#sql.exec("UPDATE grant_state SET status = 'login', state_hash = NULL, upstream_leg = NULL WHERE singleton = 1");
+      return {
+        ok: true,
+        pending: { request: parse(row), provider: row.provider, nonce: leg.nonce, codeVerifier: leg.codeVerifier, upstreamRedirectUri: leg.redirectUri },
+      };
+    });
+    if (!result.ok && result.revoked) await this.#rearm();
+    return result;
+  }
+
+  /** Records who signed in and issues the authorization code (its hash is stored; the code is returned once). */
+  async completeLogin(input: LoginInput): Promise<GrantResult<{ code: string; expiresAt: number; request: AuthorizationParams }>> {
+    const secret = randomSecret();
+    const codeHash = await sha256(secret);
+    const now = Date.now();
+    const expiresAt = now + CODE_TTL_MS;
+    const result = this.ctx.storage.transactionSync((): GrantResult<{ code: string; expiresAt: number; request: AuthorizationParams }> => {
+      const row = this.#row();
+      if (!row) return refuse("not_found", "no such grant");
+      if (row.status !== "login") return refuse("wrong_state", `login completed while ${row.status}`);
+      if (row.expires_at <= now) return refuse("expired", "pending state expired during the upstream login");
+      this.#sql.exec(
+        `UPDATE grant_state SET status = 'code_issued', expires_at = ?, user = ?, upstream_tokens = ?, code_hash = ?, binding_hash = NULL
+         WHERE singleton = 1`,
+        expiresAt,
+        JSON.stringify(input.user),
+        input.sealedUpstreamTokens ?? null,
+        codeHash,
+      );
+      return { ok: true, code: formatHandle("code", this.ctx.id.toString(), secret), expiresAt, request: parse(row) };
+    });
+    if (result.ok) await this.ctx.storage.setAlarm(expiresAt);
+    return result;
+  }
+
+  /** The upstream login failed: nothing was issued, so the grant is deleted outright. */
+  async failLogin(reason: string): Promise<GrantResult<{ reason: string }>> {
+    const row = this.#row();
+    if (!row) return refuse("not_found", "no such grant");
+    if (row.status !== "login") return refuse("wrong_state", `login failed while ${row.status}`);
+    await this.#erase();
+    return { ok: true, reason };
+  }
+
+  /**
+   * Redeems the code: exactly one caller wins. A presentation that fails a check (wrong client, redirect URI,
+   * verifier, resource) changes nothing. Once redeemed, a duplicate submission (same client, right verifier, within
+   * DUPLICATE_WINDOW_MS) is refused without harm; any other second presentation revokes the grant.
+   * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2
+   * @see https://www.rfc-editor.org/rfc/rfc7636#section-4.6
+   */
+  async redeemCode(secret: string, presented: RedemptionInput): Promise<GrantResult<{ grant: RedeemedGrant }>> {
+    const codeHash = await sha256(secret);
+    const config = loadConfig(this.env);
+    const now = Date.now();
+    const result = this.ctx.storage.transactionSync((): GrantResult<{ grant: RedeemedGrant }> => {
+      const row = this.#row();
+      if (!row) return refuse("not_found", "no such grant");
+      if (row.code_hash === null || !timingSafeEqual(codeHash, row.code_hash)) return refuse("invalid_secret", "code does not match");
+      const request = parse(row);
+      if (row.status === "revoked") return refuse("revoked", "code presented after revocation");
+      if (row.status === "active") {
+        const duplicate =
+          presented.clientId === request.clientId &&
+          timingSafeEqual(presented.verifierChallenge, request.codeChallenge) &&
+          row.code_redeemed_at !== null &&
+          now - row.code_redeemed_at <= DUPLICATE_WINDOW_MS;
+        if (duplicate) return refuse("duplicate_submission", "code submitted again by the same client within the duplicate window");
+        this.#revoke(now, "authorization code replayed");
+        return refuse("code_replayed", "code presented after it was redeemed", true);
+      }
+      if (row.status !== "code_issued") return refuse("wrong_state", `code presented while ${row.status}`);
+      if (row.expires_at <= now) return refuse("expired", "code expired");
+      if (presented.clientId !== request.clientId) return refuse("client_mismatch", "code issued to another client");
+      if ((request.redirectUriSent || presented.redirectUri !== undefined) && presented.redirectUri !== request.redirectUri) {
+        return refuse("redirect_uri_mismatch", presented.redirectUri === undefined ? "redirect_uri missing" : "redirect_uri differs");
+      }
+      if (!timingSafeEqual(presented.verifierChallenge, request.codeChallenge)) return refuse("pkce_mismatch", "code_verifier does not match");
+      if (presented.resource !== undefined && presented.resource !== request.resource) return refuse("resource_mismatch", "resource differs");
+
+      const idle = now + config.refreshIdleTtl * 1000;
+      const max = now + config.refreshMaxTtl * 1000;
+      this.#sql.exec(
+        `UPDATE grant_state SET status = 'active', code_redeemed_at = ?, active_at = ?, idle_expires_at = ?, max_expires_at = ?, expires_at = ?
+         WHERE singleton = 1`,
+        now,
+        now,
+        idle,
+        max,
+        Math.min(idle, max),
+      );
+      const user = JSON.parse(row.user ?? "null") as GrantUser;
+      return {
+        ok: true,
+        grant: { grantId: this.ctx.id.toString(), user, clientId: request.clientId, scope: request.scope, resource: request.resource, createdAt: row.created_at, expiresAt: max },
+      };
+    });
+    if (result.ok || result.revoked) await this.#rearm();
+    return result;
+  }
+
+  /** Revokes the grant from any live state; revoking twice is harmless. */
+  async revoke(reason: string): Promise<GrantResult<{ wasLive: boolean }>> {
+    const now = Date.now();
+    const result = this.ctx.storage.transactionSync((): GrantResult<{ wasLive: boolean }> => {
+      const row = this.#row();
+      if (!row) return refuse("not_found", "no such grant");
+      if (row.status === "revoked") return { ok: true, wasLive: false };
+      this.#revoke(now, reason);
+      return { ok: true, wasLive: row.status === "active" && now < row.expires_at };
+    });
+    await this.#rearm();
+    return result;
+  }
+
+  /** Whether tokens issued from this grant may still be used (`/mcp` liveness). */
+  async checkLive(): Promise<boolean> {
+    const row = this.#row();
+    return row !== undefined && row.status === "active" && Date.now() < row.expires_at;
+  }
+
+  /** Ends whatever state has run out; its storage goes with it. Re-arms when woken early. */
+  override async alarm(): Promise<void> {
+    const row = this.#row();
+    if (!row) return this.#erase();
+    if (row.expires_at <= Date.now()) return this.#erase();
+    await this.ctx.storage.setAlarm(row.expires_at);
+  }
+
+  /** Marks the grant revoked and drops every secret but the code hash (kept to recognise late replays). */
+  #revoke(now: number, reason: string): void {
+    this.#sql.exec(
+      `UPDATE grant_state SET status = 'revoked', revoked_at = ?, revoke_reason = ?, expires_at = ?,
+         state_hash = NULL, upstream_leg = NULL, binding_hash = NULL, upstream_tokens = NULL
+       WHERE singleton = 1`,
+      now,
+      reason,
+      now + TOMBSTONE_MS,
+    );
+  }
+
+  /** The grant's row, or `undefined` when none exists; never creates storage for an unknown id. */
+  #row(): GrantRow | undefined {
+    const table = this.#sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'grant_state'").toArray();
+    if (table.length === 0) return undefined;
+    return this.#sql.exec<GrantRow>("SELECT * FROM grant_state WHERE singleton = 1").toArray()[0];
+  }
+
+  /** Points the alarm at the current state's end. */
+  async #rearm(): Promise<void> {
+    const row = this.#row();
+    if (row) await this.ctx.storage.setAlarm(row.expires_at);
+  }
+
+  async #erase(): Promise<void> {
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+  }
+}
+
+function parse(row: GrantRow): AuthorizationParams {
+  return JSON.parse(row.request) as AuthorizationParams;
+}

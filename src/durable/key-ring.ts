@@ -3,6 +3,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { exportJWK, generateKeyPair } from "jose";
 import { loadConfig } from "../config";
+import { randomSecret } from "../crypto";
 import type { Env } from "../env";
 import { KEY_CACHE_MS } from "../tokens/key-cache";
 import { type PrivateSigningKey, type PublicSigningKey, toPublicKey, toSigningKey } from "../tokens/jwk";
@@ -156,6 +157,16 @@ export class KeyRing extends DurableObject<Env> {
     const [next] = kid("next");
     if (!current || !next) throw new Error("key ring is incomplete");
     return { current, next, retired: kid("retired") };
+  }
+
+  /**
+   * A 256-bit AES key (base64url) for sealing upstream tokens (src/tokens/seal.ts) when UPSTREAM_TOKEN_KEY is not
+   * set; used on the instance named "sealing". Created once, never rotated; the check-and-insert is one statement.
+   */
+  async getSealingKey(): Promise<string> {
+    this.#sql.exec("CREATE TABLE IF NOT EXISTS sealing_key (id INTEGER PRIMARY KEY CHECK (id = 1), key TEXT NOT NULL, created_at INTEGER NOT NULL)");
+    this.#sql.exec("INSERT OR IGNORE INTO sealing_key (id, key, created_at) VALUES (1, ?, ?)", randomSecret(32), Date.now());
+    return this.#sql.exec<{ key: string }>("SELECT key FROM sealing_key WHERE id = 1").one().key;
   }
 }
 

@@ -1,5 +1,128 @@
-// Placeholder: routes arrive with their issue.
-import { Hono } from "hono";
+// GET /authorize validates the request and shows the consent page; POST /authorize (the consent form) re-validates
+// it, checks CSRF, and either cancels (access_denied) or creates the Grant and sends the browser upstream.
+import { type Context, Hono } from "hono";
+import { getCookie, setCookie } from "hono/cookie";
+import { csrf } from "hono/csrf";
+import { generateRandomCodeVerifier, generateRandomNonce } from "oauth4webapi";
+import type { ClientRecord } from "../db/clients";
+import { getClient } from "../db/clients";
+import { randomSecret, timingSafeEqual } from "../crypto";
+import { PENDING_TTL_MS } from "../durable/grant-state";
+import { formatHandle } from "../durable/handle";
 import type { AppEnv } from "../env";
+import { Consent } from "../ui/consent";
+import { type UpstreamLeg, upstreamAuthorizationUrl } from "../upstream/federation";
+import { audit } from "./audit";
+import { type AuthorizationRequest, authorizationFields, checkAuthorizationRequest, requestedClientId } from "./authorize-request";
+import { authorizationErrorUrl } from "./authorization-response";
+import { OAuthError, PageError } from "./errors";
+import { FORM_LIMIT, readText } from "./params";
+import { browserPageHeaders } from "./page-headers";
+
+/** Double-submit CSRF cookie: its value must come back in the consent form's `csrf` field. */
+export const CSRF_COOKIE = "__Host-gh_csrf";
+/** Browser-binding cookie: the grant stores its hash at approval and the callback must present it. */
+export const BIND_COOKIE = "__Host-gh_bind";
+/** How long a consent page may be left open before its form stops working. */
+const CSRF_MAX_AGE = 3600;
+const COOKIE_VALUE = /^[A-Za-z0-9_-]{43}$/;
 
 export const authorizeRoutes = new Hono<AppEnv>();
+
+authorizeRoutes.use("/authorize", browserPageHeaders);
+// Origin check on the form POST (Sec-Fetch-Site same-origin, or Origin = PUBLIC_URL), on top of the CSRF token.
+authorizeRoutes.use("/authorize", csrf({ origin: (origin, c) => origin === (c as Context<AppEnv>).var.config.publicUrl }));
+
+/** Validates the request and shows the consent page. @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.1 */
+authorizeRoutes.get("/authorize", async (c) => {
+  const checked = await validate(c, new URL(c.req.url).searchParams);
+  if (checked instanceof Response) return checked;
+  const { client, request } = checked;
+  const existing = getCookie(c, CSRF_COOKIE);
+  // Reused while valid, so two consent pages open in one browser both keep working.
+  const csrfToken = existing && COOKIE_VALUE.test(existing) ? existing : randomSecret();
+  setCookie(c, CSRF_COOKIE, csrfToken, { path: "/", secure: true, httpOnly: true, sameSite: "Lax", maxAge: CSRF_MAX_AGE });
+  const page = Consent({ config: c.var.config, client, redirectUri: request.redirectUri, scopes: request.scope.split(" "), fields: authorizationFields(request), csrfToken });
+  return c.html(page, 200);
+});
+
+/** The consent decision. Hidden fields are re-validated: nothing in the form is trusted. */
+authorizeRoutes.post("/authorize", async (c) => {
+  if (!/^application\/x-www-form-urlencoded\b/i.test(c.req.header("Content-Type") ?? "")) {
+    throw new PageError("Invalid form", "The consent form was not sent as a form.", { reason: "consent POST not form-urlencoded" });
+  }
+  const form = new URLSearchParams(await readText(c, FORM_LIMIT));
+  const csrfFields = form.getAll("csrf");
+  const decisions = form.getAll("decision");
+  form.delete("csrf");
+  form.delete("decision");
+  const cookie = getCookie(c, CSRF_COOKIE);
+  if (csrfFields.length !== 1 || !cookie || !COOKIE_VALUE.test(cookie) || !timingSafeEqual(csrfFields[0] ?? "", cookie)) {
+    throw new PageError("This form has expired", "The consent form could not be verified. Go back to your application and start the sign-in again.", {
+      status: 403,
+      reason: csrfFields.length === 1 && cookie ? "csrf token mismatch" : "csrf token or cookie missing",
+    });
+  }
+  const checked = await validate(c, form);
+  if (checked instanceof Response) return checked;
+  const { client, request } = checked;
+  if (decisions.length === 1 && decisions[0] === "cancel") {
+    return redirectError(c, request.redirectUri, new OAuthError("access_denied", "the user denied the request", { reason: "consent cancelled" }), request.state);
+  }
+  if (decisions.length !== 1 || decisions[0] !== "approve") {
+    throw new PageError("Invalid form", "The consent form was incomplete. Go back to your application and start the sign-in again.", { reason: "no consent decision" });
+  }
+  return approve(c, client, request);
+});
+
+/** Creates the grant in `pending` and redirects to the upstream provider. @see DESIGN.md "Flows" */
+async function approve(c: Context<AppEnv>, client: ClientRecord, request: AuthorizationRequest): Promise<Response> {
+  const config = c.var.config;
+  const chosen = c.req.query("provider");
+  const provider = chosen === undefined ? config.upstreams[0] : config.upstreams.find((p) => p.name === chosen);
+  if (!provider) throw new PageError("Unknown sign-in provider", "The sign-in provider you chose is not available.", { reason: "unknown provider in consent POST" });
+
+  const id = c.env.GRANTS.newUniqueId();
+  const grantId = id.toString();
+  const stateSecret = randomSecret();
+  const existing = getCookie(c, BIND_COOKIE);
+  const binding = existing && COOKIE_VALUE.test(existing) ? existing : randomSecret();
+  const leg: UpstreamLeg = {
+    state: formatHandle("state", grantId, stateSecret),
+    nonce: generateRandomNonce(),
+    codeVerifier: generateRandomCodeVerifier(),
+    redirectUri: `${config.publicUrl}/callback`,
+  };
+  // Built first: when the provider is unreachable nothing has been stored yet.
+  const upstreamUrl = await upstreamAuthorizationUrl(c.env, config, provider, leg, request.prompt.includes("login") ? { prompt: "login" } : undefined);
+  const { prompt: _prompt, ...params } = request;
+  const begun = await c.env.GRANTS.get(id).begin({
+    request: params,
+    provider: provider.name,
+    stateSecret,
+    browserBinding: binding,
+    nonce: leg.nonce,
+    codeVerifier: leg.codeVerifier,
+    upstreamRedirectUri: leg.redirectUri,
+  });
+  if (!begun.ok) throw new Error(`a new grant refused begin: ${begun.reason}`);
+  setCookie(c, BIND_COOKIE, binding, { path: "/", secure: true, httpOnly: true, sameSite: "Lax", maxAge: PENDING_TTL_MS / 1000 });
+  audit(c, { type: "grant.created", grantId, clientId: client.clientId, detail: { provider: provider.name, scope: request.scope } });
+  return c.redirect(upstreamUrl.href, 302);
+}
+
+/** Loads the client and validates; a `Response` is the error redirect to send, a thrown `PageError` the error page. */
+async function validate(c: Context<AppEnv>, params: URLSearchParams): Promise<{ client: ClientRecord; request: AuthorizationRequest } | Response> {
+  const clientId = requestedClientId(params);
+  const client = clientId && clientId.length <= 512 ? await getClient(c.env.DB, clientId) : undefined;
+  const checked = checkAuthorizationRequest(c.var.config, client, params);
+  if (checked.ok) return { client: checked.client, request: checked.request };
+  if ("page" in checked) throw checked.page;
+  return redirectError(c, checked.redirectUri, checked.error, checked.state);
+}
+
+/** An error sent back to the validated redirect URI, with `state` and `iss`. @see RFC 6749 §4.1.2.1, RFC 9207 §2 */
+function redirectError(c: Context<AppEnv>, redirectUri: string, error: OAuthError, state: string | undefined): Response {
+  console.log(JSON.stringify({ event: "request.failed", method: c.req.method, path: c.req.path, status: 302, error: error.code, reason: error.reason ?? error.description, correlation_id: c.var.correlationId }));
+  return c.redirect(authorizationErrorUrl(redirectUri, c.var.config.issuer, error, state), 302);
+}

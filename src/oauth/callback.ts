@@ -1,5 +1,115 @@
-// Placeholder: routes arrive with their issue.
-import { Hono } from "hono";
+// GET /callback: the upstream provider sends the browser back here. The grant hands out its pending state once,
+// the upstream code is exchanged, the user resolved, and the client gets its code — or nothing is issued at all.
+import { type Context, Hono } from "hono";
+import { getCookie } from "hono/cookie";
+import { upsertGrantIndex } from "../db/grants";
+import { resolveUser } from "../db/users";
+import type { Grant } from "../durable/grant";
+import type { GrantError, PendingLogin } from "../durable/grant-state";
+import { parseHandle } from "../durable/handle";
 import type { AppEnv } from "../env";
+import { sealUpstreamTokens } from "../tokens/seal";
+import { completeUpstreamLogin, type UpstreamIdentity, type UpstreamTokens } from "../upstream/federation";
+import { audit } from "./audit";
+import { BIND_COOKIE } from "./authorize";
+import { authorizationErrorUrl, authorizationResponseUrl } from "./authorization-response";
+import { OAuthError, PageError } from "./errors";
+import { grantStub } from "./grant-stub";
+import { browserPageHeaders } from "./page-headers";
 
 export const callbackRoutes = new Hono<AppEnv>();
+
+callbackRoutes.use("/callback", browserPageHeaders);
+
+/**
+ * The redirection endpoint of Gatehouse's own upstream client.
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#AuthResponseValidation
+ */
+callbackRoutes.get("/callback", async (c) => {
+  const config = c.var.config;
+  const url = new URL(c.req.url);
+  const states = url.searchParams.getAll("state");
+  const handle = states.length === 1 ? parseHandle("state", states[0]) : undefined;
+  const stub = handle && grantStub(c.env, handle.grantId);
+  if (!handle || !stub) {
+    throw new PageError("Invalid sign-in response", "This sign-in response is incomplete or was altered. Start the sign-in again from your application.", { reason: "callback state missing or malformed" });
+  }
+  const grantId = handle.grantId;
+  const taken = await stub.takePending(handle.secret, getCookie(c, BIND_COOKIE));
+  if (!taken.ok) {
+    audit(c, { type: "login.failed", grantId, detail: { check: taken.error } });
+    if (taken.revoked) audit(c, { type: "grant.revoked", grantId, detail: { reason: taken.reason } });
+    throw takeFailure(taken.error, taken.reason);
+  }
+  const { pending } = taken;
+  const clientId = pending.request.clientId;
+  try {
+    const provider = config.upstreams.find((p) => p.name === pending.provider);
+    if (!provider) throw new PageError("Sign-in is unavailable", "The provider this sign-in started with is no longer configured.", { status: 502, reason: "pending provider not configured" });
+    const leg = { state: states[0] ?? "", nonce: pending.nonce, codeVerifier: pending.codeVerifier, redirectUri: pending.upstreamRedirectUri };
+    const login = await completeUpstreamLogin(c.env, config, provider, url, leg);
+    if (!login.ok) {
+      await stub.failLogin(login.reason);
+      audit(c, { type: "login.failed", grantId, clientId, detail: { error: login.error, reason: login.reason } });
+      if (login.error === "access_denied") {
+        const error = new OAuthError("access_denied", "the user cancelled the sign-in at the identity provider");
+        return c.redirect(authorizationErrorUrl(pending.request.redirectUri, config.issuer, error, pending.request.state), 302);
+      }
+      const title = login.error === "email_unverified" ? "Email address not verified" : "Sign-in failed";
+      throw new PageError(title, login.description, { status: login.error === "email_unverified" ? 403 : 502, reason: login.reason });
+    }
+    return await issueCode(c, stub, grantId, pending, login.identity, login.tokens);
+  } catch (err) {
+    // Nothing was issued: the grant goes (a no-op when the failure came after failLogin or from completeLogin).
+    await stub.failLogin("callback failed").catch(() => undefined);
+    throw err;
+  }
+});
+
+/** Resolves the user, issues the code, indexes the grant, and redirects to the client with `code`, `state`, `iss`. */
+async function issueCode(
+  c: Context<AppEnv>,
+  stub: DurableObjectStub<Grant>,
+  grantId: string,
+  pending: PendingLogin,
+  identity: UpstreamIdentity,
+  tokens: UpstreamTokens,
+): Promise<Response> {
+  const config = c.var.config;
+  const { request } = pending;
+  const { userId, created } = await resolveUser(c.env.DB, identity);
+  if (created) audit(c, { type: "user.created", userId, detail: { provider: identity.provider } });
+  const sealedUpstreamTokens = await sealUpstreamTokens(c.env, config, grantId, tokens);
+  const { subject: _subject, ...profile } = identity;
+  const issued = await stub.completeLogin({ user: { ...profile, userId }, sealedUpstreamTokens });
+  if (!issued.ok) {
+    throw new PageError("This sign-in has expired", "The sign-in took too long. Start it again from your application.", { reason: `completeLogin: ${issued.reason}` });
+  }
+  try {
+    const createdAt = Math.floor(Date.now() / 1000);
+    await upsertGrantIndex(c.env.DB, { id: grantId, userId, clientId: request.clientId, scope: request.scope, status: "active", createdAt, expiresAt: Math.ceil(issued.expiresAt / 1000) });
+  } catch (err) {
+    // A code for a grant the index does not know would escape listing and bulk revocation: withdraw it.
+    await stub.revoke("grant index write failed");
+    throw err;
+  }
+  audit(c, { type: "code.issued", grantId, clientId: request.clientId, userId });
+  return c.redirect(authorizationResponseUrl(request.redirectUri, config.issuer, { code: issued.code, state: request.state }), 302);
+}
+
+/** The page for a state the grant would not hand out. */
+function takeFailure(error: GrantError, reason: string): PageError {
+  const restart = "Start the sign-in again from your application.";
+  switch (error) {
+    case "wrong_state":
+      return new PageError("This sign-in was already used", `This sign-in response has already been used. ${restart}`, { reason });
+    case "binding_mismatch":
+      return new PageError("Sign-in started in another browser", `For your safety, finish signing in in the browser where you started. ${restart}`, { reason });
+    case "not_found":
+    case "expired":
+      return new PageError("This sign-in has expired", `This sign-in is no longer valid. ${restart}`, { reason });
+    default:
+      return new PageError("Invalid sign-in response", `This sign-in response could not be verified. ${restart}`, { reason });
+  }
+}

@@ -10,6 +10,8 @@ export const WRANGLER_ENV = { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETC
 export interface Gatehouse {
   url: string;
   port: number;
+  /** The `--persist-to` directory (local D1 and Durable Object state); removed by `stop`. */
+  state: string;
   logs: () => string;
   stop: () => Promise<void>;
 }
@@ -53,7 +55,7 @@ export async function startGatehouse(port: number, vars: Record<string, string> 
     if (child.exitCode !== null) break;
     try {
       const res = await fetch(`${url}/healthz`);
-      if (res.ok) return { url, port, logs: () => output, stop };
+      if (res.ok) return { url, port, state, logs: () => output, stop };
     } catch {}
     await new Promise((r) => setTimeout(r, 300));
   }

@@ -1,0 +1,88 @@
+// Runs each scenario on both sides in alternation (warm-up, then A B A B … for the configured rounds), and
+// renders the comparison table.
+import { type LoadLimits, type LoadResult, runLoad, type Summary, summarize } from "./load";
+import type { Scenario, Side } from "./scenarios";
+
+export interface SideResult {
+  summary?: Summary;
+  /** Why the scenario did not run on this side. */
+  skip?: string;
+  rounds: { ops: number; errors: number; rps: number }[];
+}
+
+export interface ScenarioResult {
+  id: string;
+  title: string;
+  unit: string;
+  gatehouse: SideResult;
+  reference: SideResult;
+}
+
+export interface CompareOptions extends LoadLimits {
+  rounds: number;
+  warmupMs: number;
+  log: (line: string) => void;
+}
+
+/** Prepares both sides, warms both up, then alternates measured rounds between them. */
+export async function compareScenario(scenario: Scenario, sides: [Side, Side], options: CompareOptions): Promise<ScenarioResult> {
+  const prepared = await Promise.all(
+    sides.map(async (side) => {
+      try {
+        return await scenario.prepare(side, options.concurrency);
+      } catch (err) {
+        return { skip: `n/a (setup failed: ${err instanceof Error ? err.message : String(err)})` };
+      }
+    }),
+  );
+  const results: LoadResult[][] = [[], []];
+  const operations = prepared.map((p) => (typeof p === "function" ? p : undefined));
+  for (const [i, operation] of operations.entries()) {
+    if (operation) await runLoad(operation, { ...options, durationMs: options.warmupMs });
+    else options.log(`  (${scenario.id}) ${sides[i]?.name}: ${(prepared[i] as { skip: string }).skip}`);
+  }
+  for (let round = 0; round < options.rounds; round++) {
+    for (const [i, operation] of operations.entries()) {
+      if (!operation) continue;
+      const result = await runLoad(operation, options);
+      results[i]?.push(result);
+      if (result.errors > 0) options.log(`  (${scenario.id}) ${sides[i]?.name} round ${round + 1}: ${result.errors} errors, e.g. ${result.errorSamples[0]}`);
+    }
+  }
+  const sideResult = (i: number): SideResult => {
+    const p = prepared[i];
+    if (typeof p !== "function") return { skip: p?.skip ?? "n/a", rounds: [] };
+    const rounds = results[i] ?? [];
+    return { summary: summarize(rounds), rounds: rounds.map((r) => ({ ops: r.ops, errors: r.errors, rps: round1((r.ops * 1000) / r.elapsedMs) })) };
+  };
+  return { id: scenario.id, title: scenario.title, unit: scenario.unit, gatehouse: sideResult(0), reference: sideResult(1) };
+}
+
+/** The comparison as a Markdown table (readable in a terminal, pasteable into the README). */
+export function renderTable(results: ScenarioResult[]): string {
+  const head = ["scenario", "Gatehouse ops/s", "p50 ms", "p99 ms", "reference ops/s", "p50 ms", "p99 ms", "p50 G/R", "ops/s G/R", "errors G/R"];
+  const rows = results.map((r) => {
+    const g = r.gatehouse.summary;
+    const ref = r.reference.summary;
+    const cells = (s: Summary | undefined) => (s ? [round1(s.rps).toFixed(1), s.p50.toFixed(2), s.p99.toFixed(2)] : ["n/a", "", ""]);
+    return [
+      `(${r.id}) ${r.title}`,
+      ...cells(g),
+      ...cells(ref),
+      g && ref ? (g.p50 / ref.p50).toFixed(2) : "–",
+      g && ref ? (g.rps / ref.rps).toFixed(2) : "–",
+      `${g ? g.errors : "–"}/${ref ? ref.errors : "–"}`,
+    ];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]?.length ?? 0)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(" | ")} |`;
+  const rule = `|${widths.map((w, i) => (i === 0 ? "-".repeat(w + 2) : `${"-".repeat(w + 1)}:`)).join("|")}|`;
+  const notes = results.flatMap((r) =>
+    (["gatehouse", "reference"] as const).flatMap((name) => (r[name].skip ? [`- (${r.id}) ${name === "gatehouse" ? "Gatehouse" : "reference"}: ${r[name].skip}`] : [])),
+  );
+  return [line(head), rule, ...rows.map(line), ...(notes.length > 0 ? ["", ...notes] : [])].join("\n");
+}
+
+export function round1(n: number): number {
+  return Math.round(n * 10) / 10;
+}

@@ -1,0 +1,273 @@
+// `npm run bench` (via bench/run.mjs): Gatehouse side by side with @cloudflare/workers-oauth-provider, the scale
+// checks and the bundle budget; prints one table and writes bench/results/<time>.json. See bench/README.md.
+import { cpus, totalmem } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { BUNDLE_BUDGET_GZIP, type BundleSize, kib, measureBundle } from "./bundle";
+import { compareScenario, renderTable, round1, type ScenarioResult } from "./compare";
+import { createClient, type HttpClient } from "./http";
+import { signIn, toolsList } from "./oauth-client";
+import { GrantPool, measureRefresh, measureSweep, type RefreshAtScale, type SweepResult } from "./scale";
+import { nextEmail, SCENARIOS, type Side } from "./scenarios";
+import { type Server, startGatehouse, startReference } from "./servers";
+
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: "string", default: "5" },
+    "round-ms": { type: "string", default: "2000" },
+    "warmup-ms": { type: "string", default: "1000" },
+    "max-ops": { type: "string", default: "20000" },
+    concurrency: { type: "string", default: "8" },
+    only: { type: "string" },
+    "scale-grants": { type: "string", default: "10000" },
+    "scale-ms": { type: "string", default: "5000" },
+    "sweep-rows": { type: "string", default: "10000" },
+    port: { type: "string", default: "8870" },
+  },
+});
+const int = (name: keyof typeof args): number => {
+  const value = Number(args[name]);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`--${name} must be a whole number`);
+  return value;
+};
+const options = {
+  rounds: Math.max(1, int("rounds")),
+  roundMs: int("round-ms"),
+  warmupMs: int("warmup-ms"),
+  maxOps: int("max-ops"),
+  concurrency: Math.max(1, int("concurrency")),
+  only: args.only?.split(",").map((s) => s.trim()),
+  scaleGrants: int("scale-grants"),
+  scaleMs: int("scale-ms"),
+  sweepRows: int("sweep-rows"),
+  port: int("port"),
+};
+const FEW_GRANTS = 10;
+
+const log = (line: string) => console.log(line);
+const running = new Set<Server>();
+const starting = new Set<Promise<Server>>();
+const clients = new Set<HttpClient>();
+
+/** Stops every server, including one still starting (an interrupt may come while wrangler boots). */
+async function stopAll(): Promise<void> {
+  await Promise.allSettled([...starting]);
+  for (const client of clients) client.close();
+  clients.clear();
+  await Promise.all([...running].map((server) => server.stop()));
+  running.clear();
+}
+
+let interrupted = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (interrupted) return;
+    interrupted = true;
+    console.error(`\n${signal}: stopping the servers…`);
+    void stopAll().finally(() => process.exit(130));
+  });
+}
+
+/**
+ * Starts a server with wrangler's log level set: `warn` under load, because at its default level wrangler reports every request
+ * to its Node process, which takes a large share of the 2 cores; `log` where the bench reads the Worker's console output.
+ */
+async function start<T extends Server>(level: "warn" | "log", launch: () => Promise<T>): Promise<T> {
+  process.env.WRANGLER_LOG = level;
+  const launching = launch();
+  starting.add(launching);
+  // Registered before anyone else awaits it, so `stopAll` finds the server in `running` once this settles.
+  launching.then((server) => running.add(server)).finally(() => starting.delete(launching)).catch(() => {});
+  return launching;
+}
+
+async function stop(server: Server): Promise<void> {
+  running.delete(server);
+  await server.stop();
+}
+
+function client(): HttpClient {
+  const http = createClient(options.concurrency);
+  clients.add(http);
+  return http;
+}
+
+function machine() {
+  const wrangler = JSON.parse(readFileSync("node_modules/wrangler/package.json", "utf8")) as { version: string };
+  const provider = JSON.parse(readFileSync("node_modules/@cloudflare/workers-oauth-provider/package.json", "utf8")) as { version: string };
+  return {
+    cores: cpus().length,
+    cpu: cpus()[0]?.model ?? "unknown",
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    wrangler: wrangler.version,
+    workersOauthProvider: provider.version,
+  };
+}
+
+async function main(): Promise<number> {
+  const startedAt = new Date();
+  const host = machine();
+  log(`Gatehouse bench — ${host.cores} cores (${host.cpu}), Node ${host.node}, wrangler ${host.wrangler} (local workerd), reference @cloudflare/workers-oauth-provider ${host.workersOauthProvider}`);
+  log(`concurrency ${options.concurrency}, ${options.rounds} rounds of ${options.roundMs} ms per side after a ${options.warmupMs} ms warm-up, alternating Gatehouse/reference\n`);
+
+  const bundle: Record<"gatehouse" | "reference", BundleSize> = { gatehouse: measureBundle(), reference: measureBundle("bench/reference/wrangler.toml") };
+  const bundleLine = (name: string, b: BundleSize) => `${name}: ${kib(b.bytes)}, gzip ${kib(b.gzipBytes)}`;
+  log(`bundle (wrangler deploy --dry-run): ${bundleLine("Gatehouse", bundle.gatehouse)} (budget ${kib(BUNDLE_BUDGET_GZIP)} gzip); ${bundleLine("reference", bundle.reference)}\n`);
+
+  // One Gatehouse serves (a) and (b): with REQUIRE_AUTH=false a request with a token is verified exactly as with
+  // REQUIRE_AUTH=true, and one without passes anonymously, so auth is the only difference between the two.
+  const [gatehouse, reference] = await Promise.all([
+    start("warn", () => startGatehouse(options.port, { REQUIRE_AUTH: "false" })),
+    start("warn", () => startReference(options.port + 2)),
+  ]);
+  const sides: [Side, Side] = [
+    { name: "gatehouse", base: gatehouse.url, http: client(), floorMcpPath: "/mcp", hasJwks: true },
+    { name: "reference", base: reference.url, http: client(), floorMcpPath: "/open/mcp", hasJwks: false },
+  ];
+  await checkTokenPathIsTaken(sides[0]);
+
+  const results: ScenarioResult[] = [];
+  for (const scenario of SCENARIOS.filter((s) => !options.only || options.only.includes(s.id))) {
+    log(`(${scenario.id}) ${scenario.title}…`);
+    results.push(await compareScenario(scenario, sides, { ...options, durationMs: options.roundMs, log }));
+  }
+  await Promise.all([stop(gatehouse), stop(reference)]);
+
+  const table = renderTable(results);
+  log(`\n${table}\n`);
+  log("ops/s: operations per second at the fixed concurrency; p50/p99: latency of one operation in ms (a sign-in is one operation);");
+  log("G/R: Gatehouse divided by reference (p50 below 1 and ops/s above 1 mean Gatehouse is faster).\n");
+  const errors = results.flatMap((r) => [r.gatehouse, r.reference]).reduce((sum, s) => sum + (s.summary?.errors ?? 0), 0);
+  for (const r of results) {
+    for (const [name, side] of [["Gatehouse", r.gatehouse], ["reference", r.reference]] as const) {
+      for (const sample of side.summary?.errorSamples ?? []) log(`error (${r.id}) ${name}: ${sample}`);
+    }
+  }
+
+  let scale: RefreshAtScale[] = [];
+  let sweep: SweepResult | undefined;
+  if (options.scaleGrants > 0 || options.sweepRows > 0) ({ scale, sweep } = await runScale());
+
+  const targets = evaluateTargets(results, scale, errors);
+  log("\ntargets (issue 5):");
+  for (const t of targets) log(`  ${t.met === undefined ? "n/a " : t.met ? "met " : "MISS"}  ${t.name}: ${t.detail}`);
+
+  mkdirSync("bench/results", { recursive: true });
+  const file = join("bench/results", `${startedAt.toISOString().replace(/[:.]/g, "-")}.json`);
+  writeFileSync(file, `${JSON.stringify({ startedAt, machine: host, options, bundle, scenarios: results, table, scale, sweep, targets }, null, 2)}\n`);
+  log(`\nresults: ${file}`);
+  return errors > 0 ? 1 : 0;
+}
+
+/** With REQUIRE_AUTH=false, a bad token must still be refused, proving (a) runs the verification it claims to. */
+async function checkTokenPathIsTaken(side: Side): Promise<void> {
+  const res = await side.http.send(`${side.base}/mcp`, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/json, text/event-stream", authorization: "Bearer not.a.token" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list", params: {} }),
+  });
+  if (res.status !== 401) throw new Error(`Gatehouse with REQUIRE_AUTH=false accepted a bad token (${res.status}): (a) would not measure verification`);
+  await toolsList(side.http, `${side.base}/mcp`);
+}
+
+/** Refresh latency at FEW_GRANTS and at --scale-grants live grants, then the cron sweep, each on a fresh Gatehouse. */
+async function runScale(): Promise<{ scale: RefreshAtScale[]; sweep?: SweepResult }> {
+  const scale = options.scaleGrants > 0 ? await refreshAtScale() : [];
+  let sweep: SweepResult | undefined;
+  if (options.sweepRows > 0) {
+    const server = await start("log", () => startGatehouse(options.port + 6));
+    try {
+      log(`\nsweep: seeding ${options.sweepRows} expired rows in D1 grants, then running the cron handler until it finds none…`);
+      sweep = await measureSweep(server, options.sweepRows);
+      const batches = sweep.runs.filter((r) => r.deleted > 0);
+      const slowest = Math.max(...sweep.runs.map((r) => r.ms));
+      log(`  seeded in ${round1(sweep.seedSeconds)} s; ${batches.length} runs deleted rows (${batches.map((r) => r.deleted).join(", ")}), then 1 found none;`);
+      log(`  slowest run ${slowest.toFixed(1)} ms; ${sweep.remaining} expired rows left`);
+    } finally {
+      await stop(server);
+    }
+  }
+  return { scale, sweep };
+}
+
+async function refreshAtScale(): Promise<RefreshAtScale[]> {
+  const server = await start("warn", () => startGatehouse(options.port + 4));
+  const http = client();
+  const scale: RefreshAtScale[] = [];
+  try {
+    let refreshable = false;
+    try {
+      refreshable = (await signIn(http, server.url, nextEmail())).refreshToken !== undefined;
+    } catch (err) {
+      log(`\nscale: n/a (sign-in failed: ${err instanceof Error ? err.message : String(err)})`);
+    }
+    if (!refreshable) log("\nscale: refresh at 10 vs many grants: n/a (refresh tokens not implemented)");
+    if (refreshable) {
+      const pool = new GrantPool(http, server.url);
+      for (const target of [FEW_GRANTS, options.scaleGrants]) {
+        if (target < pool.size) continue;
+        log(`\nscale: seeding ${target} live grants by real sign-ins (concurrency ${options.concurrency})…`);
+        const seeded = await pool.seed(target, options.concurrency);
+        for (const sample of seeded.errorSamples) log(`  seeding error: ${sample}`);
+        const refresh = await measureRefresh(pool, options.concurrency, options.scaleMs, options.warmupMs);
+        const seedRate = seeded.seconds > 0 ? round1(target / seeded.seconds) : 0;
+        scale.push({ grants: pool.size, seedSeconds: round1(seeded.seconds), seedRate, refresh });
+        log(`  ${pool.size} grants (seeded in ${round1(seeded.seconds)} s, ${seedRate}/s): refresh ${round1(refresh.rps)} ops/s, p50 ${refresh.p50.toFixed(2)} ms, p99 ${refresh.p99.toFixed(2)} ms, ${refresh.errors} errors`);
+        for (const sample of refresh.errorSamples) log(`  refresh error: ${sample}`);
+      }
+    }
+  } finally {
+    await stop(server);
+  }
+  return scale;
+}
+
+interface Target {
+  name: string;
+  met?: boolean;
+  detail: string;
+}
+
+function evaluateTargets(results: ScenarioResult[], scale: RefreshAtScale[], errors: number): Target[] {
+  const byId = (id: string) => results.find((r) => r.id === id);
+  const targets: Target[] = [];
+  const a = byId("a")?.gatehouse.summary;
+  const b = byId("b")?.gatehouse.summary;
+  targets.push(
+    a && b
+      ? { name: "(a) auth costs ≤ 15 % p50 over (b)", met: a.p50 <= b.p50 * 1.15, detail: `${a.p50.toFixed(2)} ms vs ${b.p50.toFixed(2)} ms (+${((a.p50 / b.p50 - 1) * 100).toFixed(1)} %)` }
+      : { name: "(a) auth costs ≤ 15 % p50 over (b)", detail: "not measured" },
+  );
+  for (const id of ["c", "d"]) {
+    const r = byId(id);
+    const g = r?.gatehouse.summary;
+    const ref = r?.reference.summary;
+    const name = `(${id}) at least as fast as the reference`;
+    targets.push(
+      g && ref
+        ? { name, met: g.p50 <= ref.p50 && g.rps >= ref.rps, detail: `p50 ${g.p50.toFixed(2)} vs ${ref.p50.toFixed(2)} ms, ${round1(g.rps)} vs ${round1(ref.rps)} ops/s` }
+        : { name, detail: r?.gatehouse.skip ?? "not measured" },
+    );
+  }
+  const [few, many] = scale;
+  targets.push(
+    few && many
+      ? { name: "refresh flat from 10 to many grants (p50 within 25 %)", met: many.refresh.p50 <= few.refresh.p50 * 1.25, detail: `${few.grants}: ${few.refresh.p50.toFixed(2)} ms, ${many.grants}: ${many.refresh.p50.toFixed(2)} ms` }
+      : { name: "refresh flat from 10 to many grants", detail: "not measured" },
+  );
+  targets.push({ name: "no request fails", met: errors === 0, detail: `${errors} errors` });
+  return targets;
+}
+
+main()
+  .then(async (code) => {
+    await stopAll();
+    process.exit(code);
+  })
+  .catch(async (err: unknown) => {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+    await stopAll();
+    process.exit(1);
+  });

@@ -1,0 +1,109 @@
+// The side-by-side scenarios (issue 5, item 2): each prepares its state on one side, then returns the operation
+// the load loop repeats, or the reason it does not apply to that side.
+import type { HttpClient } from "./http";
+import type { Operation } from "./load";
+import { getDocument, refresh, signIn, type Tokens, toolsList } from "./oauth-client";
+
+/** One server under test, as the scenarios see it. */
+export interface Side {
+  name: "gatehouse" | "reference";
+  base: string;
+  http: HttpClient;
+  /**
+   * Where (b) sends tools/list without a token. Gatehouse: `/mcp` itself with REQUIRE_AUTH=false. The reference
+   * always guards its apiRoute, so its floor is the same MCP handler mounted on an unprotected route.
+   */
+  floorMcpPath: string;
+  hasJwks: boolean;
+}
+
+export interface Scenario {
+  id: string;
+  title: string;
+  /** What one operation is, for the README ("request", "sign-in"). */
+  unit: string;
+  prepare(side: Side, concurrency: number): Promise<Operation | { skip: string }>;
+}
+
+let emails = 0;
+/** A new person for every sign-in (the development IdP accepts any address). */
+export function nextEmail(): string {
+  return `bench${++emails}@bench.example`;
+}
+
+/** One sign-in per slot, each with its own client and user, so no grant is shared between concurrent workers. */
+async function tokensPerSlot(side: Side, concurrency: number): Promise<Tokens[]> {
+  return Promise.all(Array.from({ length: concurrency }, () => signIn(side.http, side.base, nextEmail())));
+}
+
+export const SCENARIOS: Scenario[] = [
+  {
+    id: "a",
+    title: "tools/list, bearer token",
+    unit: "request",
+    async prepare(side, concurrency) {
+      const tokens = await tokensPerSlot(side, concurrency);
+      return (slot) => toolsList(side.http, `${side.base}/mcp`, tokens[slot]?.accessToken);
+    },
+  },
+  {
+    id: "b",
+    title: "tools/list, no auth (floor)",
+    unit: "request",
+    async prepare(side) {
+      return () => toolsList(side.http, `${side.base}${side.floorMcpPath}`);
+    },
+  },
+  {
+    id: "c",
+    title: "refresh rotation",
+    unit: "request",
+    async prepare(side, concurrency) {
+      const tokens = await tokensPerSlot(side, concurrency);
+      if (tokens.some((t) => !t.refreshToken)) return { skip: "n/a (refresh tokens not implemented)" };
+      // Each slot rotates its own chain: every request presents the newest, never-used refresh token.
+      return async (slot) => {
+        const current = tokens[slot];
+        if (!current) throw new Error(`no grant for slot ${slot}`);
+        tokens[slot] = await refresh(side.http, side.base, current);
+      };
+    },
+  },
+  {
+    id: "d",
+    title: "whole sign-in",
+    unit: "sign-in",
+    async prepare(side) {
+      // A side that cannot sign in at all is "n/a", not a column of errors.
+      await signIn(side.http, side.base, nextEmail());
+      return async () => {
+        await signIn(side.http, side.base, nextEmail());
+      };
+    },
+  },
+  {
+    id: "e1",
+    title: "AS metadata (RFC 8414)",
+    unit: "request",
+    async prepare(side) {
+      return () => getDocument(side.http, `${side.base}/.well-known/oauth-authorization-server`);
+    },
+  },
+  {
+    id: "e2",
+    title: "resource metadata (RFC 9728)",
+    unit: "request",
+    async prepare(side) {
+      return () => getDocument(side.http, `${side.base}/.well-known/oauth-protected-resource/mcp`);
+    },
+  },
+  {
+    id: "e3",
+    title: "JWKS",
+    unit: "request",
+    async prepare(side) {
+      if (!side.hasJwks) return { skip: "n/a (opaque tokens, no JWKS)" };
+      return () => getDocument(side.http, `${side.base}/.well-known/jwks.json`);
+    },
+  },
+];

@@ -1,0 +1,176 @@
+// The Grant Durable Object's stored state: its SQLite schema, the row it keeps, the lifetimes of each state, and
+// the shapes its transitions take and return (plain data: they cross Workers RPC). Documented in docs/storage.md.
+
+/**
+ * `pending` (approved, waiting for the upstream callback) → `login` (the callback took the pending state once;
+ * the upstream exchange is in flight) → `code_issued` → `active` (code redeemed; tokens issued) → `revoked`.
+ * Expiry of any state deletes the object's storage, so "expired" is never stored.
+ */
+export type GrantStatus = "pending" | "login" | "code_issued" | "active" | "revoked";
+
+/** How long an approved request may wait for the upstream login to come back. */
+export const PENDING_TTL_MS = 10 * 60_000;
+/** Authorization code lifetime. @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2 (10 min max; we keep 60 s) */
+export const CODE_TTL_MS = 60_000;
+/** A second redemption by the same client with the right verifier this soon after the first is a duplicate, not theft. */
+export const DUPLICATE_WINDOW_MS = 10_000;
+/** How long a revoked grant keeps a tombstone, so late presentations are reported as revoked rather than unknown. */
+export const TOMBSTONE_MS = 24 * 3_600_000;
+
+/** The validated authorization request the grant was created for (src/oauth/authorize-request.ts). */
+export interface AuthorizationParams {
+  clientId: string;
+  /** The redirect URI the response goes to (as presented; a loopback URI may differ from the registered one by port). */
+  redirectUri: string;
+  /** Whether `redirect_uri` was in the request: then /token requires the same value. @see RFC 6749 §4.1.3 */
+  redirectUriSent: boolean;
+  /** Space-separated granted scopes, `offline_access` included when asked for. */
+  scope: string;
+  /** The RFC 8707 resource the tokens are bound to. */
+  resource: string;
+  /** The client's PKCE S256 challenge. */
+  codeChallenge: string;
+  /** The client's `state`, echoed on the redirect back. */
+  state?: string;
+}
+
+/** What `begin` stores. Raw secrets are hashed by the object and never stored. */
+export interface BeginInput {
+  request: AuthorizationParams;
+  /** Name of the upstream provider (config.upstreams[].name). */
+  provider: string;
+  /** The secret part of the upstream `state` handle. */
+  stateSecret: string;
+  /** Value of the browser-binding cookie set at approval. */
+  browserBinding: string;
+  /** The upstream leg's OIDC nonce and PKCE verifier, and Gatehouse's own callback URL. */
+  nonce: string;
+  codeVerifier: string;
+  upstreamRedirectUri: string;
+}
+
+/** What the callback gets back from `takePending` to finish the upstream leg. */
+export interface PendingLogin {
+  request: AuthorizationParams;
+  provider: string;
+  nonce: string;
+  codeVerifier: string;
+  upstreamRedirectUri: string;
+}
+
+/** The signed-in person as the grant remembers them (no upstream tokens: those are sealed separately). */
+export interface GrantUser {
+  /** Stable internal user id (D1 `users.id`), the access token's `sub`. */
+  userId: string;
+  provider: string;
+  email?: string;
+  emailVerified: boolean;
+  domain?: string;
+  name?: string;
+  orgId?: string;
+  orgName?: string;
+}
+
+/** `completeLogin`'s input: who signed in, and the upstream tokens already sealed (src/tokens/seal.ts). */
+export interface LoginInput {
+  user: GrantUser;
+  sealedUpstreamTokens?: string;
+}
+
+/** What a redemption presents besides the code (client already authenticated by the Worker). */
+export interface RedemptionInput {
+  clientId: string;
+  redirectUri?: string;
+  /** base64url(SHA-256(code_verifier)), computed by the Worker: compared with the stored challenge. */
+  verifierChallenge: string;
+  resource?: string;
+}
+
+/** What a successful redemption hands to the token endpoint to mint tokens. */
+export interface RedeemedGrant {
+  grantId: string;
+  user: GrantUser;
+  clientId: string;
+  scope: string;
+  resource: string;
+  createdAt: number;
+  /** When the grant ends at the latest (absolute refresh TTL), epoch milliseconds. */
+  expiresAt: number;
+}
+
+/** Why a transition was refused; the Worker maps each to its protocol error. */
+export type GrantError =
+  | "not_found"
+  | "wrong_state"
+  | "invalid_secret"
+  | "binding_mismatch"
+  | "expired"
+  | "revoked"
+  | "client_mismatch"
+  | "redirect_uri_mismatch"
+  | "pkce_mismatch"
+  | "resource_mismatch"
+  | "duplicate_submission"
+  | "code_replayed";
+
+/** A refused transition. `revoked` is true when this very call revoked the grant (e.g. a replayed code). */
+export interface GrantFailure {
+  ok: false;
+  error: GrantError;
+  /** For logs and events: names the failed check, never a secret. */
+  reason: string;
+  revoked?: boolean;
+}
+
+export type GrantResult<T> = ({ ok: true } & T) | GrantFailure;
+
+/** The one row of `grant_state` (times in epoch milliseconds). */
+export interface GrantRow extends Record<string, SqlStorageValue> {
+  status: GrantStatus;
+  request: string;
+  provider: string;
+  created_at: number;
+  expires_at: number;
+  state_hash: string | null;
+  upstream_leg: string | null;
+  binding_hash: string | null;
+  user: string | null;
+  upstream_tokens: string | null;
+  code_hash: string | null;
+  code_redeemed_at: number | null;
+  active_at: number | null;
+  idle_expires_at: number | null;
+  max_expires_at: number | null;
+  revoked_at: number | null;
+  revoke_reason: string | null;
+}
+
+/**
+ * One row per object (`singleton = 1`). Refresh tokens (issue 4) get their own table `refresh_tokens` keyed by
+ * hash, with the family's idle and absolute expiry kept here in `idle_expires_at` / `max_expires_at`.
+ */
+export const GRANT_SCHEMA = `CREATE TABLE IF NOT EXISTS grant_state (
+  singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+  status TEXT NOT NULL CHECK (status IN ('pending', 'login', 'code_issued', 'active', 'revoked')),
+  request TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  state_hash TEXT,
+  upstream_leg TEXT,
+  binding_hash TEXT,
+  user TEXT,
+  upstream_tokens TEXT,
+  code_hash TEXT,
+  code_redeemed_at INTEGER,
+  active_at INTEGER,
+  idle_expires_at INTEGER,
+  max_expires_at INTEGER,
+  revoked_at INTEGER,
+  revoke_reason TEXT
+)`;
+
+/** A refusal; `revoked` only when the call itself revoked the grant. */
+export function refuse(error: GrantError, reason: string, revoked?: boolean): GrantFailure {
+  return revoked ? { ok: false, error, reason, revoked } : { ok: false, error, reason };
+}

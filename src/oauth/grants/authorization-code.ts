@@ -1,0 +1,95 @@
+// grant_type=authorization_code: the code's grant redeems it once, checking client, redirect URI, PKCE and resource.
+import { z } from "zod";
+import { markGrantRevoked, upsertGrantIndex } from "../../db/grants";
+import type { GrantError } from "../../durable/grant-state";
+import { parseHandle } from "../../durable/handle";
+import { mintAccessToken } from "../../tokens/access-token";
+import { audit } from "../audit";
+import { OAuthError } from "../errors";
+import { grantStub } from "../grant-stub";
+import { parseParams } from "../params";
+import { CODE_VERIFIER, pkceS256 } from "../pkce";
+import { accessTokenScopes } from "../scope";
+import type { GrantType } from "./grant-type";
+
+const request = z.object({
+  code: z.string().min(1).max(1024),
+  code_verifier: z.string().regex(CODE_VERIFIER),
+  redirect_uri: z.string().min(1).max(4096).optional(),
+  resource: z.string().min(1).max(4096).optional(),
+});
+
+/**
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3
+ * @see https://www.rfc-editor.org/rfc/rfc7636#section-4.6
+ * @see https://www.rfc-editor.org/rfc/rfc8707#section-2.2
+ */
+export const authorizationCodeGrant: GrantType = {
+  grantType: "authorization_code",
+  async handle(c, form, client) {
+    const params = parseParams(request, form);
+    const handle = parseHandle("code", params.code);
+    const stub = handle && grantStub(c.env, handle.grantId);
+    if (!handle || !stub) throw new OAuthError("invalid_grant", "the authorization code is invalid", { reason: "code is not a code handle" });
+    const grantId = handle.grantId;
+    const result = await stub.redeemCode(handle.secret, {
+      clientId: client.clientId,
+      redirectUri: params.redirect_uri,
+      verifierChallenge: await pkceS256(params.code_verifier),
+      resource: params.resource,
+    });
+    if (!result.ok) {
+      if (result.error === "code_replayed" || result.error === "duplicate_submission") {
+        audit(c, { type: "code.replayed", grantId, clientId: client.clientId, detail: { revoked: result.revoked === true } });
+      }
+      if (result.revoked) {
+        audit(c, { type: "grant.revoked", grantId, clientId: client.clientId, detail: { reason: result.reason } });
+        c.executionCtx.waitUntil(markGrantRevoked(c.env.DB, grantId, Math.floor(Date.now() / 1000)).catch(() => undefined));
+      }
+      throw redemptionError(result.error, result.reason);
+    }
+    const { grant } = result;
+    const scope = accessTokenScopes(grant.scope).join(" ");
+    const { token, expiresIn } = await mintAccessToken(c.env, c.var.config, {
+      subject: grant.user.userId,
+      clientId: grant.clientId,
+      scope,
+      grantId,
+      email: grant.user.email,
+      emailVerified: grant.user.emailVerified,
+      domain: grant.user.domain,
+      orgId: grant.user.orgId,
+      orgName: grant.user.orgName,
+    });
+    c.executionCtx.waitUntil(
+      upsertGrantIndex(c.env.DB, {
+        id: grantId,
+        userId: grant.user.userId,
+        clientId: grant.clientId,
+        scope: grant.scope,
+        status: "active",
+        createdAt: Math.floor(grant.createdAt / 1000),
+        expiresAt: Math.ceil(grant.expiresAt / 1000),
+      }).catch((err: unknown) => console.error(JSON.stringify({ event: "grant.index_failed", grant_id: grantId, error: err instanceof Error ? err.name : "unknown" }))),
+    );
+    audit(c, { type: "code.redeemed", grantId, clientId: grant.clientId, userId: grant.user.userId });
+    audit(c, { type: "access_token.issued", grantId, clientId: grant.clientId, userId: grant.user.userId });
+    return { access_token: token, token_type: "Bearer", expires_in: expiresIn, scope };
+  },
+};
+
+/** The RFC 6749 §5.2 error for a refused redemption (`invalid_target` for the resource, RFC 8707 §2). */
+function redemptionError(error: GrantError, reason: string): OAuthError {
+  switch (error) {
+    case "client_mismatch":
+      return new OAuthError("invalid_grant", "the authorization code was issued to another client", { reason });
+    case "redirect_uri_mismatch":
+      return new OAuthError("invalid_grant", "redirect_uri does not match the authorization request", { reason });
+    case "pkce_mismatch":
+      return new OAuthError("invalid_grant", "code_verifier does not match the code_challenge", { reason });
+    case "resource_mismatch":
+      return new OAuthError("invalid_target", "resource does not match the authorization request", { reason });
+    default:
+      return new OAuthError("invalid_grant", "the authorization code is invalid, expired or already used", { reason });
+  }
+}

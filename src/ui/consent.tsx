@@ -1,0 +1,106 @@
+// The consent page: who is asking (and how far to trust that name), where the answer goes, what it may do, and
+// which provider the person will sign in with; Approve and Cancel post back to /authorize with a CSRF token.
+// The privacy link is in the shared layout's footer.
+import type { Config, UpstreamProvider } from "../config";
+import { isLoopbackHost } from "../config";
+import type { ClientRecord } from "../db/clients";
+import { Brand, Layout } from "./layout";
+
+export interface ConsentProps {
+  config: Config;
+  client: ClientRecord;
+  /** Where the response will be sent (validated). */
+  redirectUri: string;
+  scopes: string[];
+  /** The validated request as hidden fields (src/oauth/authorize-request.ts `authorizationFields`). */
+  fields: Record<string, string>;
+  csrfToken: string;
+}
+
+/** What a scope lets the application do, in words. */
+export function describeScope(scope: string, config: Config): string {
+  if (scope === "mcp") return `Use ${config.branding.serviceName} as you: call its tools and read what they return`;
+  if (scope === "offline_access") return "Stay connected when you are not using it, until you revoke access";
+  return `Use the "${scope}" permission`;
+}
+
+/** Where the answer goes, as a person can judge it: a host, "this computer", or an app's URL scheme. */
+export function redirectTarget(redirectUri: string): { label: string; local: boolean } {
+  const url = new URL(redirectUri);
+  if (url.protocol === "https:" || url.protocol === "http:") {
+    if (isLoopbackHost(url.hostname)) return { label: `an app on this computer (${url.hostname})`, local: true };
+    return { label: url.host, local: false };
+  }
+  return { label: `the app that opens ${url.protocol}// links`, local: true };
+}
+
+/** The consent page. With several providers there is one Approve button per provider. */
+export function Consent({ config, client, redirectUri, scopes, fields, csrfToken }: ConsentProps) {
+  const { serviceName, signupUrl } = config.branding;
+  const target = redirectTarget(redirectUri);
+  const providers = config.upstreams;
+  return (
+    <Layout config={config} title="Allow access?">
+      <main>
+        <Brand config={config} />
+        <h1>
+          Allow <strong>{client.clientName}</strong> to use {serviceName}?
+        </h1>
+        <p>
+          After you sign in, {client.clientName} receives access through <strong>{target.label}</strong>.
+        </p>
+        {client.kind !== "static" ? (
+          <p class="warn">
+            Unverified application: “{client.clientName}” named itself when it registered, and {serviceName} has not checked who publishes it. Continue only
+            if you started this from an application you trust.
+          </p>
+        ) : null}
+        {target.local ? (
+          <p class="warn">The answer goes to an application on your own device. Continue only if you just started this sign-in there.</p>
+        ) : null}
+        <h2>It will be able to</h2>
+        <ul class="scopes">
+          {scopes.map((scope) => (
+            <li>{describeScope(scope, config)}</li>
+          ))}
+        </ul>
+        <form method="post" action="/authorize">
+          {Object.entries(fields).map(([name, value]) => (
+            <input type="hidden" name={name} value={value} />
+          ))}
+          <input type="hidden" name="csrf" value={csrfToken} />
+          {providers.length === 1 && providers[0] ? <p>You will sign in with {providers[0].label}.</p> : <p>Choose how to sign in:</p>}
+          <div class="actions">
+            {providers.length === 1 ? (
+              <button class="primary" type="submit" name="decision" value="approve">
+                Approve
+              </button>
+            ) : (
+              providers.map((provider) => <ProviderButton provider={provider} />)
+            )}
+            <button type="submit" name="decision" value="cancel">
+              Cancel
+            </button>
+          </div>
+        </form>
+        <p class="muted">
+          You can revoke this access at any time.
+          {signupUrl ? (
+            <>
+              {" "}
+              No account yet? <a href={signupUrl}>Sign up</a>.
+            </>
+          ) : null}
+        </p>
+      </main>
+    </Layout>
+  );
+}
+
+function ProviderButton({ provider }: { provider: UpstreamProvider }) {
+  return (
+    <button class="primary" type="submit" name="decision" value="approve" formaction={`/authorize?provider=${encodeURIComponent(provider.name)}`}>
+      Approve with {provider.label}
+    </button>
+  );
+}
