@@ -49,6 +49,8 @@ export interface Config {
   refreshIdleTtl: number;
   refreshMaxTtl: number;
   refreshReplayWindow: number;
+  /** Seconds an isolate trusts a grant's "live" answer at /mcp (0 = ask the grant on every request). */
+  livenessCacheTtl: number;
   keyRotationDays: number;
   branding: { serviceName: string; logoUrl?: string; privacyUrl?: string; signupUrl?: string };
   captureWebhook?: { url: string; secret: string };
@@ -270,6 +272,7 @@ export function parseConfig(env: Env): Config {
   const refreshMaxTtl = seconds("REFRESH_MAX_TTL", 90 * DAY, 3600, 365 * DAY);
   if (refreshMaxTtl < refreshIdleTtl) problem("REFRESH_MAX_TTL", "must not be shorter than REFRESH_IDLE_TTL");
   const refreshReplayWindow = seconds("REFRESH_REPLAY_WINDOW", 30, 0, 300);
+  const livenessCacheTtl = seconds("LIVENESS_CACHE_TTL", 30, 0, 30);
   const keyRotationDays = seconds("KEY_ROTATION_DAYS", 30, 1, 365);
 
   const webhookUrl = url("CAPTURE_WEBHOOK_URL");
@@ -300,6 +303,7 @@ export function parseConfig(env: Env): Config {
     refreshIdleTtl,
     refreshMaxTtl,
     refreshReplayWindow,
+    livenessCacheTtl,
     keyRotationDays,
     branding: {
       serviceName: text(env.SERVICE_NAME) ?? "Gatehouse",

@@ -20,3 +20,9 @@ export function timingSafeEqual(a: string, b: string): boolean {
   if (left.byteLength !== right.byteLength) return false;
   return crypto.subtle.timingSafeEqual(left, right);
 }
+
+/** base64url(HMAC-SHA-256(key, value)): deterministic secrets that only the key's holder can derive. */
+export async function hmacSha256(key: string, value: string): Promise<string> {
+  const imported = await crypto.subtle.importKey("raw", encoder.encode(key), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  return base64url.encode(new Uint8Array(await crypto.subtle.sign("HMAC", imported, encoder.encode(value))));
+}

@@ -26,6 +26,7 @@ export interface Env {
   REFRESH_IDLE_TTL?: string;
   REFRESH_MAX_TTL?: string;
   REFRESH_REPLAY_WINDOW?: string;
+  LIVENESS_CACHE_TTL?: string;
   KEY_ROTATION_DAYS?: string;
   SERVICE_NAME?: string;
   LOGO_URL?: string;

@@ -9,6 +9,7 @@ export type EventType =
   | "code.issued"
   | "code.redeemed"
   | "code.replayed"
+  | "refresh_token.issued"
   | "refresh_token.rotated"
   | "refresh_token.replayed"
   | "refresh_token.reused"

@@ -84,17 +84,44 @@ export interface RedemptionInput {
   /** base64url(SHA-256(code_verifier)), computed by the Worker: compared with the stored challenge. */
   verifierChallenge: string;
   resource?: string;
+  /** Whether the client may use the refresh_token grant: then the first refresh token of the family is issued. */
+  issueRefreshToken: boolean;
 }
 
-/** What a successful redemption hands to the token endpoint to mint tokens. */
-export interface RedeemedGrant {
+/** What a refresh presents besides the token (client already authenticated by the Worker). */
+export interface RefreshInput {
+  clientId: string;
+  /** The requested scope tokens; `undefined` keeps the granted scope. Each must have been granted. @see RFC 6749 §6 */
+  scope?: string[];
+  resource?: string;
+  /** REFRESH_REPLAY_WINDOW: seconds after a rotation in which the same client may present the previous token again. */
+  replayWindowSeconds: number;
+}
+
+/** What a successful redemption or refresh hands to the token endpoint to mint tokens. */
+export interface IssuedGrant {
+  grantId: string;
+  user: GrantUser;
+  clientId: string;
+  /** The scope of this issuance: the granted scope, or the narrower one a refresh asked for. */
+  scope: string;
+  resource: string;
+  createdAt: number;
+  /** When the grant ends at the latest (absolute refresh TTL), epoch milliseconds. */
+  expiresAt: number;
+  /** The refresh token to return (`gh1r_…`), when the client may refresh. */
+  refreshToken?: string;
+}
+
+/** A refresh token as introspection reports it. @see RFC 7662 §2.2 */
+export interface RefreshTokenInfo {
   grantId: string;
   user: GrantUser;
   clientId: string;
   scope: string;
   resource: string;
-  createdAt: number;
-  /** When the grant ends at the latest (absolute refresh TTL), epoch milliseconds. */
+  /** Epoch milliseconds. */
+  issuedAt: number;
   expiresAt: number;
 }
 
@@ -111,7 +138,9 @@ export type GrantError =
   | "pkce_mismatch"
   | "resource_mismatch"
   | "duplicate_submission"
-  | "code_replayed";
+  | "code_replayed"
+  | "scope_widened"
+  | "refresh_reused";
 
 /** A refused transition. `revoked` is true when this very call revoked the grant (e.g. a replayed code). */
 export interface GrantFailure {
@@ -143,11 +172,23 @@ export interface GrantRow extends Record<string, SqlStorageValue> {
   max_expires_at: number | null;
   revoked_at: number | null;
   revoke_reason: string | null;
+  refresh_key: string | null;
+}
+
+/** One refresh token of the grant's family (all of them are kept, so any reuse is recognised). */
+export interface RefreshTokenRow extends Record<string, SqlStorageValue> {
+  hash: string;
+  issued_at: number;
+  /** Set when the token was rotated; the token is then "used" and `successor_hash` names its successor. */
+  rotated_at: number | null;
+  successor_hash: string | null;
 }
 
 /**
- * One row per object (`singleton = 1`). Refresh tokens (issue 4) get their own table `refresh_tokens` keyed by
- * hash, with the family's idle and absolute expiry kept here in `idle_expires_at` / `max_expires_at`.
+ * `grant_state` has one row per object (`singleton = 1`); the refresh family's idle and absolute expiry are kept
+ * there in `idle_expires_at` / `max_expires_at`, and `refresh_key` derives each successor refresh token from its
+ * predecessor (so a retry within the replay window gets the same successor without storing it). `refresh_tokens`
+ * holds the hash of every refresh token the family has had.
  */
 export const GRANT_SCHEMA = `CREATE TABLE IF NOT EXISTS grant_state (
   singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
@@ -167,7 +208,14 @@ export const GRANT_SCHEMA = `CREATE TABLE IF NOT EXISTS grant_state (
   idle_expires_at INTEGER,
   max_expires_at INTEGER,
   revoked_at INTEGER,
-  revoke_reason TEXT
+  revoke_reason TEXT,
+  refresh_key TEXT
+);
+CREATE TABLE IF NOT EXISTS refresh_tokens (
+  hash TEXT PRIMARY KEY,
+  issued_at INTEGER NOT NULL,
+  rotated_at INTEGER,
+  successor_hash TEXT
 )`;
 
 /** A refusal; `revoked` only when the call itself revoked the grant. */

@@ -2,7 +2,7 @@
 // method is one transition whose read-check-write runs synchronously (hashes are computed before it starts).
 import { DurableObject } from "cloudflare:workers";
 import { loadConfig } from "../config";
-import { randomSecret, sha256, timingSafeEqual } from "../crypto";
+import { hmacSha256, randomSecret, sha256, timingSafeEqual } from "../crypto";
 import type { Env } from "../env";
 import {
   type AuthorizationParams,
@@ -13,11 +13,14 @@ import {
   type GrantResult,
   type GrantRow,
   type GrantUser,
+  type IssuedGrant,
   type LoginInput,
   PENDING_TTL_MS,
   type PendingLogin,
-  type RedeemedGrant,
   type RedemptionInput,
+  type RefreshInput,
+  type RefreshTokenInfo,
+  type RefreshTokenRow,
   refuse,
   TOMBSTONE_MS,
 } from "./grant-state";
@@ -140,11 +143,12 @@ export class Grant extends DurableObject<Env> {
    * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2
    * @see https://www.rfc-editor.org/rfc/rfc7636#section-4.6
    */
-  async redeemCode(secret: string, presented: RedemptionInput): Promise<GrantResult<{ grant: RedeemedGrant }>> {
-    const codeHash = await sha256(secret);
+  async redeemCode(secret: string, presented: RedemptionInput): Promise<GrantResult<{ grant: IssuedGrant }>> {
+    const refreshSecret = randomSecret();
+    const [codeHash, refreshHash] = await Promise.all([sha256(secret), sha256(refreshSecret)]);
     const config = loadConfig(this.env);
     const now = Date.now();
-    const result = this.ctx.storage.transactionSync((): GrantResult<{ grant: RedeemedGrant }> => {
+    const result = this.ctx.storage.transactionSync((): GrantResult<{ grant: IssuedGrant }> => {
       const row = this.#row();
       if (!row) return refuse("not_found", "no such grant");
       if (row.code_hash === null || !timingSafeEqual(codeHash, row.code_hash)) return refuse("invalid_secret", "code does not match");
@@ -169,25 +173,118 @@ export class Grant extends DurableObject<Env> {
       if (!timingSafeEqual(presented.verifierChallenge, request.codeChallenge)) return refuse("pkce_mismatch", "code_verifier does not match");
       if (presented.resource !== undefined && presented.resource !== request.resource) return refuse("resource_mismatch", "resource differs");
 
-      const idle = now + config.refreshIdleTtl * 1000;
       const max = now + config.refreshMaxTtl * 1000;
+      const idle = Math.min(now + config.refreshIdleTtl * 1000, max);
       this.#sql.exec(
-        `UPDATE grant_state SET status = 'active', code_redeemed_at = ?, active_at = ?, idle_expires_at = ?, max_expires_at = ?, expires_at = ?
-         WHERE singleton = 1`,
+        `UPDATE grant_state SET status = 'active', code_redeemed_at = ?, active_at = ?, idle_expires_at = ?, max_expires_at = ?, expires_at = ?,
+           refresh_key = ? WHERE singleton = 1`,
         now,
         now,
         idle,
         max,
-        Math.min(idle, max),
+        idle,
+        presented.issueRefreshToken ? randomSecret() : null,
       );
-      const user = JSON.parse(row.user ?? "null") as GrantUser;
-      return {
-        ok: true,
-        grant: { grantId: this.ctx.id.toString(), user, clientId: request.clientId, scope: request.scope, resource: request.resource, createdAt: row.created_at, expiresAt: max },
-      };
+      if (presented.issueRefreshToken) this.#sql.exec("INSERT INTO refresh_tokens (hash, issued_at) VALUES (?, ?)", refreshHash, now);
+      const refreshToken = presented.issueRefreshToken ? formatHandle("refresh", this.ctx.id.toString(), refreshSecret) : undefined;
+      return { ok: true, grant: this.#issued(row, request.scope, max, refreshToken) };
     });
     if (result.ok || result.revoked) await this.#rearm();
     return result;
+  }
+
+  /**
+   * Rotates a refresh token: exactly one caller wins per token, and the presented token becomes "previous". Within
+   * the replay window, presenting the previous token again returns the same successor as long as it is unused
+   * (a retry after a lost response, or a client that refreshes twice). Any other reuse of a used token revokes
+   * the grant. Another client's presentation, a widened scope or another resource is refused without change.
+   * @see https://www.rfc-editor.org/rfc/rfc6749#section-6
+   * @see https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2
+   */
+  async rotateRefresh(secret: string, presented: RefreshInput): Promise<GrantResult<{ grant: IssuedGrant; replayed: boolean }>> {
+    const key = this.#row()?.refresh_key;
+    if (!key) return refuse("invalid_secret", "the grant has no refresh family");
+    // The successor is derived from the presented token, so a retry yields the same one without it being stored.
+    const successorSecret = await hmacSha256(key, secret);
+    const [hash, successorHash] = await Promise.all([sha256(secret), sha256(successorSecret)]);
+    const config = loadConfig(this.env);
+    const windowMs = presented.replayWindowSeconds * 1000;
+    const now = Date.now();
+    const result = this.ctx.storage.transactionSync((): GrantResult<{ grant: IssuedGrant; replayed: boolean }> => {
+      const row = this.#row();
+      if (!row) return refuse("not_found", "no such grant");
+      const token = this.#sql.exec<RefreshTokenRow>("SELECT * FROM refresh_tokens WHERE hash = ?", hash).toArray()[0];
+      if (!token) return refuse("invalid_secret", "refresh token does not match");
+      if (row.status === "revoked") return refuse("revoked", "refresh token presented after revocation");
+      if (row.status !== "active") return refuse("wrong_state", `refresh token presented while ${row.status}`);
+      if (row.expires_at <= now) return refuse("expired", "grant expired");
+      const request = parse(row);
+      if (presented.clientId !== request.clientId) return refuse("client_mismatch", "refresh token issued to another client");
+      const refreshToken = formatHandle("refresh", this.ctx.id.toString(), successorSecret);
+      const max = row.max_expires_at ?? row.expires_at;
+
+      if (token.rotated_at !== null) {
+        const successor = token.successor_hash === null ? undefined : this.#sql.exec<RefreshTokenRow>("SELECT * FROM refresh_tokens WHERE hash = ?", token.successor_hash).toArray()[0];
+        const retry =
+          windowMs > 0 &&
+          now - token.rotated_at <= windowMs &&
+          successor !== undefined &&
+          successor.rotated_at === null &&
+          timingSafeEqual(successor.hash, successorHash);
+        if (!retry) {
+          this.#revoke(now, "rotated refresh token reused");
+          return refuse("refresh_reused", "a rotated refresh token was presented again", true);
+        }
+      }
+      const scope = narrowed(request.scope, presented.scope);
+      if (scope === undefined) return refuse("scope_widened", "scope asks for more than was granted");
+      if (presented.resource !== undefined && presented.resource !== request.resource) return refuse("resource_mismatch", "resource differs");
+      if (token.rotated_at !== null) return { ok: true, replayed: true, grant: this.#issued(row, scope, max, refreshToken) };
+
+      const idle = Math.min(now + config.refreshIdleTtl * 1000, max);
+      this.#sql.exec("UPDATE refresh_tokens SET rotated_at = ?, successor_hash = ? WHERE hash = ?", now, successorHash, hash);
+      this.#sql.exec("INSERT INTO refresh_tokens (hash, issued_at) VALUES (?, ?)", successorHash, now);
+      this.#sql.exec("UPDATE grant_state SET idle_expires_at = ?, expires_at = ? WHERE singleton = 1", idle, idle);
+      return { ok: true, replayed: false, grant: this.#issued(row, scope, max, refreshToken) };
+    });
+    if ((result.ok && !result.replayed) || (!result.ok && result.revoked)) await this.#rearm();
+    return result;
+  }
+
+  /**
+   * Revokes the grant when `secret` is one of its refresh tokens (current or used) and `clientId` its client;
+   * anything else changes nothing. @see https://www.rfc-editor.org/rfc/rfc7009#section-2.1
+   */
+  async revokeRefresh(secret: string, clientId: string): Promise<GrantResult<{ wasLive: boolean }>> {
+    const hash = await sha256(secret);
+    const now = Date.now();
+    const result = this.ctx.storage.transactionSync((): GrantResult<{ wasLive: boolean }> => {
+      const row = this.#row();
+      if (!row) return refuse("not_found", "no such grant");
+      if (this.#sql.exec("SELECT 1 FROM refresh_tokens WHERE hash = ?", hash).toArray().length === 0) return refuse("invalid_secret", "refresh token does not match");
+      if (parse(row).clientId !== clientId) return refuse("client_mismatch", "refresh token issued to another client");
+      if (row.status === "revoked") return { ok: true, wasLive: false };
+      this.#revoke(now, "refresh token revoked by the client");
+      return { ok: true, wasLive: row.status === "active" && now < row.expires_at };
+    });
+    if (result.ok) await this.#rearm();
+    return result;
+  }
+
+  /** Describes a refresh token for introspection: only the family's current token of a live grant is active. */
+  async inspectRefresh(secret: string): Promise<GrantResult<{ token: RefreshTokenInfo }>> {
+    const hash = await sha256(secret);
+    const row = this.#row();
+    if (!row) return refuse("not_found", "no such grant");
+    const token = this.#sql.exec<RefreshTokenRow>("SELECT * FROM refresh_tokens WHERE hash = ?", hash).toArray()[0];
+    if (!token) return refuse("invalid_secret", "refresh token does not match");
+    if (row.status !== "active" || row.expires_at <= Date.now()) return refuse(row.status === "revoked" ? "revoked" : "expired", "grant not live");
+    if (token.rotated_at !== null) return refuse("refresh_reused", "refresh token already rotated");
+    const request = parse(row);
+    return {
+      ok: true,
+      token: { grantId: this.ctx.id.toString(), user: user(row), clientId: request.clientId, scope: request.scope, resource: request.resource, issuedAt: token.issued_at, expiresAt: row.expires_at },
+    };
   }
 
   /** Revokes the grant from any live state; revoking twice is harmless. */
@@ -218,11 +315,17 @@ export class Grant extends DurableObject<Env> {
     await this.ctx.storage.setAlarm(row.expires_at);
   }
 
-  /** Marks the grant revoked and drops every secret but the code hash (kept to recognise late replays). */
+  /** What the token endpoint needs to mint tokens for this grant. */
+  #issued(row: GrantRow, scope: string, expiresAt: number, refreshToken: string | undefined): IssuedGrant {
+    const request = parse(row);
+    return { grantId: this.ctx.id.toString(), user: user(row), clientId: request.clientId, scope, resource: request.resource, createdAt: row.created_at, expiresAt, refreshToken };
+  }
+
+  /** Marks the grant revoked and drops every secret but the code and refresh hashes (kept to recognise late replays). */
   #revoke(now: number, reason: string): void {
     this.#sql.exec(
       `UPDATE grant_state SET status = 'revoked', revoked_at = ?, revoke_reason = ?, expires_at = ?,
-         state_hash = NULL, upstream_leg = NULL, binding_hash = NULL, upstream_tokens = NULL
+         state_hash = NULL, upstream_leg = NULL, binding_hash = NULL, upstream_tokens = NULL, refresh_key = NULL
        WHERE singleton = 1`,
       now,
       reason,
@@ -251,4 +354,16 @@ export class Grant extends DurableObject<Env> {
 
 function parse(row: GrantRow): AuthorizationParams {
   return JSON.parse(row.request) as AuthorizationParams;
+}
+
+function user(row: GrantRow): GrantUser {
+  return JSON.parse(row.user ?? "null") as GrantUser;
+}
+
+/** The granted scope narrowed to `requested` (in the granted order), or `undefined` when it asks for more. */
+function narrowed(granted: string, requested: string[] | undefined): string | undefined {
+  const grantedTokens = granted.split(" ");
+  if (requested === undefined) return granted;
+  if (requested.some((s) => !grantedTokens.includes(s))) return undefined;
+  return grantedTokens.filter((s) => requested.includes(s)).join(" ");
 }

@@ -1,10 +1,11 @@
 // Bearer authentication for /mcp: the access token only from the Authorization header, verified locally; the
 // verified caller goes to `c.var.caller`. Failures become RFC 6750 challenges in `onError` (src/respond.ts).
 import { createMiddleware } from "hono/factory";
-import type { AppEnv, Caller, Env } from "../env";
+import type { AppEnv, Caller } from "../env";
 import { OAuthError } from "../oauth/errors";
 import { bearerChallenge } from "../respond";
 import { type AccessTokenClaims, verifyAccessToken } from "../tokens/access-token";
+import { isGrantLive } from "../tokens/liveness";
 
 /** `Authorization: Bearer <b64token>`; the scheme is case-insensitive. @see RFC 6750 §2.1, RFC 9110 §11.1 */
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
@@ -33,7 +34,7 @@ export const bearerAuth = createMiddleware<AppEnv>(async (c, next) => {
   const result = await verifyAccessToken(c.env, config, token);
   if (!result.ok) throw new OAuthError("invalid_token", "the access token is invalid or expired", { reason: result.reason });
   const caller = toCaller(result.claims);
-  if (!(await isGrantLive(c.env, caller))) throw new OAuthError("invalid_token", "the access token has been revoked", { reason: "grant_not_live" });
+  if (!(await isGrantLive(c.env, caller.grantId, config.livenessCacheTtl))) throw new OAuthError("invalid_token", "the access token has been revoked", { reason: "grant_not_live" });
   const missing = config.defaultScopes.filter((scope) => !caller.scopes.includes(scope));
   if (missing.length > 0) throw new OAuthError("insufficient_scope", `the access token lacks the scope ${missing.join(" ")}`, { reason: "scope" });
   c.set("caller", caller);
@@ -52,12 +53,4 @@ function toCaller(claims: AccessTokenClaims): Caller {
     orgId: claims.orgId,
     orgName: claims.orgName,
   };
-}
-
-/**
- * Whether the grant behind the token (`sid`) is still live. The seam for revocation (issue 4): it will ask the
- * Grant Durable Object, cached per isolate for at most 30 s. Until then a valid signature and `exp` suffice.
- */
-async function isGrantLive(_env: Env, _caller: Caller): Promise<boolean> {
-  return true;
 }

@@ -14,7 +14,7 @@ import { audit } from "./audit";
 import { BIND_COOKIE } from "./authorize";
 import { authorizationErrorUrl, authorizationResponseUrl } from "./authorization-response";
 import { OAuthError, PageError } from "./errors";
-import { grantStub } from "./grant-stub";
+import { grantStub } from "../durable/grant-stub";
 import { browserPageHeaders } from "./page-headers";
 
 export const callbackRoutes = new Hono<AppEnv>();

@@ -6,10 +6,11 @@ import { authenticateClient } from "./client-auth";
 import { OAuthError } from "./errors";
 import { authorizationCodeGrant } from "./grants/authorization-code";
 import type { GrantType } from "./grants/grant-type";
+import { refreshTokenGrant } from "./grants/refresh-token";
 import { readForm } from "./params";
 
 /** Every grant type served; a new one is a new module added here. */
-const GRANT_TYPES: readonly GrantType[] = [authorizationCodeGrant];
+const GRANT_TYPES: readonly GrantType[] = [authorizationCodeGrant, refreshTokenGrant];
 
 export const tokenRoutes = new Hono<AppEnv>();
 

@@ -30,6 +30,7 @@ describe("parseConfig", () => {
       refreshIdleTtl: 30 * 86400,
       refreshMaxTtl: 90 * 86400,
       refreshReplayWindow: 30,
+      livenessCacheTtl: 30,
       branding: { serviceName: "Gatehouse" },
     });
     expect(config.upstreams).toHaveLength(1);
@@ -147,15 +148,17 @@ describe("parseConfig", () => {
     ["REFRESH_MAX_TTL", String(366 * 86400)],
     ["REFRESH_REPLAY_WINDOW", "-1"],
     ["REFRESH_REPLAY_WINDOW", "301"],
+    ["LIVENESS_CACHE_TTL", "-1"],
+    ["LIVENESS_CACHE_TTL", "31"],
     ["KEY_ROTATION_DAYS", "0"],
   ])("refuses %s=%s (out of bounds)", (variable, value) => {
     expect(variables({ PUBLIC_URL: "https://auth.example.com", ...upstream, [variable]: value })).toEqual([variable]);
   });
 
   it("accepts TTLs within bounds, and a strict replay window of 0", () => {
-    const config = parse({ PUBLIC_URL: "https://auth.example.com", ...upstream, ACCESS_TOKEN_TTL: "600", REFRESH_IDLE_TTL: "86400", REFRESH_MAX_TTL: "172800", REFRESH_REPLAY_WINDOW: "0" });
+    const config = parse({ PUBLIC_URL: "https://auth.example.com", ...upstream, ACCESS_TOKEN_TTL: "600", REFRESH_IDLE_TTL: "86400", REFRESH_MAX_TTL: "172800", REFRESH_REPLAY_WINDOW: "0", LIVENESS_CACHE_TTL: "0" });
     expect(config.problems).toEqual([]);
-    expect([config.accessTokenTtl, config.refreshIdleTtl, config.refreshMaxTtl, config.refreshReplayWindow]).toEqual([600, 86400, 172800, 0]);
+    expect([config.accessTokenTtl, config.refreshIdleTtl, config.refreshMaxTtl, config.refreshReplayWindow, config.livenessCacheTtl]).toEqual([600, 86400, 172800, 0, 0]);
   });
 
   it("refuses a maximum refresh lifetime shorter than the idle one", () => {

@@ -49,7 +49,7 @@ async function issueCode(stub: Stub, input = beginInput()): Promise<string> {
   return handle.secret;
 }
 
-const redemption = { clientId: "client-1", redirectUri: "http://127.0.0.1:3000/cb", verifierChallenge: CHALLENGE, resource: "http://localhost:8787/mcp" };
+const redemption = { clientId: "client-1", redirectUri: "http://127.0.0.1:3000/cb", verifierChallenge: CHALLENGE, resource: "http://localhost:8787/mcp", issueRefreshToken: true };
 
 async function storedRow(stub: Stub): Promise<Record<string, unknown> | undefined> {
   return runInDurableObject(stub, (_instance, state) => {
@@ -186,7 +186,7 @@ describe("Grant: code redemption", () => {
     const result = await stub.redeemCode(secret, redemption);
     expect(result).toEqual({
       ok: true,
-      grant: { grantId: id, user: USER, clientId: "client-1", scope: "mcp", resource: "http://localhost:8787/mcp", createdAt: expect.any(Number), expiresAt: expect.any(Number) },
+      grant: { grantId: id, user: USER, clientId: "client-1", scope: "mcp", resource: "http://localhost:8787/mcp", createdAt: expect.any(Number), expiresAt: expect.any(Number), refreshToken: expect.stringMatching(`^gh1r_${id}\\.`) },
     });
     const row = await storedRow(stub);
     expect(row).toMatchObject({ status: "active" });
@@ -248,7 +248,7 @@ describe("Grant: code redemption", () => {
     const { stub } = newGrant();
     const input = beginInput();
     const secret = await issueCode(stub, { ...input, request: { ...input.request, redirectUriSent: false } });
-    expect((await stub.redeemCode(secret, { clientId: "client-1", verifierChallenge: CHALLENGE })).ok).toBe(true);
+    expect((await stub.redeemCode(secret, { clientId: "client-1", verifierChallenge: CHALLENGE, issueRefreshToken: false })).ok).toBe(true);
   });
 
   it("changes nothing when the code secret is wrong, even after redemption (a grant id alone is not a credential)", async () => {

@@ -1,16 +1,16 @@
 // grant_type=authorization_code: the code's grant redeems it once, checking client, redirect URI, PKCE and resource.
 import { z } from "zod";
-import { markGrantRevoked, upsertGrantIndex } from "../../db/grants";
+import { upsertGrantIndex } from "../../db/grants";
 import type { GrantError } from "../../durable/grant-state";
 import { parseHandle } from "../../durable/handle";
-import { mintAccessToken } from "../../tokens/access-token";
+import { grantStub } from "../../durable/grant-stub";
 import { audit } from "../audit";
 import { OAuthError } from "../errors";
-import { grantStub } from "../grant-stub";
+import { grantRevoked } from "../grant-revoked";
 import { parseParams } from "../params";
 import { CODE_VERIFIER, pkceS256 } from "../pkce";
-import { accessTokenScopes } from "../scope";
 import type { GrantType } from "./grant-type";
+import { tokenResponse } from "./issue";
 
 const request = z.object({
   code: z.string().min(1).max(1024),
@@ -37,30 +37,16 @@ export const authorizationCodeGrant: GrantType = {
       redirectUri: params.redirect_uri,
       verifierChallenge: await pkceS256(params.code_verifier),
       resource: params.resource,
+      issueRefreshToken: client.grantTypes.includes("refresh_token"),
     });
     if (!result.ok) {
       if (result.error === "code_replayed" || result.error === "duplicate_submission") {
         audit(c, { type: "code.replayed", grantId, clientId: client.clientId, detail: { revoked: result.revoked === true } });
       }
-      if (result.revoked) {
-        audit(c, { type: "grant.revoked", grantId, clientId: client.clientId, detail: { reason: result.reason } });
-        c.executionCtx.waitUntil(markGrantRevoked(c.env.DB, grantId, Math.floor(Date.now() / 1000)).catch(() => undefined));
-      }
+      if (result.revoked) grantRevoked(c, grantId, client.clientId, result.reason);
       throw redemptionError(result.error, result.reason);
     }
     const { grant } = result;
-    const scope = accessTokenScopes(grant.scope).join(" ");
-    const { token, expiresIn } = await mintAccessToken(c.env, c.var.config, {
-      subject: grant.user.userId,
-      clientId: grant.clientId,
-      scope,
-      grantId,
-      email: grant.user.email,
-      emailVerified: grant.user.emailVerified,
-      domain: grant.user.domain,
-      orgId: grant.user.orgId,
-      orgName: grant.user.orgName,
-    });
     c.executionCtx.waitUntil(
       upsertGrantIndex(c.env.DB, {
         id: grantId,
@@ -73,8 +59,8 @@ export const authorizationCodeGrant: GrantType = {
       }).catch((err: unknown) => console.error(JSON.stringify({ event: "grant.index_failed", grant_id: grantId, error: err instanceof Error ? err.name : "unknown" }))),
     );
     audit(c, { type: "code.redeemed", grantId, clientId: grant.clientId, userId: grant.user.userId });
-    audit(c, { type: "access_token.issued", grantId, clientId: grant.clientId, userId: grant.user.userId });
-    return { access_token: token, token_type: "Bearer", expires_in: expiresIn, scope };
+    if (grant.refreshToken) audit(c, { type: "refresh_token.issued", grantId, clientId: grant.clientId, userId: grant.user.userId });
+    return tokenResponse(c, grant);
   },
 };
 

@@ -1,0 +1,29 @@
+// The token response both grant types end in: an RFC 9068 access token for the grant, and its refresh token.
+import type { Context } from "hono";
+import type { IssuedGrant } from "../../durable/grant-state";
+import type { AppEnv } from "../../env";
+import { mintAccessToken } from "../../tokens/access-token";
+import { audit } from "../audit";
+import { accessTokenScopes } from "../scope";
+import type { TokenResponse } from "./grant-type";
+
+/** Mints the access token for `grant` and records its issuance. @see https://www.rfc-editor.org/rfc/rfc6749#section-5.1 */
+export async function tokenResponse(c: Context<AppEnv>, grant: IssuedGrant): Promise<TokenResponse> {
+  const scope = accessTokenScopes(grant.scope).join(" ");
+  const { user } = grant;
+  const { token, expiresIn } = await mintAccessToken(c.env, c.var.config, {
+    subject: user.userId,
+    clientId: grant.clientId,
+    scope,
+    grantId: grant.grantId,
+    email: user.email,
+    emailVerified: user.emailVerified,
+    domain: user.domain,
+    orgId: user.orgId,
+    orgName: user.orgName,
+  });
+  audit(c, { type: "access_token.issued", grantId: grant.grantId, clientId: grant.clientId, userId: user.userId });
+  const response: TokenResponse = { access_token: token, token_type: "Bearer", expires_in: expiresIn, scope };
+  if (grant.refreshToken) response.refresh_token = grant.refreshToken;
+  return response;
+}

@@ -1,0 +1,62 @@
+// grant_type=refresh_token: the token's grant rotates it atomically (replay window, reuse ⇒ revocation).
+import { z } from "zod";
+import { grantStub } from "../../durable/grant-stub";
+import type { GrantError } from "../../durable/grant-state";
+import { parseHandle } from "../../durable/handle";
+import { audit } from "../audit";
+import { OAuthError } from "../errors";
+import { grantRevoked } from "../grant-revoked";
+import { parseParams } from "../params";
+import type { GrantType } from "./grant-type";
+import { tokenResponse } from "./issue";
+
+const request = z.object({
+  refresh_token: z.string().min(1).max(1024),
+  scope: z.string().max(1024).optional(),
+  resource: z.string().min(1).max(4096).optional(),
+});
+
+/**
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-6
+ * @see https://datatracker.ietf.org/doc/html/draft-ietf-oauth-v2-1-13#section-4.3
+ * @see https://www.rfc-editor.org/rfc/rfc8707#section-2.2
+ */
+export const refreshTokenGrant: GrantType = {
+  grantType: "refresh_token",
+  async handle(c, form, client) {
+    const params = parseParams(request, form);
+    const handle = parseHandle("refresh", params.refresh_token);
+    const stub = handle && grantStub(c.env, handle.grantId);
+    if (!handle || !stub) throw new OAuthError("invalid_grant", "the refresh token is invalid", { reason: "not a refresh token handle" });
+    const grantId = handle.grantId;
+    const scope = params.scope?.split(" ").filter(Boolean);
+    const result = await stub.rotateRefresh(handle.secret, {
+      clientId: client.clientId,
+      scope: scope?.length ? scope : undefined,
+      resource: params.resource,
+      replayWindowSeconds: c.var.config.refreshReplayWindow,
+    });
+    if (!result.ok) {
+      if (result.error === "refresh_reused") audit(c, { type: "refresh_token.reused", grantId, clientId: client.clientId, detail: { revoked: true } });
+      if (result.revoked) grantRevoked(c, grantId, client.clientId, result.reason);
+      throw refreshError(result.error, result.reason);
+    }
+    const { grant } = result;
+    audit(c, { type: result.replayed ? "refresh_token.replayed" : "refresh_token.rotated", grantId, clientId: grant.clientId, userId: grant.user.userId });
+    return tokenResponse(c, grant);
+  },
+};
+
+/** The RFC 6749 §5.2 error for a refused refresh. */
+function refreshError(error: GrantError, reason: string): OAuthError {
+  switch (error) {
+    case "scope_widened":
+      return new OAuthError("invalid_scope", "the requested scope exceeds the scope granted", { reason });
+    case "resource_mismatch":
+      return new OAuthError("invalid_target", "resource does not match the grant", { reason });
+    case "client_mismatch":
+      return new OAuthError("invalid_grant", "the refresh token was issued to another client", { reason });
+    default:
+      return new OAuthError("invalid_grant", "the refresh token is invalid, expired or revoked", { reason });
+  }
+}

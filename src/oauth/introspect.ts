@@ -1,0 +1,90 @@
+// POST /introspect (RFC 7662): for resource servers deployed apart from Gatehouse, authenticated by ADMIN_TOKEN or
+// as a confidential client. Live access and refresh tokens are described; everything else is `{"active": false}`.
+import { type Context, Hono } from "hono";
+import { z } from "zod";
+import { timingSafeEqual } from "../crypto";
+import { grantStub } from "../durable/grant-stub";
+import { parseHandle } from "../durable/handle";
+import type { AppEnv } from "../env";
+import { NO_STORE } from "../respond";
+import { verifyAccessToken } from "../tokens/access-token";
+import { authenticateClient } from "./client-auth";
+import { OAuthError } from "./errors";
+import { parseParams, readForm } from "./params";
+
+const request = z.object({
+  token: z.string().min(1).max(8192),
+  token_type_hint: z.string().max(64).optional(),
+});
+
+type Introspection = { active: false } | ({ active: true } & Record<string, string | number | boolean | undefined>);
+
+export const introspectRoutes = new Hono<AppEnv>();
+
+/** @see https://www.rfc-editor.org/rfc/rfc7662#section-2 */
+introspectRoutes.post("/introspect", async (c) => {
+  const form = await readForm(c);
+  await authenticateCaller(c, form);
+  const { token } = parseParams(request, form);
+  return c.json(await introspect(c, token), 200, NO_STORE);
+});
+
+/** `Authorization: Bearer <ADMIN_TOKEN>`, or a confidential client's credentials; else 401. @see RFC 7662 §2.1 */
+async function authenticateCaller(c: Context<AppEnv>, form: Record<string, string>): Promise<void> {
+  const authorization = c.req.header("Authorization") ?? "";
+  const bearer = /^Bearer +(\S+) *$/i.exec(authorization);
+  if (bearer) {
+    const adminToken = c.var.config.adminToken;
+    if (adminToken && timingSafeEqual(bearer[1] ?? "", adminToken)) return;
+    throw new OAuthError("invalid_client", "caller authentication failed", { reason: adminToken ? "wrong admin token" : "no ADMIN_TOKEN configured" });
+  }
+  const client = await authenticateClient(c, form);
+  if (client.tokenEndpointAuthMethod === "none") {
+    throw new OAuthError("invalid_client", "introspection requires a confidential client", { reason: "public client at /introspect" });
+  }
+}
+
+async function introspect(c: Context<AppEnv>, token: string): Promise<Introspection> {
+  const config = c.var.config;
+  const refresh = parseHandle("refresh", token);
+  if (refresh) {
+    const result = await grantStub(c.env, refresh.grantId)?.inspectRefresh(refresh.secret);
+    if (!result?.ok) return { active: false };
+    const { token: info } = result;
+    return {
+      active: true,
+      token_type: "refresh_token",
+      client_id: info.clientId,
+      scope: info.scope,
+      sub: info.user.userId,
+      iss: config.issuer,
+      aud: info.resource,
+      iat: Math.floor(info.issuedAt / 1000),
+      exp: Math.floor(info.expiresAt / 1000),
+      sid: info.grantId,
+    };
+  }
+  const access = await verifyAccessToken(c.env, config, token);
+  if (!access.ok) return { active: false };
+  const claims = access.claims;
+  // Always the grant itself, never the isolate's cache: a resource server asks so that revocation is exact.
+  if (!(await grantStub(c.env, claims.grantId)?.checkLive())) return { active: false };
+  return {
+    active: true,
+    token_type: "Bearer",
+    client_id: claims.clientId,
+    scope: claims.scope,
+    sub: claims.subject,
+    iss: config.issuer,
+    aud: config.mcpResource,
+    iat: claims.issuedAt,
+    exp: claims.expiresAt,
+    jti: claims.jti,
+    sid: claims.grantId,
+    email: claims.email,
+    email_verified: claims.emailVerified,
+    domain: claims.domain,
+    org_id: claims.orgId,
+    org_name: claims.orgName,
+  };
+}

@@ -1,0 +1,231 @@
+// POST /token with grant_type=refresh_token: one winner per token, the replay window, reuse ⇒ revocation, client
+// binding, scope narrowing, idle and absolute expiry — on the real Grant Durable Object.
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { BASE } from "./helpers/browser";
+import { grantOf, MCP_RESOURCE, obtainCode, REDIRECT_URI, registerClient, type TestClient, tokenRequest } from "./helpers/oauth";
+
+interface Tokens {
+  access_token: string;
+  refresh_token?: string;
+  scope: string;
+  expires_in: number;
+  token_type: string;
+}
+
+async function signIn(client?: TestClient, scope = "mcp offline_access"): Promise<{ client: TestClient; tokens: Tokens }> {
+  const c = client ?? (await registerClient({ grant_types: ["authorization_code", "refresh_token"] }));
+  const { code, verifier } = await obtainCode(c, { params: { scope } });
+  const res = await tokenRequest({ grant_type: "authorization_code", code, code_verifier: verifier, redirect_uri: REDIRECT_URI, client_id: c.client_id });
+  expect(res.status).toBe(200);
+  return { client: c, tokens: (await res.json()) as Tokens };
+}
+
+function refresh(client: TestClient, token: string, extra: Record<string, string> = {}): Promise<Response> {
+  return tokenRequest({ grant_type: "refresh_token", refresh_token: token, client_id: client.client_id, ...extra });
+}
+
+async function expectError(res: Response, error: string): Promise<void> {
+  expect(res.status).toBe(400);
+  expect(res.headers.get("Cache-Control")).toBe("no-store");
+  expect(((await res.json()) as { error: string }).error).toBe(error);
+}
+
+async function mcpStatus(accessToken: string): Promise<number> {
+  const res = await exports.default.fetch(`${BASE}/mcp`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${accessToken}`, "Content-Type": "application/json", Accept: "application/json, text/event-stream" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+  });
+  return res.status;
+}
+
+/** Moves every rotation of the grant's refresh family `ms` into the past. */
+async function ageRotations(token: string, ms: number): Promise<void> {
+  await runInDurableObject(grantOf(token), (_i, state) => {
+    state.storage.sql.exec("UPDATE refresh_tokens SET rotated_at = rotated_at - ? WHERE rotated_at IS NOT NULL", ms);
+  });
+}
+
+async function familySize(token: string): Promise<{ total: number; current: number }> {
+  return runInDurableObject(grantOf(token), (_i, state) => {
+    const rows = state.storage.sql.exec<{ rotated_at: number | null }>("SELECT rotated_at FROM refresh_tokens").toArray();
+    return { total: rows.length, current: rows.filter((r) => r.rotated_at === null).length };
+  });
+}
+
+describe("refresh tokens at code redemption", () => {
+  it("issues a prefixed refresh token carrying the grant id to a client registered for refresh_token", async () => {
+    const { tokens } = await signIn();
+    expect(tokens.refresh_token).toMatch(/^gh1r_[0-9a-f]{64}\.[A-Za-z0-9_-]{43}$/);
+    expect(tokens.scope).toBe("mcp");
+  });
+
+  it("issues one even without offline_access, as MCP clients rarely ask for it", async () => {
+    const { tokens } = await signIn(undefined, "mcp");
+    expect(tokens.refresh_token).toMatch(/^gh1r_/);
+  });
+
+  it("stores only the hash of the refresh token", async () => {
+    const { tokens } = await signIn();
+    const secret = (tokens.refresh_token ?? "").split(".")[1] ?? "";
+    const dump = await runInDurableObject(grantOf(tokens.refresh_token ?? ""), (_i, state) =>
+      JSON.stringify([state.storage.sql.exec("SELECT * FROM refresh_tokens").toArray(), state.storage.sql.exec("SELECT * FROM grant_state").toArray()]),
+    );
+    expect(dump).not.toContain(secret);
+  });
+});
+
+describe("POST /token: rotating a refresh token", () => {
+  it("rotates: a new refresh token and a working access token, the old one becomes previous", async () => {
+    const { client, tokens } = await signIn();
+    const res = await refresh(client, tokens.refresh_token ?? "");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("Cache-Control")).toBe("no-store");
+    const next = (await res.json()) as Tokens;
+    expect(next).toEqual({ access_token: expect.stringMatching(/^ey/), token_type: "Bearer", expires_in: 3600, scope: "mcp", refresh_token: expect.stringMatching(/^gh1r_/) });
+    expect(next.refresh_token).not.toBe(tokens.refresh_token);
+    expect(await mcpStatus(next.access_token)).toBe(200);
+    expect(await familySize(tokens.refresh_token ?? "")).toEqual({ total: 2, current: 1 });
+  });
+
+  it("answers all of 50 concurrent refreshes of one token with the identical successor, and only one successor exists", async () => {
+    const { client, tokens } = await signIn();
+    const responses = await Promise.all(Array.from({ length: 50 }, () => refresh(client, tokens.refresh_token ?? "")));
+    expect(responses.map((r) => r.status)).toEqual(Array(50).fill(200));
+    const bodies = (await Promise.all(responses.map((r) => r.json()))) as Tokens[];
+    const successors = new Set(bodies.map((b) => b.refresh_token));
+    expect(successors.size).toBe(1);
+    expect(await familySize(tokens.refresh_token ?? "")).toEqual({ total: 2, current: 1 });
+    const [successor] = [...successors];
+    const onward = await refresh(client, successor ?? "");
+    expect(onward.status).toBe(200);
+  });
+
+  it("returns the same successor when the previous token is retried within the window after a lost response", async () => {
+    const { client, tokens } = await signIn();
+    const first = (await (await refresh(client, tokens.refresh_token ?? "")).json()) as Tokens;
+    await ageRotations(tokens.refresh_token ?? "", 20_000);
+    const retry = await refresh(client, tokens.refresh_token ?? "");
+    expect(retry.status).toBe(200);
+    const again = (await retry.json()) as Tokens;
+    expect(again.refresh_token).toBe(first.refresh_token);
+    expect(await mcpStatus(again.access_token)).toBe(200);
+    expect(await grantOf(tokens.refresh_token ?? "").checkLive()).toBe(true);
+  });
+
+  it("revokes the whole grant when the previous token is presented after the window", async () => {
+    const { client, tokens } = await signIn();
+    const first = (await (await refresh(client, tokens.refresh_token ?? "")).json()) as Tokens;
+    await ageRotations(tokens.refresh_token ?? "", 31_000);
+    await expectError(await refresh(client, tokens.refresh_token ?? ""), "invalid_grant");
+    expect(await grantOf(tokens.refresh_token ?? "").checkLive()).toBe(false);
+    await expectError(await refresh(client, first.refresh_token ?? ""), "invalid_grant");
+    expect(await mcpStatus(first.access_token)).toBe(401);
+  });
+
+  it("revokes the grant when the previous token is replayed after its successor was used, even within the window", async () => {
+    const { client, tokens } = await signIn();
+    const first = (await (await refresh(client, tokens.refresh_token ?? "")).json()) as Tokens;
+    const second = (await (await refresh(client, first.refresh_token ?? "")).json()) as Tokens;
+    await expectError(await refresh(client, tokens.refresh_token ?? ""), "invalid_grant");
+    await expectError(await refresh(client, second.refresh_token ?? ""), "invalid_grant");
+    const events = await env.DB.prepare("SELECT type FROM events WHERE grant_id = ? ORDER BY id").bind(grantOf(tokens.refresh_token ?? "").id.toString()).all<{ type: string }>();
+    expect(events.results.map((e) => e.type)).toEqual(expect.arrayContaining(["refresh_token.issued", "refresh_token.rotated", "refresh_token.reused", "grant.revoked"]));
+  });
+
+  it("refuses another client presenting the token with invalid_grant, and leaves the grant intact", async () => {
+    const { client, tokens } = await signIn();
+    const other = await registerClient({ grant_types: ["authorization_code", "refresh_token"] });
+    await expectError(await refresh(other, tokens.refresh_token ?? ""), "invalid_grant");
+    expect(await grantOf(tokens.refresh_token ?? "").checkLive()).toBe(true);
+    expect((await refresh(client, tokens.refresh_token ?? "")).status).toBe(200);
+  });
+
+  it("is strict with REFRESH_REPLAY_WINDOW=0: any second presentation revokes", async () => {
+    const { tokens } = await signIn();
+    const handle = (tokens.refresh_token ?? "").split(".")[1] ?? "";
+    const stub = grantOf(tokens.refresh_token ?? "");
+    const clientId = await runInDurableObject(stub, (_i, state) => (JSON.parse(state.storage.sql.exec<{ request: string }>("SELECT request FROM grant_state").one().request) as { clientId: string }).clientId);
+    const first = await stub.rotateRefresh(handle, { clientId, replayWindowSeconds: 0 });
+    expect(first.ok).toBe(true);
+    const second = await stub.rotateRefresh(handle, { clientId, replayWindowSeconds: 0 });
+    expect(second).toMatchObject({ ok: false, error: "refresh_reused", revoked: true });
+  });
+
+  it("narrows the scope of the access token when asked, and refuses a wider scope without rotating", async () => {
+    const { client, tokens } = await signIn();
+    await expectError(await refresh(client, tokens.refresh_token ?? "", { scope: "mcp admin" }), "invalid_scope");
+    expect(await familySize(tokens.refresh_token ?? "")).toEqual({ total: 1, current: 1 });
+    const narrowed = await refresh(client, tokens.refresh_token ?? "", { scope: "offline_access" });
+    expect(narrowed.status).toBe(200);
+    const body = (await narrowed.json()) as Tokens;
+    expect(body.scope).toBe("");
+    const full = (await (await refresh(client, body.refresh_token ?? "", { scope: "mcp" })).json()) as Tokens;
+    expect(full.scope).toBe("mcp");
+  });
+
+  it("refuses a scope the grant never had (offline_access not granted) with invalid_scope", async () => {
+    const { client, tokens } = await signIn(undefined, "mcp");
+    await expectError(await refresh(client, tokens.refresh_token ?? "", { scope: "mcp offline_access" }), "invalid_scope");
+  });
+
+  it("refuses another resource with invalid_target without rotating", async () => {
+    const { client, tokens } = await signIn();
+    await expectError(await refresh(client, tokens.refresh_token ?? "", { resource: "https://elsewhere.example/mcp" }), "invalid_target");
+    expect((await refresh(client, tokens.refresh_token ?? "", { resource: MCP_RESOURCE })).status).toBe(200);
+  });
+
+  it("refuses garbage, a code handle and a token with a wrong secret with invalid_grant, changing nothing", async () => {
+    const { client, tokens } = await signIn();
+    const [prefix] = (tokens.refresh_token ?? "").split(".");
+    await expectError(await refresh(client, "not-a-token"), "invalid_grant");
+    await expectError(await refresh(client, `${prefix}.${"A".repeat(43)}`), "invalid_grant");
+    await expectError(await refresh(client, (tokens.refresh_token ?? "").replace("gh1r_", "gh1c_")), "invalid_grant");
+    expect(await grantOf(tokens.refresh_token ?? "").checkLive()).toBe(true);
+    expect((await refresh(client, tokens.refresh_token ?? "")).status).toBe(200);
+  });
+
+  it("refuses a client not registered for refresh_token with unauthorized_client", async () => {
+    const { tokens } = await signIn();
+    const plain = await registerClient();
+    await expectError(await refresh(plain, tokens.refresh_token ?? ""), "unauthorized_client");
+  });
+});
+
+describe("refresh family lifetimes", () => {
+  it("extends the idle expiry on rotation but never past the absolute expiry", async () => {
+    const { client, tokens } = await signIn();
+    const stub = grantOf(tokens.refresh_token ?? "");
+    await runInDurableObject(stub, (_i, state) => {
+      state.storage.sql.exec("UPDATE grant_state SET max_expires_at = ? WHERE singleton = 1", Date.now() + 3_600_000);
+    });
+    const res = await refresh(client, tokens.refresh_token ?? "");
+    expect(res.status).toBe(200);
+    const row = await runInDurableObject(stub, (_i, state) => state.storage.sql.exec<{ expires_at: number; max_expires_at: number }>("SELECT expires_at, max_expires_at FROM grant_state").one());
+    expect(row.expires_at).toBe(row.max_expires_at);
+  });
+
+  it("refuses a refresh once the grant is idle past REFRESH_IDLE_TTL, and the alarm deletes it", async () => {
+    const { client, tokens } = await signIn();
+    const stub = grantOf(tokens.refresh_token ?? "");
+    await runInDurableObject(stub, (_i, state) => {
+      state.storage.sql.exec("UPDATE grant_state SET idle_expires_at = ?, expires_at = ? WHERE singleton = 1", Date.now() - 1, Date.now() - 1);
+    });
+    await expectError(await refresh(client, tokens.refresh_token ?? ""), "invalid_grant");
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    await expectError(await refresh(client, tokens.refresh_token ?? ""), "invalid_grant");
+    const tables = await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table'").toArray().length);
+    expect(tables).toBe(0);
+  });
+
+  it("refuses a refresh past the absolute REFRESH_MAX_TTL even when recently used", async () => {
+    const { client, tokens } = await signIn();
+    const stub = grantOf(tokens.refresh_token ?? "");
+    await runInDurableObject(stub, (_i, state) => {
+      state.storage.sql.exec("UPDATE grant_state SET max_expires_at = ?, expires_at = ? WHERE singleton = 1", Date.now() - 1, Date.now() - 1);
+    });
+    await expectError(await refresh(client, tokens.refresh_token ?? ""), "invalid_grant");
+  });
+});
