@@ -118,12 +118,13 @@ async function main(): Promise<number> {
 
   // One Gatehouse serves (a) and (b): with REQUIRE_AUTH=false a request with a token is verified exactly as with
   // REQUIRE_AUTH=true, and one without passes anonymously, so auth is the only difference between the two.
-  const [gatehouse, reference] = await Promise.all([
+  const [gatehouse, reference, strictLiveness] = await Promise.all([
     start("warn", () => startGatehouse(options.port, { REQUIRE_AUTH: "false" })),
     start("warn", () => startReference(options.port + 2)),
+    start("warn", () => startGatehouse(options.port + 8, { LIVENESS_CACHE_TTL: "0" })),
   ]);
   const sides: [Side, Side] = [
-    { name: "gatehouse", base: gatehouse.url, http: client(), floorMcpPath: "/mcp", hasJwks: true },
+    { name: "gatehouse", base: gatehouse.url, http: client(), floorMcpPath: "/mcp", hasJwks: true, strictLivenessBase: strictLiveness.url },
     { name: "reference", base: reference.url, http: client(), floorMcpPath: "/open/mcp", hasJwks: false },
   ];
   await checkTokenPathIsTaken(sides[0]);
@@ -133,7 +134,7 @@ async function main(): Promise<number> {
     log(`(${scenario.id}) ${scenario.title}…`);
     results.push(await compareScenario(scenario, sides, { ...options, durationMs: options.roundMs, log }));
   }
-  await Promise.all([stop(gatehouse), stop(reference)]);
+  await Promise.all([stop(gatehouse), stop(reference), stop(strictLiveness)]);
 
   const table = renderTable(results);
   log(`\n${table}\n`);
@@ -240,6 +241,10 @@ function evaluateTargets(results: ScenarioResult[], scale: RefreshAtScale[], err
       ? { name: "(a) auth costs ≤ 15 % p50 over (b)", met: a.p50 <= b.p50 * 1.15, detail: `${a.p50.toFixed(2)} ms vs ${b.p50.toFixed(2)} ms (+${((a.p50 / b.p50 - 1) * 100).toFixed(1)} %)` }
       : { name: "(a) auth costs ≤ 15 % p50 over (b)", detail: "not measured" },
   );
+  const strict = byId("a0")?.gatehouse.summary;
+  if (a && strict) {
+    targets.push({ name: "liveness on every request (a0) vs cached (a), informational", detail: `${strict.p50.toFixed(2)} ms vs ${a.p50.toFixed(2)} ms p50 (+${(strict.p50 - a.p50).toFixed(2)} ms per request)` });
+  }
   for (const id of ["c", "d"]) {
     const r = byId(id);
     const g = r?.gatehouse.summary;

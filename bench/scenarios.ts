@@ -15,6 +15,8 @@ export interface Side {
    */
   floorMcpPath: string;
   hasJwks: boolean;
+  /** Gatehouse only: a second server with LIVENESS_CACHE_TTL=0, where every /mcp request asks the grant's object. */
+  strictLivenessBase?: string;
 }
 
 export interface Scenario {
@@ -44,6 +46,17 @@ export const SCENARIOS: Scenario[] = [
     async prepare(side, concurrency) {
       const tokens = await tokensPerSlot(side, concurrency);
       return (slot) => toolsList(side.http, `${side.base}/mcp`, tokens[slot]?.accessToken);
+    },
+  },
+  {
+    id: "a0",
+    title: "tools/list, liveness asked every request",
+    unit: "request",
+    async prepare(side, concurrency) {
+      const base = side.strictLivenessBase;
+      if (!base) return { skip: "n/a (Gatehouse's LIVENESS_CACHE_TTL=0)" };
+      const tokens = await Promise.all(Array.from({ length: concurrency }, () => signIn(side.http, base, nextEmail())));
+      return (slot) => toolsList(side.http, `${base}/mcp`, tokens[slot]?.accessToken);
     },
   },
   {
