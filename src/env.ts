@@ -1,5 +1,6 @@
 // Bindings and variables the Worker receives, and the one Hono environment type every module shares.
 import type { Config } from "./config";
+import type { SecurityEvent } from "./db/events";
 import type { Grant } from "./durable/grant";
 import type { KeyRing } from "./durable/key-ring";
 
@@ -57,5 +58,7 @@ export interface AppEnv {
     config: Config;
     correlationId: string;
     caller?: Caller;
+    /** Security events of this request, written in one batch after the response (src/oauth/audit.ts). */
+    events: SecurityEvent[];
   };
 }

@@ -4,6 +4,7 @@ import { cors } from "hono/cors";
 import { loadConfig } from "./config";
 import type { AppEnv, Env } from "./env";
 import { mcpRoutes } from "./mcp/route";
+import { auditTrail } from "./oauth/audit";
 import { authorizeRoutes } from "./oauth/authorize";
 import { callbackRoutes } from "./oauth/callback";
 import { OAuthError } from "./oauth/errors";
@@ -31,6 +32,8 @@ app.use(async (c, next) => {
   c.set("config", loadConfig(c.env));
   await next();
 });
+
+app.use(auditTrail);
 
 app.use(async (c, next) => {
   const { problems } = c.var.config;

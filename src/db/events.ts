@@ -26,10 +26,9 @@ export interface SecurityEvent {
   detail?: Record<string, string | number | boolean>;
 }
 
-/** Appends one event. Callers pass the promise to `ctx.waitUntil` so responses are not delayed. */
-export async function recordEvent(db: D1Database, event: SecurityEvent, at = Math.floor(Date.now() / 1000)): Promise<void> {
-  await db
-    .prepare("INSERT INTO events (type, at, grant_id, client_id, user_id, detail) VALUES (?, ?, ?, ?, ?, ?)")
-    .bind(event.type, at, event.grantId ?? null, event.clientId ?? null, event.userId ?? null, event.detail ? JSON.stringify(event.detail) : null)
-    .run();
+/** Appends events in one batch (one round trip). Callers pass the promise to `ctx.waitUntil` so responses are not delayed. */
+export async function recordEvents(db: D1Database, events: SecurityEvent[], at = Math.floor(Date.now() / 1000)): Promise<void> {
+  if (events.length === 0) return;
+  const insert = db.prepare("INSERT INTO events (type, at, grant_id, client_id, user_id, detail) VALUES (?, ?, ?, ?, ?, ?)");
+  await db.batch(events.map((e) => insert.bind(e.type, at, e.grantId ?? null, e.clientId ?? null, e.userId ?? null, e.detail ? JSON.stringify(e.detail) : null)));
 }

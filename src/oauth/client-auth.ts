@@ -1,7 +1,7 @@
 // Client authentication at /token, /revoke and /introspect (RFC 6749 §2.3, OAuth 2.1 §2.4).
 import type { Context } from "hono";
 import { sha256, timingSafeEqual } from "../crypto";
-import { type ClientRecord, getClient, type TokenEndpointAuthMethod, touchClient } from "../db/clients";
+import { type ClientRecord, getClient, TOUCH_INTERVAL, type TokenEndpointAuthMethod, touchClient } from "../db/clients";
 import type { AppEnv } from "../env";
 import { OAuthError } from "./errors";
 
@@ -33,9 +33,12 @@ export async function authenticateClient(c: Context<AppEnv>, form: Record<string
       throw invalidClient("client authentication failed", "wrong client secret");
     }
   }
-  c.executionCtx.waitUntil(
-    touchClient(c.env.DB, client.clientId).catch((err: unknown) => console.error(JSON.stringify({ event: "client.touch_failed", error: String(err) }))),
-  );
+  const now = Math.floor(Date.now() / 1000);
+  if (client.lastUsedAt === undefined || now - client.lastUsedAt >= TOUCH_INTERVAL) {
+    c.executionCtx.waitUntil(
+      touchClient(c.env.DB, client.clientId, now).catch((err: unknown) => console.error(JSON.stringify({ event: "client.touch_failed", error: err instanceof Error ? err.name : "unknown" }))),
+    );
+  }
   return client;
 }
 

@@ -4,9 +4,9 @@ import { z } from "zod";
 import type { Config } from "../config";
 import { randomSecret, sha256 } from "../crypto";
 import { type ClientRecord, insertClient } from "../db/clients";
-import { recordEvent } from "../db/events";
 import type { AppEnv } from "../env";
 import { NO_STORE } from "../respond";
+import { audit } from "./audit";
 import { OAuthError } from "./errors";
 import { readText } from "./params";
 import { checkRedirectUri } from "./redirect-uri";
@@ -89,13 +89,7 @@ registerRoutes.post("/register", async (c) => {
   };
   await insertClient(c.env.DB, record);
 
-  c.executionCtx.waitUntil(
-    recordEvent(c.env.DB, {
-      type: "client.registered",
-      clientId,
-      detail: { token_endpoint_auth_method: record.tokenEndpointAuthMethod, application_type: record.applicationType, correlation_id: c.var.correlationId },
-    }).catch((err: unknown) => console.error(JSON.stringify({ event: "event.write_failed", type: "client.registered", error: String(err) }))),
-  );
+  audit(c, { type: "client.registered", clientId, detail: { token_endpoint_auth_method: record.tokenEndpointAuthMethod, application_type: record.applicationType } });
 
   const secretFields = clientSecret === undefined ? {} : { client_secret: clientSecret, client_secret_expires_at: 0 };
   return c.json({ client_id: clientId, client_id_issued_at: now, ...secretFields, ...metadata }, 201, NO_STORE);

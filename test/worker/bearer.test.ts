@@ -5,11 +5,13 @@ import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config";
 import { mintAccessToken, verifyAccessToken } from "../../src/tokens/access-token";
 import { app } from "../../src/worker";
+import { liveGrantId } from "./helpers/grant";
 
 const MCP = "http://localhost:8787/mcp";
 const CHALLENGE = 'Bearer resource_metadata="http://localhost:8787/.well-known/oauth-protected-resource/mcp", scope="mcp"';
 const config = loadConfig(env);
-const input = { subject: "user-1", clientId: "client-1", scope: "mcp", grantId: "grant-1", email: "ada@example.com", emailVerified: true, domain: "example.com" };
+const grantId = await liveGrantId();
+const input = { subject: "user-1", clientId: "client-1", scope: "mcp", grantId, email: "ada@example.com", emailVerified: true, domain: "example.com" };
 
 const INITIALIZE = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "test", version: "1" } } });
 const WHOAMI = JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "whoami", arguments: {} } });
@@ -33,7 +35,7 @@ function invalidToken(description: string): string {
 /** Valid claims for a hand-made token; tests override one thing at a time. */
 function claims(overrides: JWTPayload = {}): JWTPayload {
   const now = Math.floor(Date.now() / 1000);
-  return { iss: config.issuer, sub: "user-1", aud: config.mcpResource, client_id: "client-1", scope: "mcp", sid: "grant-1", iat: now, exp: now + 600, jti: crypto.randomUUID(), ...overrides };
+  return { iss: config.issuer, sub: "user-1", aud: config.mcpResource, client_id: "client-1", scope: "mcp", sid: grantId, iat: now, exp: now + 600, jti: crypto.randomUUID(), ...overrides };
 }
 
 /** Signs `payload` with the KeyRing's current key (ES256), with header overrides. */
@@ -160,6 +162,17 @@ describe("bearer authentication at /mcp", () => {
   it("rejects a signed token missing a claim Gatehouse always sets", async () => {
     const { sid: _sid, ...withoutSid } = claims();
     await expectRejected(await signed(withoutSid), "claims:sid");
+  });
+
+  it("rejects a correctly signed token whose grant does not exist or was revoked", async () => {
+    const { token: orphan } = await mintAccessToken(env, config, { ...input, grantId: env.GRANTS.newUniqueId().toString() });
+    await expectInvalidToken(await exports.default.fetch(withToken(orphan)), "the access token has been revoked");
+    const revokedId = await liveGrantId();
+    const { token } = await mintAccessToken(env, config, { ...input, grantId: revokedId });
+    expect((await exports.default.fetch(withToken(token))).status).toBe(200);
+    await env.GRANTS.get(env.GRANTS.idFromString(revokedId)).revoke("test");
+    // This isolate still trusts its recent answer (LIVENESS_CACHE_TTL); revocation through /revoke would not wait.
+    expect((await exports.default.fetch(withToken(token))).status).toBe(200);
   });
 
   it("answers 403 insufficient_scope when the token lacks the mcp scope", async () => {

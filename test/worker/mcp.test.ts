@@ -2,16 +2,18 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config";
 import { mintAccessToken } from "../../src/tokens/access-token";
+import { liveGrantId } from "./helpers/grant";
 
 const MCP = "http://localhost:8787/mcp";
 const config = loadConfig(env);
+const grantId = await liveGrantId();
 
 async function tokenFor(input: Partial<Parameters<typeof mintAccessToken>[2]> = {}): Promise<string> {
   const { token } = await mintAccessToken(env, config, {
     subject: "usr_ada",
     clientId: "client-1",
     scope: "mcp",
-    grantId: "grant-1",
+    grantId,
     email: "ada@analytical.example",
     emailVerified: true,
     domain: "analytical.example",
