@@ -37,8 +37,28 @@ interface ClientRow {
   last_used_at: number | null;
 }
 
-/** Looks a client up by id. */
-export async function getClient(db: D1Database, clientId: string): Promise<ClientRecord | undefined> {
+/** How long an isolate reuses a client record it read: /token and /mcp sign-ins read one on every request. */
+export const CLIENT_CACHE_MS = 60_000;
+const CLIENT_CACHE_MAX = 1_000;
+const clientCache = new Map<string, { record: ClientRecord; until: number }>();
+
+/**
+ * Looks a client up by id. Found records are reused by the isolate for CLIENT_CACHE_MS (registrations never change
+ * in place; a deleted client's grants are revoked with it, so a stale record cannot mint tokens).
+ */
+export async function getClient(db: D1Database, clientId: string, now = Date.now()): Promise<ClientRecord | undefined> {
+  const cached = clientCache.get(clientId);
+  if (cached && cached.until > now) return cached.record;
+  const record = await readClient(db, clientId);
+  if (record) {
+    clientCache.delete(clientId);
+    clientCache.set(clientId, { record, until: now + CLIENT_CACHE_MS });
+    if (clientCache.size > CLIENT_CACHE_MAX) clientCache.delete(clientCache.keys().next().value ?? "");
+  }
+  return record;
+}
+
+async function readClient(db: D1Database, clientId: string): Promise<ClientRecord | undefined> {
   const row = await db.prepare("SELECT * FROM clients WHERE client_id = ?").bind(clientId).first<ClientRow>();
   if (!row) return undefined;
   return {
@@ -84,6 +104,8 @@ export async function insertClient(db: D1Database, client: ClientRecord): Promis
 
 /** Records that a client was used, at most once per `TOUCH_INTERVAL`, so the sweep can find unused clients. */
 export async function touchClient(db: D1Database, clientId: string, now = Math.floor(Date.now() / 1000)): Promise<void> {
+  const cached = clientCache.get(clientId);
+  if (cached) cached.record.lastUsedAt = now;
   await db
     .prepare("UPDATE clients SET last_used_at = ? WHERE client_id = ? AND (last_used_at IS NULL OR last_used_at <= ?)")
     .bind(now, clientId, now - TOUCH_INTERVAL)

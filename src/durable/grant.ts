@@ -247,7 +247,8 @@ export class Grant extends DurableObject<Env> {
       this.#sql.exec("UPDATE grant_state SET idle_expires_at = ?, expires_at = ? WHERE singleton = 1", idle, idle);
       return { ok: true, replayed: false, grant: this.#issued(row, scope, max, refreshToken) };
     });
-    if ((result.ok && !result.replayed) || (!result.ok && result.revoked)) await this.#rearm();
+    // A rotation only moves the expiry later: the alarm already set fires early and re-arms itself.
+    if (!result.ok && result.revoked) await this.#rearm();
     return result;
   }
 

@@ -6,7 +6,7 @@ import { Hono } from "hono";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config";
 import { sha256 } from "../../src/crypto";
-import { type ClientRecord, insertClient, type TokenEndpointAuthMethod } from "../../src/db/clients";
+import { type ClientRecord, insertClient, TOUCH_INTERVAL, type TokenEndpointAuthMethod, touchClient } from "../../src/db/clients";
 import type { AppEnv } from "../../src/env";
 import { authenticateClient } from "../../src/oauth/client-auth";
 import { readForm } from "../../src/oauth/params";
@@ -202,20 +202,28 @@ describe("any method", () => {
 
   it("records last use once, then at most once an hour", async () => {
     const lastUsed = async () =>
-      (await env.DB.prepare("SELECT last_used_at FROM clients WHERE client_id = ?").bind("public-client").first<{ last_used_at: number | null }>())?.last_used_at;
-    await env.DB.prepare("UPDATE clients SET last_used_at = NULL WHERE client_id = ?").bind("public-client").run();
-    await expectAuthenticated(await token({ client_id: "public-client" }), "public-client");
+      (await env.DB.prepare("SELECT last_used_at FROM clients WHERE client_id = ?").bind("touched-client").first<{ last_used_at: number | null }>())?.last_used_at;
+    await insertClient(env.DB, {
+      clientId: "touched-client",
+      kind: "dcr",
+      clientName: "Touched",
+      redirectUris: ["https://app.example.com/cb"],
+      grantTypes: ["authorization_code"],
+      tokenEndpointAuthMethod: "none",
+      applicationType: "web",
+      metadata: {},
+      createdAt: 1_700_000_000,
+    });
+    await expectAuthenticated(await token({ client_id: "touched-client" }), "touched-client");
     const first = await lastUsed();
     expect(first).toBeGreaterThan(Math.floor(Date.now() / 1000) - 60);
 
-    await env.DB.prepare("UPDATE clients SET last_used_at = ? WHERE client_id = ?").bind(1_000, "public-client").run();
-    await expectAuthenticated(await token({ client_id: "public-client" }), "public-client");
-    expect(await lastUsed()).toBeGreaterThan(1_000);
-
-    const recent = Math.floor(Date.now() / 1000) - 60;
-    await env.DB.prepare("UPDATE clients SET last_used_at = ? WHERE client_id = ?").bind(recent, "public-client").run();
-    await expectAuthenticated(await token({ client_id: "public-client" }), "public-client");
-    expect(await lastUsed()).toBe(recent);
+    // Another isolate's write within the hour is not repeated: the statement itself guards the interval.
+    await env.DB.prepare("UPDATE clients SET last_used_at = ? WHERE client_id = ?").bind(1_000, "touched-client").run();
+    await touchClient(env.DB, "touched-client", 1_000 + TOUCH_INTERVAL - 1);
+    expect(await lastUsed()).toBe(1_000);
+    await touchClient(env.DB, "touched-client", 1_000 + TOUCH_INTERVAL);
+    expect(await lastUsed()).toBe(1_000 + TOUCH_INTERVAL);
   });
 
   it("does not record use on a failed authentication", async () => {
