@@ -1,13 +1,15 @@
 // The development IdP's JWTs — authorization codes, ID tokens, access tokens — signed with ES256 keys kept in
-// the KeyRing Durable Object named "dev-idp", so its JWKS is the same in every isolate.
+// the KeyRing Durable Object named "dev-idp" (cached per isolate like Gatehouse's own keys), so its JWKS is the
+// same in every isolate.
 //
 // Codes are stateless: a 60-second JWT carrying the login and the request it answers. They are therefore NOT
 // single-use — acceptable only because the development IdP exists for local development (DEV_IDP refuses any
 // non-loopback PUBLIC_URL). Gatehouse's own codes are single-use, enforced by the Grant Durable Object.
-import { type JWK, type JWTPayload, SignJWT, createLocalJWKSet, errors, jwtVerify } from "jose";
+import { type JWK, type JWTHeaderParameters, type JWTPayload, SignJWT, errors, jwtVerify } from "jose";
 import { z } from "zod";
 import { randomSecret, sha256 } from "../crypto";
 import type { Env } from "../env";
+import { publicKeys, signingKey, verificationKey } from "../tokens/key-cache";
 
 /** The KeyRing instance holding the development IdP's keys (separate from Gatehouse's own signing keys). */
 export const DEV_IDP_KEY_RING = "dev-idp";
@@ -58,7 +60,7 @@ export async function devLogin(email: string, name?: string): Promise<DevLogin> 
 
 /** The public keys (current, next and retired) as a JWK Set (RFC 7517 §5). */
 export async function devIdpJwks(env: Env): Promise<{ keys: JWK[] }> {
-  return { keys: await env.KEYS.getByName(DEV_IDP_KEY_RING).getPublicKeys() };
+  return { keys: await publicKeys(env, DEV_IDP_KEY_RING) };
 }
 
 /** A 60-second authorization code carrying the login and the request it answers. */
@@ -140,16 +142,20 @@ export async function readDevAccessToken(env: Env, issuer: string, token: string
 }
 
 async function sign(env: Env, typ: string, ttl: number, claims: JWTPayload): Promise<string> {
-  const { kid, privateJwk } = await env.KEYS.getByName(DEV_IDP_KEY_RING).getSigningKey();
+  const { kid, key } = await signingKey(env, DEV_IDP_KEY_RING);
   return new SignJWT(claims)
     .setProtectedHeader({ alg: "ES256", kid, typ })
     .setIssuedAt()
     .setExpirationTime(`${ttl}s`)
-    .sign(privateJwk);
+    .sign(key);
 }
 
 async function verify(env: Env, token: string, typ: string, expected: { issuer: string; audience: string }): Promise<JWTPayload | undefined> {
-  const keys = createLocalJWKSet(await devIdpJwks(env));
+  const keys = async ({ kid }: JWTHeaderParameters): Promise<CryptoKey> => {
+    const key = kid ? await verificationKey(env, kid, DEV_IDP_KEY_RING) : undefined;
+    if (!key) throw new errors.JWKSNoMatchingKey();
+    return key;
+  };
   try {
     const { payload } = await jwtVerify(token, keys, { ...expected, typ, algorithms: ["ES256"] });
     return payload;
