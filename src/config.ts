@@ -33,6 +33,18 @@ export interface UpstreamProvider {
   builtIn: boolean;
 }
 
+/** A client declared by the operator (`STATIC_CLIENTS`); its secret, when any, is kept only as a SHA-256 hash. */
+export interface StaticClient {
+  clientId: string;
+  clientName: string;
+  redirectUris: string[];
+  grantTypes: string[];
+  tokenEndpointAuthMethod: "none" | "client_secret_basic" | "client_secret_post";
+  /** The plain secret as configured (a wrangler secret); hashed when the client is looked up. */
+  clientSecret?: string;
+  applicationType: "web" | "native";
+}
+
 export interface Config {
   publicUrl: string;
   issuer: string;
@@ -55,6 +67,10 @@ export interface Config {
   branding: { serviceName: string; logoUrl?: string; privacyUrl?: string; signupUrl?: string };
   captureWebhook?: { url: string; secret: string };
   adminToken?: string;
+  /** Pre-registered clients (`STATIC_CLIENTS`), found before D1. */
+  staticClients: StaticClient[];
+  /** Most dynamically registered clients kept at once (`MAX_DCR_CLIENTS`); /register answers 503 beyond. */
+  maxDcrClients: number;
   /** base64url AES-256 key sealing upstream tokens in grants (src/tokens/seal.ts); absent → a key kept in the KeyRing. */
   upstreamTokenKey?: string;
   /** Why the flow endpoints are refused; empty when the configuration is complete. */
@@ -83,6 +99,16 @@ export function isLoopbackHost(hostname: string): boolean {
   const host = hostname.toLowerCase();
   return host === "localhost" || host === "[::1]" || host === "::1" || /^127(\.\d{1,3}){3}$/.test(host);
 }
+
+const staticClientEntry = z.object({
+  client_id: z.string().min(1).max(200),
+  client_name: z.string().min(1).max(128),
+  redirect_uris: z.array(z.string().min(1)).min(1).max(20),
+  grant_types: z.array(z.enum(["authorization_code", "refresh_token"])).default(["authorization_code", "refresh_token"]),
+  token_endpoint_auth_method: z.enum(["none", "client_secret_basic", "client_secret_post"]).default("none"),
+  client_secret: z.string().min(32).optional(),
+  application_type: z.enum(["web", "native"]).default("web"),
+});
 
 const upstreamEntry = z.object({
   name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, "name must be a short lowercase slug"),
@@ -282,6 +308,32 @@ export function parseConfig(env: Env): Config {
   const adminToken = text(env.ADMIN_TOKEN);
   if (adminToken !== undefined && adminToken.length < 32) problem("ADMIN_TOKEN", "must be at least 32 characters");
 
+  const staticClients: StaticClient[] = [];
+  const staticRaw = text(env.STATIC_CLIENTS);
+  if (staticRaw !== undefined) {
+    const parsed = z.array(staticClientEntry).max(100).safeParse(safeJson(staticRaw));
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      problem("STATIC_CLIENTS", `must be a JSON array of clients (${issue?.path.join(".") || "value"}: ${issue?.message ?? "invalid"})`);
+    } else {
+      for (const entry of parsed.data) {
+        if ((entry.token_endpoint_auth_method === "none") !== (entry.client_secret === undefined)) {
+          problem("STATIC_CLIENTS", `client ${entry.client_id} needs a client_secret (of 32 or more characters) exactly when it authenticates with one`);
+        }
+        staticClients.push({
+          clientId: entry.client_id,
+          clientName: entry.client_name,
+          redirectUris: entry.redirect_uris,
+          grantTypes: entry.grant_types.includes("authorization_code") ? entry.grant_types : ["authorization_code", ...entry.grant_types],
+          tokenEndpointAuthMethod: entry.token_endpoint_auth_method,
+          clientSecret: entry.client_secret,
+          applicationType: entry.application_type,
+        });
+      }
+    }
+  }
+  const maxDcrClients = seconds("MAX_DCR_CLIENTS", 10_000, 1, 10_000_000);
+
   const upstreamTokenKey = text(env.UPSTREAM_TOKEN_KEY);
   if (upstreamTokenKey !== undefined && !/^[A-Za-z0-9_-]{43}$/.test(upstreamTokenKey)) problem("UPSTREAM_TOKEN_KEY", "must be 32 random bytes in base64url (43 characters)");
 
@@ -313,6 +365,8 @@ export function parseConfig(env: Env): Config {
     },
     captureWebhook: webhookUrl && webhookSecret ? { url: webhookUrl, secret: webhookSecret } : undefined,
     adminToken,
+    staticClients,
+    maxDcrClients,
     upstreamTokenKey,
     problems,
     warnings,

@@ -36,6 +36,8 @@ export interface Env {
   CAPTURE_WEBHOOK_URL?: string;
   CAPTURE_WEBHOOK_SECRET?: string;
   ADMIN_TOKEN?: string;
+  STATIC_CLIENTS?: string;
+  MAX_DCR_CLIENTS?: string;
   UPSTREAM_TOKEN_KEY?: string;
 }
 

@@ -1,15 +1,30 @@
 // The cron sweep: bounded, idempotent clean-up of expired D1 state. Grant objects expire themselves by alarm.
 import type { Config } from "./config";
-import type { Env } from "./env";
+import { deleteExpiredMetadataClients, deleteStaleDynamicClients } from "./db/clients";
 import { deleteExpiredGrantIndex } from "./db/grants";
+import type { Env } from "./env";
+import { CIMD_STALE_TTL } from "./oauth/cimd-policy";
 
 /** Rows deleted per statement, so one run stays within a Worker's limits however much has piled up. */
 const BATCH = 500;
+/** A dynamically registered client never used for a token this long after registering is removed. */
+const UNUSED_CLIENT_TTL = 86_400;
+/** A dynamically registered client not used for this long is removed. */
+const IDLE_CLIENT_TTL = 90 * 86_400;
+
+export interface SweepSummary {
+  grants: number;
+  clients: number;
+  metadataDocuments: number;
+}
 
 /** Runs one sweep and logs a single summary line. */
-export async function sweep(env: Env, _config: Config, nowMs: number): Promise<{ grants: number }> {
+export async function sweep(env: Env, _config: Config, nowMs: number): Promise<SweepSummary> {
   const now = Math.floor(nowMs / 1000);
   const grants = await deleteExpiredGrantIndex(env.DB, now, BATCH);
-  console.log(JSON.stringify({ event: "sweep.completed", grants }));
-  return { grants };
+  const clients = await deleteStaleDynamicClients(env.DB, now, UNUSED_CLIENT_TTL, IDLE_CLIENT_TTL, BATCH);
+  const metadataDocuments = await deleteExpiredMetadataClients(env.DB, now - CIMD_STALE_TTL, BATCH);
+  const summary = { grants, clients, metadataDocuments };
+  console.log(JSON.stringify({ event: "sweep.completed", ...summary }));
+  return summary;
 }

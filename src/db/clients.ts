@@ -17,6 +17,9 @@ export interface ClientRecord {
   metadata: Record<string, unknown>;
   createdAt: number;
   lastUsedAt?: number;
+  /** Metadata documents only: when the document was fetched, and until when it is fresh (Unix seconds). */
+  fetchedAt?: number;
+  freshUntil?: number;
 }
 
 /** Seconds between two `last_used_at` writes for one client: enough for the unused-client sweep, few writes. */
@@ -35,6 +38,8 @@ interface ClientRow {
   metadata: string;
   created_at: number;
   last_used_at: number | null;
+  fetched_at: number | null;
+  fresh_until: number | null;
 }
 
 /** How long an isolate reuses a client record it read: /token and /mcp sign-ins read one on every request. */
@@ -58,6 +63,11 @@ export async function getClient(db: D1Database, clientId: string, now = Date.now
   return record;
 }
 
+/** Forgets this isolate's client records (e.g. after editing D1 directly). */
+export function clearClientCache(): void {
+  clientCache.clear();
+}
+
 async function readClient(db: D1Database, clientId: string): Promise<ClientRecord | undefined> {
   const row = await db.prepare("SELECT * FROM clients WHERE client_id = ?").bind(clientId).first<ClientRow>();
   if (!row) return undefined;
@@ -74,16 +84,18 @@ async function readClient(db: D1Database, clientId: string): Promise<ClientRecor
     metadata: JSON.parse(row.metadata) as Record<string, unknown>,
     createdAt: row.created_at,
     lastUsedAt: row.last_used_at ?? undefined,
+    fetchedAt: row.fetched_at ?? undefined,
+    freshUntil: row.fresh_until ?? undefined,
   };
 }
 
 /** Stores a new client; arrays and metadata are JSON columns. Fails if the id exists (ids are random). */
-export async function insertClient(db: D1Database, client: ClientRecord): Promise<void> {
+export async function insertClient(db: D1Database, client: ClientRecord, registrationHash?: string): Promise<void> {
   await db
     .prepare(
       `INSERT INTO clients (client_id, kind, client_secret_hash, client_name, redirect_uris, grant_types,
-         token_endpoint_auth_method, application_type, scope, metadata, created_at, last_used_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         token_endpoint_auth_method, application_type, scope, metadata, created_at, last_used_at, registration_hash)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .bind(
       client.clientId,
@@ -98,8 +110,75 @@ export async function insertClient(db: D1Database, client: ClientRecord): Promis
       JSON.stringify(client.metadata),
       client.createdAt,
       client.lastUsedAt ?? null,
+      registrationHash ?? null,
     )
     .run();
+}
+
+/** The public client registered with `registrationHash` since `since`, if any (the DCR duplicate rule). */
+export async function findRegistration(db: D1Database, registrationHash: string, since: number): Promise<ClientRecord | undefined> {
+  const row = await db
+    .prepare("SELECT client_id FROM clients WHERE registration_hash = ? AND created_at >= ? AND kind = 'dcr' ORDER BY created_at DESC LIMIT 1")
+    .bind(registrationHash, since)
+    .first<{ client_id: string }>();
+  return row ? readClient(db, row.client_id) : undefined;
+}
+
+/** How many dynamically registered clients exist (the DCR cap). */
+export async function countDynamicClients(db: D1Database): Promise<number> {
+  return (await db.prepare("SELECT COUNT(*) AS n FROM clients WHERE kind = 'dcr'").first<{ n: number }>())?.n ?? 0;
+}
+
+/**
+ * Deletes up to `limit` dynamically registered clients that were never used within `unusedAfter` seconds of
+ * registering, or not used for `idleAfter` seconds; returns how many went.
+ */
+export async function deleteStaleDynamicClients(db: D1Database, now: number, unusedAfter: number, idleAfter: number, limit: number): Promise<number> {
+  const result = await db
+    .prepare(
+      `DELETE FROM clients WHERE client_id IN (SELECT client_id FROM clients WHERE kind = 'dcr'
+         AND ((last_used_at IS NULL AND created_at < ?) OR last_used_at < ?) LIMIT ?)`,
+    )
+    .bind(now - unusedAfter, now - idleAfter, limit)
+    .run();
+  return result.meta.changes ?? 0;
+}
+
+/** Deletes up to `limit` cached metadata documents past their stale-serving period. */
+export async function deleteExpiredMetadataClients(db: D1Database, fetchedBefore: number, limit: number): Promise<number> {
+  const result = await db
+    .prepare("DELETE FROM clients WHERE client_id IN (SELECT client_id FROM clients WHERE kind = 'cimd' AND fetched_at < ? LIMIT ?)")
+    .bind(fetchedBefore, limit)
+    .run();
+  return result.meta.changes ?? 0;
+}
+
+/** Stores a freshly fetched metadata document (kind `cimd`), replacing the cached copy; keeps its first-seen time. */
+export async function saveMetadataClient(db: D1Database, client: ClientRecord & { fetchedAt: number; freshUntil: number }): Promise<void> {
+  await db
+    .prepare(
+      `INSERT INTO clients (client_id, kind, client_name, redirect_uris, grant_types, token_endpoint_auth_method, application_type,
+         scope, metadata, created_at, fetched_at, fresh_until)
+       VALUES (?, 'cimd', ?, ?, ?, 'none', ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (client_id) DO UPDATE SET client_name = excluded.client_name, redirect_uris = excluded.redirect_uris,
+         grant_types = excluded.grant_types, application_type = excluded.application_type, scope = excluded.scope,
+         metadata = excluded.metadata, fetched_at = excluded.fetched_at, fresh_until = excluded.fresh_until
+       WHERE clients.kind = 'cimd'`,
+    )
+    .bind(
+      client.clientId,
+      client.clientName,
+      JSON.stringify(client.redirectUris),
+      JSON.stringify(client.grantTypes),
+      client.applicationType,
+      client.scope ?? null,
+      JSON.stringify(client.metadata),
+      client.createdAt,
+      client.fetchedAt,
+      client.freshUntil,
+    )
+    .run();
+  clientCache.delete(client.clientId);
 }
 
 /** Records that a client was used, at most once per `TOUCH_INTERVAL`, so the sweep can find unused clients. */

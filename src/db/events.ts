@@ -3,6 +3,7 @@
 /** Every event type, `<entity>.<past-tense verb>`. */
 export type EventType =
   | "client.registered"
+  | "client.metadata_rejected"
   | "grant.created"
   | "grant.revoked"
   | "grant.expired"

@@ -5,7 +5,6 @@ import { getCookie, setCookie } from "hono/cookie";
 import { csrf } from "hono/csrf";
 import { generateRandomCodeVerifier, generateRandomNonce } from "oauth4webapi";
 import type { ClientRecord } from "../db/clients";
-import { getClient } from "../db/clients";
 import { randomSecret, timingSafeEqual } from "../crypto";
 import { PENDING_TTL_MS } from "../durable/grant-state";
 import { formatHandle } from "../durable/handle";
@@ -13,6 +12,7 @@ import type { AppEnv } from "../env";
 import { Consent } from "../ui/consent";
 import { type UpstreamLeg, upstreamAuthorizationUrl } from "../upstream/federation";
 import { audit } from "./audit";
+import { lookupClient } from "./client-lookup";
 import { type AuthorizationRequest, authorizationFields, checkAuthorizationRequest, requestedClientId } from "./authorize-request";
 import { authorizationErrorUrl } from "./authorization-response";
 import { OAuthError, PageError } from "./errors";
@@ -114,7 +114,7 @@ async function approve(c: Context<AppEnv>, client: ClientRecord, request: Author
 /** Loads the client and validates; a `Response` is the error redirect to send, a thrown `PageError` the error page. */
 async function validate(c: Context<AppEnv>, params: URLSearchParams): Promise<{ client: ClientRecord; request: AuthorizationRequest } | Response> {
   const clientId = requestedClientId(params);
-  const client = clientId && clientId.length <= 512 ? await getClient(c.env.DB, clientId) : undefined;
+  const client = clientId && clientId.length <= 2000 ? await lookupClient(c, clientId) : undefined;
   const checked = checkAuthorizationRequest(c.var.config, client, params);
   if (checked.ok) return { client: checked.client, request: checked.request };
   if ("page" in checked) throw checked.page;

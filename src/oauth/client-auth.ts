@@ -1,8 +1,9 @@
 // Client authentication at /token, /revoke and /introspect (RFC 6749 §2.3, OAuth 2.1 §2.4).
 import type { Context } from "hono";
 import { sha256, timingSafeEqual } from "../crypto";
-import { type ClientRecord, getClient, TOUCH_INTERVAL, type TokenEndpointAuthMethod, touchClient } from "../db/clients";
+import { type ClientRecord, TOUCH_INTERVAL, type TokenEndpointAuthMethod, touchClient } from "../db/clients";
 import type { AppEnv } from "../env";
+import { lookupClient } from "./client-lookup";
 import { OAuthError } from "./errors";
 
 interface PresentedCredentials {
@@ -22,7 +23,7 @@ interface PresentedCredentials {
  */
 export async function authenticateClient(c: Context<AppEnv>, form: Record<string, string>): Promise<ClientRecord> {
   const presented = presentedCredentials(c.req.header("Authorization"), form);
-  const client = await getClient(c.env.DB, presented.clientId);
+  const client = await lookupClient(c, presented.clientId);
   if (!client) throw invalidClient("client authentication failed", "unknown client");
   if (presented.method !== client.tokenEndpointAuthMethod) {
     throw invalidClient("client authentication failed", `method ${presented.method} used, ${client.tokenEndpointAuthMethod} registered`);

@@ -33,7 +33,7 @@ export function authorizationServerMetadata(config: Config) {
     // RFC 7662 §2.1: introspection needs an authenticated caller, so a public client ("none") cannot use it.
     introspection_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post"],
     authorization_response_iss_parameter_supported: true,
-    client_id_metadata_document_supported: false,
+    client_id_metadata_document_supported: true,
     service_documentation: `${issuer}/`,
   };
 }

@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { Config } from "../config";
 import { randomSecret, sha256 } from "../crypto";
-import { type ClientRecord, insertClient } from "../db/clients";
+import { type ClientRecord, countDynamicClients, findRegistration, insertClient } from "../db/clients";
 import type { AppEnv } from "../env";
 import { NO_STORE } from "../respond";
 import { audit } from "./audit";
@@ -15,6 +15,8 @@ import { checkRedirectUri } from "./redirect-uri";
 export const REGISTRATION_LIMIT = 64 * 1024;
 
 const DEFAULT_CLIENT_NAME = "Unnamed client";
+/** Seconds in which an identical public registration from the same source returns the same client. */
+export const DUPLICATE_REGISTRATION_WINDOW = 86_400;
 
 /** An optional metadata string; `""` counts as absent, as some clients send empty strings for unset fields. */
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (value === "" ? undefined : value), schema.optional());
@@ -70,10 +72,20 @@ registerRoutes.post("/register", async (c) => {
   const registration = parseRegistration(await readText(c, REGISTRATION_LIMIT), config);
 
   const now = Math.floor(Date.now() / 1000);
-  const clientId = randomSecret(16);
   const confidential = registration.token_endpoint_auth_method !== "none";
-  const clientSecret = confidential ? randomSecret(32) : undefined;
   const metadata = registeredMetadata(registration);
+  // Clients that register on every start would pile up rows: the same public registration from the same source
+  // within a day gets the same client back. A confidential client cannot, as its secret exists only in its response.
+  const registrationHash = confidential ? undefined : await sha256(`${JSON.stringify(metadata)}\n${c.req.header("CF-Connecting-IP") ?? ""}`);
+  if (registrationHash) {
+    const existing = await findRegistration(c.env.DB, registrationHash, now - DUPLICATE_REGISTRATION_WINDOW);
+    if (existing) return c.json({ client_id: existing.clientId, client_id_issued_at: existing.createdAt, ...existing.metadata }, 201, NO_STORE);
+  }
+  if ((await countDynamicClients(c.env.DB)) >= config.maxDcrClients) {
+    throw new OAuthError("temporarily_unavailable", "registration is closed for now: too many registered clients", { reason: "MAX_DCR_CLIENTS reached" });
+  }
+  const clientId = randomSecret(16);
+  const clientSecret = confidential ? randomSecret(32) : undefined;
   const record: ClientRecord = {
     clientId,
     kind: "dcr",
@@ -87,7 +99,7 @@ registerRoutes.post("/register", async (c) => {
     metadata,
     createdAt: now,
   };
-  await insertClient(c.env.DB, record);
+  await insertClient(c.env.DB, record, registrationHash);
 
   audit(c, { type: "client.registered", clientId, detail: { token_endpoint_auth_method: record.tokenEndpointAuthMethod, application_type: record.applicationType } });
 

@@ -37,6 +37,9 @@ const TOKEN_TYPE = "at+jwt";
 const CLOCK_TOLERANCE = 60;
 /** Longer bearer values are rejected unparsed; real tokens are well under 2 KiB. */
 const MAX_TOKEN_LENGTH = 8192;
+/** Tokens an isolate remembers as verified; a client sends the same token for its whole lifetime. */
+const VERIFIED_MAX = 10_000;
+const verified = new Map<string, AccessTokenClaims>();
 
 /** The payload as minted; anything else is refused even when correctly signed. */
 const payloadSchema = z.object({
@@ -86,6 +89,14 @@ export async function mintAccessToken(env: Env, config: Config, input: AccessTok
  */
 export async function verifyAccessToken(env: Env, config: Config, token: string): Promise<VerifyResult> {
   if (token.length > MAX_TOKEN_LENGTH) return { ok: false, reason: "too_long" };
+  // The exact token string verified before by this isolate: only its expiry can have changed since.
+  const cacheKey = `${config.issuer}\n${token}`;
+  const known = verified.get(cacheKey);
+  if (known) {
+    if (known.expiresAt + CLOCK_TOLERANCE > Date.now() / 1000) return { ok: true, claims: known };
+    verified.delete(cacheKey);
+    return { ok: false, reason: "expired" };
+  }
   const resolveKey = async ({ kid }: JWTHeaderParameters): Promise<CryptoKey> => {
     const key = kid ? await verificationKey(env, kid) : undefined;
     if (!key) throw new errors.JWKSNoMatchingKey();
@@ -108,23 +119,23 @@ export async function verifyAccessToken(env: Env, config: Config, token: string)
   const claims = payloadSchema.safeParse(payload);
   if (!claims.success) return { ok: false, reason: `claims:${claims.error.issues[0]?.path.join(".") ?? "invalid"}` };
   const c = claims.data;
-  return {
-    ok: true,
-    claims: {
-      subject: c.sub,
-      clientId: c.client_id,
-      scope: c.scope,
-      grantId: c.sid,
-      email: c.email,
-      emailVerified: c.email_verified,
-      domain: c.domain,
-      orgId: c.org_id,
-      orgName: c.org_name,
-      jti: c.jti,
-      issuedAt: c.iat,
-      expiresAt: c.exp,
-    },
+  const result: AccessTokenClaims = {
+    subject: c.sub,
+    clientId: c.client_id,
+    scope: c.scope,
+    grantId: c.sid,
+    email: c.email,
+    emailVerified: c.email_verified,
+    domain: c.domain,
+    orgId: c.org_id,
+    orgName: c.org_name,
+    jti: c.jti,
+    issuedAt: c.iat,
+    expiresAt: c.exp,
   };
+  verified.set(cacheKey, result);
+  if (verified.size > VERIFIED_MAX) verified.delete(verified.keys().next().value ?? "");
+  return { ok: true, claims: result };
 }
 
 /** Names the failed check (never the token) for logs. */

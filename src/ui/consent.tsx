@@ -49,7 +49,15 @@ export function Consent({ config, client, redirectUri, scopes, fields, csrfToken
         <p>
           After you sign in, {client.clientName} receives access through <strong>{target.label}</strong>.
         </p>
-        {client.kind !== "static" ? (
+        {client.kind === "cimd" ? (
+          <p class="verified">
+            Published by <strong>{new URL(client.clientId).host}</strong>: {serviceName} read this application's details from that site.
+          </p>
+        ) : null}
+        {client.kind === "cimd" && client.redirectUris.every((uri) => isLoopbackHost(new URL(uri).hostname)) ? (
+          <p class="warn">This application only ever returns to your own device. Continue only if you just started it there yourself.</p>
+        ) : null}
+        {client.kind === "dcr" ? (
           <p class="warn">
             Unverified application: “{client.clientName}” named itself when it registered, and {serviceName} has not checked who publishes it. Continue only
             if you started this from an application you trust.

@@ -16,7 +16,7 @@ const STYLE = `
 main{max-width:34rem;margin:3rem auto;padding:2rem;background:var(--card);border:1px solid var(--border);border-radius:12px}
 main.wide{max-width:52rem}h1{font-size:1.4rem;margin:.2rem 0 1rem}h2{font-size:1.05rem;margin:1.5rem 0 .4rem}
 .brand{display:flex;align-items:center;gap:.6rem;color:var(--muted);font-size:.95rem}.brand img{height:28px}
-.muted{color:var(--muted);font-size:.9rem}.warn{color:var(--warn);border-left:3px solid var(--warn);padding:.2rem .8rem;margin:1rem 0}
+.muted{color:var(--muted);font-size:.9rem}.warn{color:var(--warn);border-left:3px solid var(--warn);padding:.2rem .8rem;margin:1rem 0}.verified{border-left:3px solid var(--muted);padding:.2rem .8rem;margin:1rem 0}
 ul.scopes{padding-left:1.2rem}code,pre{font:13px/1.45 ui-monospace,SFMono-Regular,Menlo,monospace}
 pre{background:var(--bg);border:1px solid var(--border);padding:.8rem;border-radius:8px;overflow:auto;white-space:pre-wrap;word-break:break-all}
 .actions{display:flex;gap:.8rem;margin-top:1.5rem}button,.button{font:inherit;padding:.55rem 1.2rem;border-radius:8px;border:1px solid var(--border);background:var(--card);color:var(--fg);cursor:pointer}

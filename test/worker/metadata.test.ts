@@ -21,7 +21,7 @@ const AS_METADATA = {
   revocation_endpoint_auth_methods_supported: ["none", "client_secret_basic", "client_secret_post"],
   introspection_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post"],
   authorization_response_iss_parameter_supported: true,
-  client_id_metadata_document_supported: false,
+  client_id_metadata_document_supported: true,
   service_documentation: `${BASE}/`,
 };
 

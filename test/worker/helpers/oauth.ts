@@ -19,7 +19,8 @@ export async function registerClient(metadata: Record<string, unknown> = {}): Pr
   const res = await exports.default.fetch(`${BASE}/register`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ client_name: "Test Client", redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: "none", ...metadata }),
+    // A distinct software_id per call: identical public registrations from one source return the same client.
+    body: JSON.stringify({ client_name: "Test Client", redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: "none", software_id: crypto.randomUUID(), ...metadata }),
   });
   expect(res.status).toBe(201);
   return (await res.json()) as TestClient;

@@ -1,0 +1,154 @@
+// Client ID Metadata Documents at /authorize and /token: fetched under the rules, cached in D1, served stale while
+// the origin fails, and every failure an invalid_client page (never a redirect). The origin is a stub of fetch.
+import { env, exports } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { clearClientCache, getClient } from "../../src/db/clients";
+import { BASE } from "./helpers/browser";
+import { pkce } from "./helpers/oauth";
+
+const REDIRECT = "http://127.0.0.1:4567/callback";
+
+function documentFor(clientId: string, fields: Record<string, unknown> = {}): Record<string, unknown> {
+  return { client_id: clientId, client_name: "Claude Code", redirect_uris: ["http://localhost/callback", "http://127.0.0.1/callback"], grant_types: ["authorization_code", "refresh_token"], ...fields };
+}
+
+let served = 0;
+/** The metadata origin: answers every fetch with `respond`. */
+function origin(respond: (request: Request) => Response | Promise<Response>) {
+  served = 0;
+  return vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+    served++;
+    return respond(new Request(input, init));
+  });
+}
+
+const json = (body: unknown, headers: Record<string, string> = {}) => new Response(JSON.stringify(body), { headers: { "Content-Type": "application/json", ...headers } });
+
+async function authorize(clientId: string, redirectUri = REDIRECT): Promise<Response> {
+  const { challenge } = await pkce();
+  const url = new URL(`${BASE}/authorize`);
+  for (const [k, v] of Object.entries({ response_type: "code", client_id: clientId, redirect_uri: redirectUri, code_challenge: challenge, code_challenge_method: "S256", state: "s1", scope: "mcp offline_access", prompt: "consent" })) {
+    url.searchParams.set(k, v);
+  }
+  return exports.default.fetch(url.href, { redirect: "manual" });
+}
+
+let n = 0;
+const newId = () => `https://client${++n}.example.com/oauth/metadata.json`;
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe("client_id as a metadata document URL", () => {
+  it("fetches the document on first use, shows its host as the verified publisher, and warns that it only returns to this device", async () => {
+    const id = newId();
+    origin(() => json(documentFor(id), { "Cache-Control": "max-age=3600" }));
+    const res = await authorize(id);
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain("Claude Code");
+    expect(html).toContain(`Published by <strong>${new URL(id).host}</strong>`);
+    expect(html).toContain("only ever returns to your own device");
+    expect(served).toBe(1);
+    const stored = await getClient(env.DB, id);
+    expect(stored).toMatchObject({ kind: "cimd", tokenEndpointAuthMethod: "none", grantTypes: ["authorization_code", "refresh_token"] });
+    expect((stored?.freshUntil ?? 0) - (stored?.fetchedAt ?? 0)).toBe(3600);
+  });
+
+  it("sends the fetch without following redirects and asks for JSON", async () => {
+    const id = newId();
+    let seen: Request | undefined;
+    origin((request) => {
+      seen = request;
+      return json(documentFor(id));
+    });
+    await authorize(id);
+    expect(seen?.redirect).toBe("manual");
+    expect(seen?.headers.get("Accept")).toBe("application/json");
+    expect(seen?.url).toBe(id);
+  });
+
+  it("serves from the D1 cache while fresh", async () => {
+    const id = newId();
+    origin(() => json(documentFor(id), { "Cache-Control": "max-age=3600" }));
+    expect((await authorize(id)).status).toBe(200);
+    expect((await authorize(id)).status).toBe(200);
+    expect(served).toBe(1);
+  });
+
+  it("serves a stale copy when the origin fails, and refuses when there is none", async () => {
+    const id = newId();
+    origin(() => json(documentFor(id)));
+    expect((await authorize(id)).status).toBe(200);
+    await env.DB.prepare("UPDATE clients SET fresh_until = 0 WHERE client_id = ?").bind(id).run();
+    clearClientCache();
+    origin(() => new Response("down", { status: 503 }));
+    expect((await authorize(id)).status).toBe(200);
+    await env.DB.prepare("UPDATE clients SET fetched_at = ? WHERE client_id = ?").bind(Math.floor(Date.now() / 1000) - 8 * 86400, id).run();
+    clearClientCache();
+    const refused = await authorize(id);
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get("Location")).toBeNull();
+  });
+
+  it.each([
+    ["a redirect", (id: string) => new Response(null, { status: 302, headers: { Location: `${id}/other` } })],
+    ["a 6 KiB document", (id: string) => json(documentFor(id, { client_uri: `https://x.example/${"a".repeat(6 * 1024)}` }))],
+    ["a non-JSON body", () => new Response("<html>", { headers: { "Content-Type": "text/html" } })],
+    ["a mismatching client_id", () => json(documentFor("https://evil.example.com/oauth/metadata.json"))],
+    ["a document with a client_secret", (id: string) => json(documentFor(id, { client_secret: "s" }))],
+    ["a 404", () => new Response("no", { status: 404 })],
+  ])("refuses %s with an invalid_client page, never a redirect, and stores nothing", async (_name, respond) => {
+    const id = newId();
+    origin(() => respond(id));
+    const res = await authorize(id);
+    expect(res.status).toBe(401);
+    expect(res.headers.get("Location")).toBeNull();
+    expect(res.headers.get("Content-Type")).toMatch(/^text\/html/);
+    expect(await getClient(env.DB, id)).toBeUndefined();
+    const event = await env.DB.prepare("SELECT type FROM events WHERE client_id = ? ORDER BY id DESC").bind(id).first<{ type: string }>();
+    expect(event?.type).toBe("client.metadata_rejected");
+  });
+
+  it("refuses a slow origin after 5 seconds", async () => {
+    const id = newId();
+    origin((request) => new Promise((_resolve, reject) => request.signal.addEventListener("abort", () => reject(request.signal.reason))));
+    const res = await authorize(id);
+    expect(res.status).toBe(401);
+  }, 10_000);
+
+  it.each(["https://10.0.0.1/x", "https://[::1]/x", "https://169.254.169.254/x"])("never fetches %s", async (id) => {
+    origin(() => json(documentFor(id)));
+    const res = await authorize(id);
+    expect(res.status).toBe(401);
+    expect(served).toBe(0);
+  });
+
+  it("treats an http:// client_id as an unknown client and fetches nothing", async () => {
+    origin(() => json({}));
+    const res = await authorize("http://app.example.com/oauth/metadata.json");
+    expect(res.status).toBe(400);
+    expect(served).toBe(0);
+  });
+
+  it("refuses a redirect URI the document does not list, as a page", async () => {
+    const id = newId();
+    origin(() => json(documentFor(id)));
+    const res = await authorize(id, "https://evil.example.com/cb");
+    expect(res.status).toBe(400);
+    expect(res.headers.get("Location")).toBeNull();
+  });
+
+  it("authenticates the document's client at /token by its URL (public client)", async () => {
+    const id = newId();
+    origin(() => json(documentFor(id)));
+    const res = await exports.default.fetch(`${BASE}/token`, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ grant_type: "authorization_code", client_id: id, code: "gh1c_x.y", code_verifier: "v".repeat(43) }),
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toBe("invalid_grant");
+  });
+});
