@@ -9,7 +9,7 @@ export default defineConfig({
           cloudflareTest(async () => ({
             main: "./src/worker.ts",
             wrangler: { configPath: "./wrangler.toml" },
-            miniflare: { bindings: { TEST_MIGRATIONS: await readD1Migrations("./migrations"), ADMIN_TOKEN: "test-admin-token-0123456789abcdef-0123" } },
+            miniflare: { bindings: { TEST_MIGRATIONS: await readD1Migrations("./migrations"), ADMIN_TOKEN: "test-admin-token-0123456789abcdef-0123", RATE_LIMITS: "false" } },
           })),
         ],
         test: {

@@ -4,10 +4,14 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Gatehouse, startGatehouse, WRANGLER_ENV } from "../test/e2e/harness";
+import { type Gatehouse, startGatehouse as startHarness, WRANGLER_ENV } from "../test/e2e/harness";
 
 export type Server = Gatehouse;
-export { startGatehouse };
+
+/** Gatehouse as the e2e tests start it, with its rate limits off: the load here comes from one address. */
+export function startGatehouse(port: number, vars: Record<string, string> = {}): Promise<Server> {
+  return startHarness(port, { RATE_LIMITS: "false", ...vars });
+}
 
 /** Relative to the package root, where npm runs scripts (the harness relies on it too, for wrangler.toml). */
 const REFERENCE_CONFIG = "bench/reference/wrangler.toml";

@@ -55,6 +55,8 @@ export interface Config {
   upstreams: UpstreamProvider[];
   devIdp: boolean;
   requireAuth: boolean;
+  /** `RATE_LIMITS=false` turns the rate-limit bindings off (load tests); on by default. */
+  rateLimits: boolean;
   emailPolicy: "any" | "work";
   allowedEmailDomains: string[];
   accessTokenTtl: number;
@@ -337,6 +339,8 @@ export function parseConfig(env: Env): Config {
   const upstreamTokenKey = text(env.UPSTREAM_TOKEN_KEY);
   if (upstreamTokenKey !== undefined && !/^[A-Za-z0-9_-]{43}$/.test(upstreamTokenKey)) problem("UPSTREAM_TOKEN_KEY", "must be 32 random bytes in base64url (43 characters)");
 
+  const rateLimits = flag("RATE_LIMITS", true);
+  if (!rateLimits) warnings.push("RATE_LIMITS is false: /register, /authorize, /callback, /token and /mcp are not rate limited");
   const requireAuth = flag("REQUIRE_AUTH", true);
   if (!requireAuth) warnings.push("REQUIRE_AUTH is false: anonymous requests reach /mcp");
 
@@ -349,6 +353,7 @@ export function parseConfig(env: Env): Config {
     upstreams,
     devIdp: devIdp && loopback,
     requireAuth,
+    rateLimits,
     emailPolicy,
     allowedEmailDomains,
     accessTokenTtl,

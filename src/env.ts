@@ -9,6 +9,11 @@ export interface Env {
   DB: D1Database;
   GRANTS: DurableObjectNamespace<Grant>;
   KEYS: DurableObjectNamespace<KeyRing>;
+  /** Rate limits (wrangler.toml `[[ratelimits]]`, src/oauth/rate-limit.ts); absent → unlimited. */
+  RATE_LIMIT_REGISTER?: RateLimit;
+  RATE_LIMIT_BROWSER?: RateLimit;
+  RATE_LIMIT_TOKEN?: RateLimit;
+  RATE_LIMIT_MCP?: RateLimit;
   PUBLIC_URL?: string;
   UPSTREAM_ISSUER?: string;
   UPSTREAM_CLIENT_ID?: string;
@@ -20,6 +25,7 @@ export interface Env {
   ALLOW_UNVERIFIED_EMAIL?: string;
   DEV_IDP?: string;
   REQUIRE_AUTH?: string;
+  RATE_LIMITS?: string;
   SCOPES?: string;
   EMAIL_POLICY?: string;
   ALLOWED_EMAIL_DOMAINS?: string;

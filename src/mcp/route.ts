@@ -5,6 +5,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../env";
 import { toAuthInfo } from "./auth-info";
 import { bearerAuth, bearerToken } from "./bearer";
+import { mcpTooManyRequests, sourceAddress, withinLimit } from "../oauth/rate-limit";
 import { createMcpServer } from "./server";
 
 /** Largest JSON-RPC body read; the transport answers 413 above it. */
@@ -14,6 +15,12 @@ const MAX_BODY_BYTES = 1024 * 1024;
 export const mcpRoutes = new Hono<AppEnv>();
 
 mcpRoutes.use("/mcp", bearerAuth);
+// Per grant, after authentication; anonymous callers (REQUIRE_AUTH=false) by address.
+mcpRoutes.use("/mcp", async (c, next) => {
+  const key = c.var.caller ? `grant:${c.var.caller.grantId}` : `ip:${sourceAddress(c)}`;
+  if (!(await withinLimit(c, "RATE_LIMIT_MCP", key))) return mcpTooManyRequests(c);
+  await next();
+});
 
 mcpRoutes.post("/mcp", async (c) => {
   const caller = c.var.caller;

@@ -18,6 +18,7 @@ import { authorizationErrorUrl } from "./authorization-response";
 import { OAuthError, PageError } from "./errors";
 import { FORM_LIMIT, readText } from "./params";
 import { browserPageHeaders } from "./page-headers";
+import { limitPage } from "./rate-limit";
 
 /** Double-submit CSRF cookie: its value must come back in the consent form's `csrf` field. */
 export const CSRF_COOKIE = "__Host-gh_csrf";
@@ -35,6 +36,8 @@ authorizeRoutes.use("/authorize", csrf({ origin: (origin, c) => origin === (c as
 
 /** Validates the request and shows the consent page. @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.1 */
 authorizeRoutes.get("/authorize", async (c) => {
+  const limited = await limitPage(c);
+  if (limited) return limited;
   const checked = await validate(c, new URL(c.req.url).searchParams);
   if (checked instanceof Response) return checked;
   const { client, request } = checked;
@@ -48,6 +51,8 @@ authorizeRoutes.get("/authorize", async (c) => {
 
 /** The consent decision. Hidden fields are re-validated: nothing in the form is trusted. */
 authorizeRoutes.post("/authorize", async (c) => {
+  const limited = await limitPage(c);
+  if (limited) return limited;
   if (!/^application\/x-www-form-urlencoded\b/i.test(c.req.header("Content-Type") ?? "")) {
     throw new PageError("Invalid form", "The consent form was not sent as a form.", { reason: "consent POST not form-urlencoded" });
   }

@@ -16,6 +16,7 @@ import { authorizationErrorUrl, authorizationResponseUrl } from "./authorization
 import { OAuthError, PageError } from "./errors";
 import { grantStub } from "../durable/grant-stub";
 import { browserPageHeaders } from "./page-headers";
+import { limitPage } from "./rate-limit";
 
 export const callbackRoutes = new Hono<AppEnv>();
 
@@ -27,6 +28,8 @@ callbackRoutes.use("/callback", browserPageHeaders);
  * @see https://openid.net/specs/openid-connect-core-1_0.html#AuthResponseValidation
  */
 callbackRoutes.get("/callback", async (c) => {
+  const limited = await limitPage(c);
+  if (limited) return limited;
   const config = c.var.config;
   const url = new URL(c.req.url);
   const states = url.searchParams.getAll("state");

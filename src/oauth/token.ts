@@ -8,6 +8,7 @@ import { authorizationCodeGrant } from "./grants/authorization-code";
 import type { GrantType } from "./grants/grant-type";
 import { refreshTokenGrant } from "./grants/refresh-token";
 import { readForm } from "./params";
+import { limitOAuth } from "./rate-limit";
 
 /** Every grant type served; a new one is a new module added here. */
 const GRANT_TYPES: readonly GrantType[] = [authorizationCodeGrant, refreshTokenGrant];
@@ -25,6 +26,7 @@ tokenRoutes.post("/token", async (c) => {
   const grantType = GRANT_TYPES.find((g) => g.grantType === form.grant_type);
   if (!grantType) throw new OAuthError("unsupported_grant_type", "grant_type is not supported", { reason: `grant_type ${form.grant_type.slice(0, 64)}` });
   const client = await authenticateClient(c, form);
+  await limitOAuth(c, "RATE_LIMIT_TOKEN", client.clientId);
   if (!client.grantTypes.includes(grantType.grantType)) {
     throw new OAuthError("unauthorized_client", `the client is not registered for the ${grantType.grantType} grant`);
   }

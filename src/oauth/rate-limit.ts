@@ -1,0 +1,44 @@
+// Rate limits with the Workers rate-limiting binding, one binding per endpoint family, each keyed by what that
+// endpoint can be abused through: /register, /authorize and /callback by source address, /token by client, /mcp
+// by grant. Hosted clients share egress addresses, so /token and /mcp are never limited by address alone.
+import type { Context } from "hono";
+import type { AppEnv } from "../env";
+import { errorPage } from "../respond";
+import { OAuthError } from "./errors";
+
+/** The bindings (wrangler.toml `[[ratelimits]]`); an absent binding means no limit. */
+export type RateLimitBinding = "RATE_LIMIT_REGISTER" | "RATE_LIMIT_BROWSER" | "RATE_LIMIT_TOKEN" | "RATE_LIMIT_MCP";
+
+/** Seconds a limited caller is told to wait: the binding's period (wrangler allows 10 or 60). */
+export const RETRY_AFTER = "60";
+
+/** The caller's address as Cloudflare reports it. */
+export function sourceAddress(c: Context<AppEnv>): string {
+  return c.req.header("CF-Connecting-IP") ?? "unknown";
+}
+
+/** Whether `key` may make one more request under `binding`. */
+export async function withinLimit(c: Context<AppEnv>, binding: RateLimitBinding, key: string): Promise<boolean> {
+  const limiter = c.env[binding];
+  if (!limiter || !c.var.config.rateLimits) return true;
+  return (await limiter.limit({ key: `${binding}:${key}` })).success;
+}
+
+/** Throws the 429 of an OAuth JSON endpoint (/register, /token) when `key` is over the limit. */
+export async function limitOAuth(c: Context<AppEnv>, binding: RateLimitBinding, key: string): Promise<void> {
+  if (await withinLimit(c, binding, key)) return;
+  throw new OAuthError("temporarily_unavailable", "too many requests: retry later", { status: 429, headers: { "Retry-After": RETRY_AFTER }, reason: `rate limit ${binding}` });
+}
+
+/** The 429 page of the browser endpoints (/authorize, /callback), or `undefined` within the limit. */
+export async function limitPage(c: Context<AppEnv>): Promise<Response | undefined> {
+  if (await withinLimit(c, "RATE_LIMIT_BROWSER", sourceAddress(c))) return undefined;
+  const res = await errorPage(c, 429, "Too many sign-in attempts", "Too many sign-in requests came from your network. Wait a minute, then start again from your application.");
+  res.headers.set("Retry-After", RETRY_AFTER);
+  return res;
+}
+
+/** The 429 of /mcp: a JSON-RPC error, never a 401 (which would make the client drop its tokens). */
+export function mcpTooManyRequests(c: Context<AppEnv>): Response {
+  return c.json({ jsonrpc: "2.0", error: { code: -32000, message: "Rate limit exceeded: retry later." }, id: null }, 429, { "Retry-After": RETRY_AFTER });
+}

@@ -1,0 +1,79 @@
+// Rate limits: the real rate-limiting binding at /register (per source address), and the 429 shape of every
+// limited endpoint in its own protocol — never a 401 at /mcp, which would make clients drop their tokens.
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config";
+import type { Env } from "../../src/env";
+import { mintAccessToken } from "../../src/tokens/access-token";
+import { app } from "../../src/worker";
+import { BASE } from "./helpers/browser";
+import { liveGrantId } from "./helpers/grant";
+import { pkce, registerClient } from "./helpers/oauth";
+
+const limited = { limit: async () => ({ success: false }) } as RateLimit;
+
+async function call(request: Request, target: Env): Promise<Response> {
+  const ctx = createExecutionContext();
+  const res = await app.fetch(request, target, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
+}
+
+const registration = (ip: string, name: string) =>
+  new Request(`${BASE}/register`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "CF-Connecting-IP": ip },
+    body: JSON.stringify({ client_name: name, redirect_uris: ["http://127.0.0.1/cb"], token_endpoint_auth_method: "none" }),
+  });
+
+describe("rate limits", () => {
+  const limitsOn = { ...env, RATE_LIMITS: "true" } as Env;
+
+  it("limits /register per source address with the binding's limit (30 a minute), other addresses unaffected", async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 31; i++) statuses.push((await call(registration("198.51.100.1", `c${i}`), limitsOn)).status);
+    expect(statuses.slice(0, 30)).toEqual(Array(30).fill(201));
+    const res = await call(registration("198.51.100.1", "one more"), limitsOn);
+    expect(res.status).toBe(429);
+    expect(res.headers.get("Retry-After")).toBe("60");
+    expect(res.headers.get("Cache-Control")).toBe("no-store");
+    expect(await res.json()).toEqual({ error: "temporarily_unavailable", error_description: "too many requests: retry later" });
+    expect((await call(registration("198.51.100.2", "elsewhere"), limitsOn)).status).toBe(201);
+  });
+
+  it("answers /token over its limit with 429 OAuth JSON and Retry-After", async () => {
+    const client = await registerClient();
+    const res = await call(
+      new Request(`${BASE}/token`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ grant_type: "refresh_token", refresh_token: "gh1r_x.y", client_id: client.client_id }) }),
+      { ...limitsOn, RATE_LIMIT_TOKEN: limited } as Env,
+    );
+    expect(res.status).toBe(429);
+    expect(res.headers.get("Retry-After")).toBe("60");
+    expect(((await res.json()) as { error: string }).error).toBe("temporarily_unavailable");
+  });
+
+  it("answers /authorize over its limit with a 429 page", async () => {
+    const client = await registerClient();
+    const { challenge } = await pkce();
+    const res = await call(new Request(`${BASE}/authorize?response_type=code&client_id=${client.client_id}&code_challenge=${challenge}&code_challenge_method=S256`), { ...limitsOn, RATE_LIMIT_BROWSER: limited } as Env);
+    expect(res.status).toBe(429);
+    expect(res.headers.get("Retry-After")).toBe("60");
+    expect(res.headers.get("Content-Type")).toMatch(/^text\/html/);
+  });
+
+  it("answers /mcp over its limit with a 429 JSON-RPC error, not a 401", async () => {
+    const { token } = await mintAccessToken(env, loadConfig(env), { subject: "usr_1", clientId: "client-1", scope: "mcp", grantId: await liveGrantId() });
+    const res = await call(
+      new Request(`${BASE}/mcp`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", Accept: "application/json, text/event-stream" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+      }),
+      { ...limitsOn, RATE_LIMIT_MCP: limited } as Env,
+    );
+    expect(res.status).toBe(429);
+    expect(res.headers.get("Retry-After")).toBe("60");
+    expect(await res.json()).toEqual({ jsonrpc: "2.0", error: { code: -32000, message: "Rate limit exceeded: retry later." }, id: null });
+  });
+});
