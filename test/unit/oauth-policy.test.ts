@@ -36,7 +36,14 @@ describe("resolveResource", () => {
     expect(resolveResource(config, "https://auth.example.com/mcp")).toBe("https://auth.example.com/mcp");
   });
 
-  it.each(["https://auth.example.com", "https://auth.example.com/mcp/", "https://auth.example.com/MCP", "https://other.example.com/mcp", "", "https://auth.example.com/mcp#x"])(
+  it.each(["https://auth.example.com/mcp?client=chatgpt", "HTTPS://AUTH.EXAMPLE.COM/mcp", "https://Auth.Example.com:443/mcp"])(
+    "accepts %j as the MCP resource (same scheme, host and path), answering with the canonical one",
+    (value) => {
+      expect(resolveResource(config, value)).toBe("https://auth.example.com/mcp");
+    },
+  );
+
+  it.each(["https://auth.example.com", "https://auth.example.com/mcp/", "https://auth.example.com/MCP", "https://other.example.com/mcp", "", "https://auth.example.com/mcp#x", "http://auth.example.com/mcp", "https://auth.example.com:8443/mcp", "https://user@auth.example.com/mcp"])(
     "refuses %j",
     (value) => {
       expect(resolveResource(config, value)).toBeUndefined();

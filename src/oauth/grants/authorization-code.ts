@@ -9,6 +9,7 @@ import { OAuthError } from "../errors";
 import { grantRevoked } from "../grant-revoked";
 import { parseParams } from "../params";
 import { CODE_VERIFIER, pkceS256 } from "../pkce";
+import { presentedResource } from "../resource";
 import type { GrantType } from "./grant-type";
 import { tokenResponse } from "./issue";
 
@@ -36,7 +37,7 @@ export const authorizationCodeGrant: GrantType = {
       clientId: client.clientId,
       redirectUri: params.redirect_uri,
       verifierChallenge: await pkceS256(params.code_verifier),
-      resource: params.resource,
+      resource: presentedResource(c.var.config, params.resource),
       issueRefreshToken: client.grantTypes.includes("refresh_token"),
     });
     if (!result.ok) {

@@ -7,6 +7,7 @@ import { audit } from "../audit";
 import { OAuthError } from "../errors";
 import { grantRevoked } from "../grant-revoked";
 import { parseParams } from "../params";
+import { presentedResource } from "../resource";
 import type { GrantType } from "./grant-type";
 import { tokenResponse } from "./issue";
 
@@ -33,7 +34,7 @@ export const refreshTokenGrant: GrantType = {
     const result = await stub.rotateRefresh(handle.secret, {
       clientId: client.clientId,
       scope: scope?.length ? scope : undefined,
-      resource: params.resource,
+      resource: presentedResource(c.var.config, params.resource),
       replayWindowSeconds: c.var.config.refreshReplayWindow,
     });
     if (!result.ok) {
