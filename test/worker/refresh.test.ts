@@ -1,10 +1,9 @@
 // POST /token with grant_type=refresh_token: one winner per token, the replay window, reuse ⇒ revocation, client
 // binding, scope narrowing, idle and absolute expiry — on the real Grant Durable Object.
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { BASE } from "./helpers/browser";
-import { grantOf, MCP_RESOURCE, obtainCode, REDIRECT_URI, registerClient, type TestClient, tokenRequest } from "./helpers/oauth";
+import { grantOf, MCP_RESOURCE, mcpStatus, obtainCode, REDIRECT_URI, registerClient, type TestClient, tokenRequest } from "./helpers/oauth";
 
 interface Tokens {
   access_token: string;
@@ -30,15 +29,6 @@ async function expectError(res: Response, error: string): Promise<void> {
   expect(res.status).toBe(400);
   expect(res.headers.get("Cache-Control")).toBe("no-store");
   expect(((await res.json()) as { error: string }).error).toBe(error);
-}
-
-async function mcpStatus(accessToken: string): Promise<number> {
-  const res = await exports.default.fetch(`${BASE}/mcp`, {
-    method: "POST",
-    headers: { Authorization: `Bearer ${accessToken}`, "Content-Type": "application/json", Accept: "application/json, text/event-stream" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
-  });
-  return res.status;
 }
 
 /** Moves every rotation of the grant's refresh family `ms` into the past. */

@@ -6,7 +6,7 @@ import { sha256 } from "../../src/crypto";
 import { insertClient } from "../../src/db/clients";
 import { isGrantLive } from "../../src/tokens/liveness";
 import { BASE } from "./helpers/browser";
-import { grantOf, obtainCode, REDIRECT_URI, registerClient, type TestClient, tokenRequest } from "./helpers/oauth";
+import { grantOf, mcpStatus, obtainCode, REDIRECT_URI, registerClient, type TestClient, tokenRequest } from "./helpers/oauth";
 
 interface Tokens {
   access_token: string;
@@ -27,15 +27,6 @@ function post(path: string, form: Record<string, string>, headers: Record<string
     headers: { "Content-Type": "application/x-www-form-urlencoded", ...headers },
     body: new URLSearchParams(form),
   });
-}
-
-async function mcpStatus(accessToken: string): Promise<number> {
-  const res = await exports.default.fetch(`${BASE}/mcp`, {
-    method: "POST",
-    headers: { Authorization: `Bearer ${accessToken}`, "Content-Type": "application/json", Accept: "application/json, text/event-stream" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
-  });
-  return res.status;
 }
 
 function grantIdOf(accessToken: string): string {

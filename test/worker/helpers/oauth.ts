@@ -91,3 +91,13 @@ export function grantOf(handle: string) {
   if (!id) throw new Error("not a grant handle");
   return env.GRANTS.get(env.GRANTS.idFromString(id));
 }
+
+/** The status of an MCP `tools/list` call at /mcp with `accessToken`. */
+export async function mcpStatus(accessToken: string): Promise<number> {
+  const res = await exports.default.fetch(`${BASE}/mcp`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${accessToken}`, "Content-Type": "application/json", Accept: "application/json, text/event-stream" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+  });
+  return res.status;
+}
