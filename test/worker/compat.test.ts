@@ -1,0 +1,431 @@
+// Compatibility profiles: each test reproduces what one real MCP client sends (registration body, authorization
+// request, token requests, the way it treats the authorization response) and checks that Gatehouse serves it end to
+// end. The comment on each profile names where the behaviour comes from. Outbound fetches (Client ID Metadata
+// Documents) are a stub of fetch; the browser leg is helpers/browser.ts's Browser through consent and the dev IdP.
+import { exports } from "cloudflare:workers";
+import { decodeJwt } from "jose";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { BASE, Browser, location } from "./helpers/browser";
+import { grantOf, MCP_RESOURCE, pkce, tokenRequest } from "./helpers/oauth";
+
+interface Tokens {
+  access_token: string;
+  refresh_token?: string;
+  token_type: string;
+  expires_in: number;
+  scope: string;
+}
+
+interface Registered {
+  client_id: string;
+  client_secret?: string;
+  redirect_uris: string[];
+  application_type?: string;
+  token_endpoint_auth_method?: string;
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+/** POST /register with exactly `body`, as the client sends it (no helper defaults added). */
+async function register(body: Record<string, unknown>, endpoint = `${BASE}/register`): Promise<Registered> {
+  const res = await exports.default.fetch(endpoint, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  const text = await res.text();
+  expect(res.status, text).toBe(201);
+  return JSON.parse(text) as Registered;
+}
+
+/** An /authorize URL carrying exactly `params`. */
+function authorizeUrlWith(params: Record<string, string>, endpoint = `${BASE}/authorize`): string {
+  const url = new URL(endpoint);
+  for (const [key, value] of Object.entries(params)) url.searchParams.append(key, value);
+  return url.href;
+}
+
+/**
+ * The person's part: the consent page (returned for assertions), approve, sign in at the development IdP, and the
+ * final redirect from /callback to the client.
+ */
+async function signIn(url: string, email = "ada@analytical.example"): Promise<{ consent: string; redirect: URL }> {
+  const browser = new Browser();
+  const page = await browser.fetch(url);
+  const consent = await page.text();
+  expect(page.status, consent.slice(0, 500)).toBe(200);
+  const approved = await browser.submit(consent, { name: "decision", value: "approve" });
+  const login = await browser.fetch(location(approved).href);
+  expect(login.status).toBe(200);
+  const callback = location(await browser.submit(await login.text(), { name: "action", value: "login" }, { email, name: "Ada Lovelace" }));
+  return { consent, redirect: location(await browser.fetch(callback.href)) };
+}
+
+async function tokens(res: Response): Promise<Tokens> {
+  const text = await res.text();
+  expect(res.status, text).toBe(200);
+  return JSON.parse(text) as Tokens;
+}
+
+async function oauthError(res: Response): Promise<string> {
+  expect(res.status).toBeGreaterThanOrEqual(400);
+  return ((await res.json()) as { error: string }).error;
+}
+
+/** A JSON-RPC call at /mcp with the bearer token, as a 2025-11-25 client sends it after initialize. */
+function mcp(accessToken: string, method: string, params?: unknown): Promise<Response> {
+  return exports.default.fetch(`${BASE}/mcp`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${accessToken}`, "Content-Type": "application/json", Accept: "application/json, text/event-stream", "MCP-Protocol-Version": "2025-11-25" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, ...(params === undefined ? {} : { params }) }),
+  });
+}
+
+async function toolNames(accessToken: string): Promise<string[]> {
+  const res = await mcp(accessToken, "tools/list");
+  expect(res.status).toBe(200);
+  const { result } = (await res.json()) as { result: { tools: { name: string }[] } };
+  return result.tools.map((t) => t.name);
+}
+
+/** The authorization response of a redirect: code, state and iss (RFC 9207), and nothing unexpected. */
+function authorizationResponse(redirect: URL): { code: string; state: string | null; iss: string | null } {
+  const code = redirect.searchParams.get("code");
+  if (!code) throw new Error(`no code in the redirect: ${redirect.search}`);
+  return { code, state: redirect.searchParams.get("state"), iss: redirect.searchParams.get("iss") };
+}
+
+describe("Claude Code (Client ID Metadata Document)", () => {
+  // Claude Code identifies itself by a Client ID Metadata Document it publishes at
+  // https://claude.ai/oauth/claude-code-client-metadata (README "How clients register"; MCP 2025-11-25 CIMD): a public
+  // client whose redirect URIs are the port-less loopback callbacks, to which it adds a random port per sign-in
+  // (RFC 8252 §7.3). It asks for "mcp offline_access" with prompt=consent and sends `resource` (RFC 8707); see the
+  // Claude Code request lines quoted in anthropics/claude-ai-mcp#833.
+  const CLIENT_ID = "https://claude.ai/oauth/claude-code-client-metadata";
+  const DOCUMENT = {
+    client_id: CLIENT_ID,
+    client_name: "Claude Code",
+    client_uri: "https://claude.ai",
+    redirect_uris: ["http://localhost/callback", "http://127.0.0.1/callback"],
+    grant_types: ["authorization_code", "refresh_token"],
+    response_types: ["code"],
+    token_endpoint_auth_method: "none",
+  };
+  const REDIRECT = "http://localhost:54321/callback";
+
+  /** The claude.ai origin: serves the document, and nothing else is fetched. */
+  function claudeAi() {
+    const seen: string[] = [];
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+      const request = new Request(input, init);
+      seen.push(request.url);
+      if (request.url !== CLIENT_ID) throw new Error(`unexpected outbound fetch to ${request.url}`);
+      return new Response(JSON.stringify(DOCUMENT), { headers: { "Content-Type": "application/json", "Cache-Control": "public, max-age=3600" } });
+    });
+    return seen;
+  }
+
+  it("signs in with client_id = the document URL on a random loopback port, redeems the code and refreshes", async () => {
+    const seen = claudeAi();
+    const { verifier, challenge } = await pkce();
+    const { consent, redirect } = await signIn(
+      authorizeUrlWith({
+        response_type: "code",
+        client_id: CLIENT_ID,
+        redirect_uri: REDIRECT,
+        code_challenge: challenge,
+        code_challenge_method: "S256",
+        state: "cc-state-1",
+        scope: "mcp offline_access",
+        resource: MCP_RESOURCE,
+        prompt: "consent",
+      }),
+    );
+    expect(seen).toEqual([CLIENT_ID]);
+    expect(consent).toContain("Claude Code");
+    expect(consent).toContain("Published by <strong>claude.ai</strong>");
+    expect(`${redirect.origin}${redirect.pathname}`).toBe(REDIRECT);
+    const { code, state, iss } = authorizationResponse(redirect);
+    expect(state).toBe("cc-state-1");
+    expect(iss).toBe(BASE);
+
+    const issued = await tokens(await tokenRequest({ grant_type: "authorization_code", code, code_verifier: verifier, redirect_uri: REDIRECT, client_id: CLIENT_ID, resource: MCP_RESOURCE }));
+    expect(issued).toMatchObject({ token_type: "Bearer", scope: "mcp", refresh_token: expect.stringMatching(/^gh1r_/) });
+    expect(decodeJwt(issued.access_token)).toMatchObject({ aud: MCP_RESOURCE, client_id: CLIENT_ID });
+    expect(await toolNames(issued.access_token)).toContain("whoami");
+
+    const refreshed = await tokens(await tokenRequest({ grant_type: "refresh_token", refresh_token: issued.refresh_token ?? "", client_id: CLIENT_ID, resource: MCP_RESOURCE }));
+    expect(refreshed.refresh_token).toMatch(/^gh1r_/);
+    expect(refreshed.refresh_token).not.toBe(issued.refresh_token);
+    expect(await toolNames(refreshed.access_token)).toContain("whoami");
+    // The document was cached in D1 for its max-age: the token requests fetched nothing more.
+    expect(seen).toEqual([CLIENT_ID]);
+  });
+});
+
+describe("claude.ai / Claude Desktop hosted connector", () => {
+  // Claude's hosted connectors register by DCR as a confidential client whose redirect is
+  // https://claude.ai/api/mcp/auth_callback (anthropics/claude-ai-mcp#124, #313), authenticating at /token with
+  // client_secret_post. The connector's backend runs on several hosts and may refresh the same refresh token twice at
+  // once from two addresses (README "Tokens and the refresh policy": "hosted connectors refresh from two
+  // addresses"); both must get the same successor, and the grant must survive (no reuse-revocation).
+  const REDIRECT = "https://claude.ai/api/mcp/auth_callback";
+
+  it("registers confidentially, signs in, and two simultaneous refreshes from two addresses both get the same successor", async () => {
+    const client = await register({
+      client_name: "Claude",
+      redirect_uris: [REDIRECT],
+      grant_types: ["authorization_code", "refresh_token"],
+      response_types: ["code"],
+      token_endpoint_auth_method: "client_secret_post",
+      scope: "mcp offline_access",
+    });
+    expect(client).toMatchObject({ token_endpoint_auth_method: "client_secret_post", application_type: "web", client_secret: expect.any(String) });
+    const secret = client.client_secret ?? "";
+
+    const { verifier, challenge } = await pkce();
+    const { redirect } = await signIn(
+      authorizeUrlWith({
+        response_type: "code",
+        client_id: client.client_id,
+        redirect_uri: REDIRECT,
+        code_challenge: challenge,
+        code_challenge_method: "S256",
+        state: "claudeai-state",
+        scope: "mcp offline_access",
+        resource: MCP_RESOURCE,
+      }),
+    );
+    expect(`${redirect.origin}${redirect.pathname}`).toBe(REDIRECT);
+    const { code, iss } = authorizationResponse(redirect);
+    expect(iss).toBe(BASE);
+
+    const issued = await tokens(
+      await tokenRequest(
+        { grant_type: "authorization_code", code, code_verifier: verifier, redirect_uri: REDIRECT, client_id: client.client_id, client_secret: secret, resource: MCP_RESOURCE },
+        { "CF-Connecting-IP": "160.79.104.10" },
+      ),
+    );
+    const refreshToken = issued.refresh_token ?? "";
+    expect(refreshToken).toMatch(/^gh1r_/);
+
+    const refresh = (address: string) =>
+      tokenRequest({ grant_type: "refresh_token", refresh_token: refreshToken, client_id: client.client_id, client_secret: secret, resource: MCP_RESOURCE }, { "CF-Connecting-IP": address });
+    // Sent together (well within a second; the replay window is 30 s).
+    const [a, b] = await Promise.all([refresh("160.79.104.11"), refresh("2607:6bc0::10")]);
+    const [first, second] = [await tokens(a), await tokens(b)];
+    expect(first.refresh_token).toMatch(/^gh1r_/);
+    expect(first.refresh_token).not.toBe(refreshToken);
+    expect(second.refresh_token).toBe(first.refresh_token);
+
+    expect(await grantOf(refreshToken).checkLive()).toBe(true);
+    expect(await toolNames(first.access_token)).toContain("whoami");
+    expect(await toolNames(second.access_token)).toContain("whoami");
+    // The successor is a normal refresh token: using it rotates again.
+    const next = await tokens(
+      await tokenRequest({ grant_type: "refresh_token", refresh_token: first.refresh_token ?? "", client_id: client.client_id, client_secret: secret }, { "CF-Connecting-IP": "160.79.104.12" }),
+    );
+    expect(next.refresh_token).not.toBe(first.refresh_token);
+    expect(await grantOf(refreshToken).checkLive()).toBe(true);
+  });
+});
+
+describe("ChatGPT connector", () => {
+  // ChatGPT registers by DCR with the redirect https://chatgpt.com/connector_platform_oauth_redirect and sends
+  // `resource` at /authorize (community.openai.com/t/oauth-missing-scopes-after-reconnect/1366784, which also shows
+  // it omitting `scope` on reconnect). Its `resource` does not always equal the protected resource metadata's
+  // string: it may carry the connector URL's query, or a differently cased scheme/host. Gatehouse accepts a resource
+  // whose scheme, host (case-insensitively) and path equal PUBLIC_URL/mcp, and the audience is always the canonical
+  // resource. ChatGPT may also post the same code twice within a second; the second is refused without revoking
+  // what the first got (DESIGN.md "Code redemption": duplicate submission). token_endpoint_auth_method "none" is an
+  // assumption (a public PKCE client), not a documented fact.
+  const REDIRECT = "https://chatgpt.com/connector_platform_oauth_redirect";
+  const registration = { client_name: "ChatGPT", redirect_uris: [REDIRECT], grant_types: ["authorization_code", "refresh_token"], response_types: ["code"], token_endpoint_auth_method: "none" };
+
+  async function chatgptCode(client: Registered, params: Record<string, string | undefined>) {
+    const { verifier, challenge } = await pkce();
+    const all: Record<string, string | undefined> = {
+      response_type: "code",
+      client_id: client.client_id,
+      redirect_uri: REDIRECT,
+      state: "oauth_s_691b55f5b11481919ddp59nge4998443f",
+      scope: "mcp",
+      code_challenge: challenge,
+      code_challenge_method: "S256",
+      resource: MCP_RESOURCE,
+      ...params,
+    };
+    const defined = Object.fromEntries(Object.entries(all).filter((e): e is [string, string] => e[1] !== undefined));
+    const { redirect } = await signIn(authorizeUrlWith(defined));
+    expect(`${redirect.origin}${redirect.pathname}`).toBe(REDIRECT);
+    return { code: authorizationResponse(redirect).code, verifier };
+  }
+
+  it.each([
+    ["a query string", `${MCP_RESOURCE}?foo=bar`],
+    ["an upper-case scheme and host", "HTTP://LOCALHOST:8787/mcp"],
+  ])("accepts a resource with %s at /authorize and /token, and the token's aud is the canonical resource", async (_name, resource) => {
+    const client = await register(registration);
+    const { code, verifier } = await chatgptCode(client, { resource });
+    const issued = await tokens(await tokenRequest({ grant_type: "authorization_code", code, code_verifier: verifier, redirect_uri: REDIRECT, client_id: client.client_id, resource }));
+    expect(decodeJwt(issued.access_token).aud).toBe("http://localhost:8787/mcp");
+    expect(await toolNames(issued.access_token)).toContain("whoami");
+    const refreshed = await tokens(await tokenRequest({ grant_type: "refresh_token", refresh_token: issued.refresh_token ?? "", client_id: client.client_id, resource }));
+    expect(decodeJwt(refreshed.access_token).aud).toBe("http://localhost:8787/mcp");
+  });
+
+  it("still refuses a resource on another path or host with invalid_target", async () => {
+    const client = await register(registration);
+    for (const resource of [`${BASE}/other`, "http://localhost:9999/mcp"]) {
+      const { challenge } = await pkce();
+      const res = await new Browser().fetch(
+        authorizeUrlWith({ response_type: "code", client_id: client.client_id, redirect_uri: REDIRECT, state: "s", scope: "mcp", code_challenge: challenge, code_challenge_method: "S256", resource }),
+      );
+      const redirect = location(res);
+      expect(redirect.searchParams.get("error"), resource).toBe("invalid_target");
+    }
+  });
+
+  it("reconnects without a scope parameter and gets the default scope", async () => {
+    const client = await register(registration);
+    const { code, verifier } = await chatgptCode(client, { scope: undefined });
+    const issued = await tokens(await tokenRequest({ grant_type: "authorization_code", code, code_verifier: verifier, redirect_uri: REDIRECT, client_id: client.client_id, resource: MCP_RESOURCE }));
+    expect(issued.scope).toBe("mcp");
+  });
+
+  it("refuses the second of two posts of one code within a second, and the first one's tokens keep working", async () => {
+    const client = await register(registration);
+    const { code, verifier } = await chatgptCode(client, {});
+    const post = () => tokenRequest({ grant_type: "authorization_code", code, code_verifier: verifier, redirect_uri: REDIRECT, client_id: client.client_id, resource: MCP_RESOURCE });
+    // Sent together (well within a second; the duplicate-submission window is 10 s).
+    const responses = await Promise.all([post(), post()]);
+    const winners = responses.filter((r) => r.status === 200);
+    const losers = responses.filter((r) => r.status !== 200);
+    expect(winners).toHaveLength(1);
+    expect(losers).toHaveLength(1);
+    expect(await oauthError(losers[0] as Response)).toBe("invalid_grant");
+    const issued = await tokens(winners[0] as Response);
+
+    // And a strictly sequential double post (the response to the first lost, say) behaves the same.
+    const again = await post();
+    expect(await oauthError(again)).toBe("invalid_grant");
+
+    expect(await grantOf(code).checkLive()).toBe(true);
+    expect(await toolNames(issued.access_token)).toContain("whoami");
+    const refreshed = await tokens(await tokenRequest({ grant_type: "refresh_token", refresh_token: issued.refresh_token ?? "", client_id: client.client_id }));
+    expect(await toolNames(refreshed.access_token)).toContain("whoami");
+  });
+});
+
+describe("Cursor", () => {
+  // Cursor registers by DCR with the private-use redirect cursor://anysphere.cursor-mcp/oauth/callback, as a public
+  // client (token_endpoint_auth_method "none"), without application_type (different-ai/openwork#3059,
+  // paradigmxyz/centaur#1452). Newer builds send three redirect URIs in one registration (erp-mafia/accounted#2225).
+  // Gatehouse infers application_type native; the authorization response goes to the cursor:// URI.
+  const REDIRECT = "cursor://anysphere.cursor-mcp/oauth/callback";
+
+  it("registers with only cursor:// and no application_type (inferred native), and is sent back to cursor:// with code, state and iss", async () => {
+    const client = await register({ client_name: "Cursor", redirect_uris: [REDIRECT], grant_types: ["authorization_code", "refresh_token"], response_types: ["code"], token_endpoint_auth_method: "none" });
+    expect(client.application_type).toBe("native");
+    expect(client.redirect_uris).toEqual([REDIRECT]);
+
+    const { verifier, challenge } = await pkce();
+    const { redirect } = await signIn(
+      authorizeUrlWith({ response_type: "code", client_id: client.client_id, redirect_uri: REDIRECT, code_challenge: challenge, code_challenge_method: "S256", state: "cursor-state", scope: "mcp", resource: MCP_RESOURCE }),
+    );
+    expect(redirect.protocol).toBe("cursor:");
+    expect(redirect.href.startsWith(`${REDIRECT}?`)).toBe(true);
+    expect([...redirect.searchParams.keys()].sort()).toEqual(["code", "iss", "state"]);
+    const { code, state, iss } = authorizationResponse(redirect);
+    expect(state).toBe("cursor-state");
+    expect(iss).toBe(BASE);
+
+    const issued = await tokens(await tokenRequest({ grant_type: "authorization_code", code, code_verifier: verifier, redirect_uri: REDIRECT, client_id: client.client_id, resource: MCP_RESOURCE }));
+    expect(await toolNames(issued.access_token)).toContain("whoami");
+  });
+
+  it("accepts the three-URI registration of newer builds, also inferred native", async () => {
+    const client = await register({
+      client_name: "Cursor",
+      redirect_uris: [REDIRECT, "https://www.cursor.com/agents/mcp/oauth/callback", "http://localhost:8787/callback"],
+      grant_types: ["authorization_code", "refresh_token"],
+      response_types: ["code"],
+      token_endpoint_auth_method: "none",
+    });
+    expect(client.application_type).toBe("native");
+  });
+});
+
+describe("VS Code", () => {
+  // VS Code (GitHub Copilot's MCP support) reads the authorization server metadata, also at the OpenID Connect
+  // discovery location, and registers by DCR as a native public client with its documented loopback redirect on port
+  // 33418 plus its vscode.dev redirects; when 33418 is taken it uses another port on the port-less loopback
+  // registration (microsoft/vscode#278512 lists the registered redirect_uris; #267545 on 127.0.0.1 loopback).
+  it("discovers via /.well-known/openid-configuration, registers native, and completes on 33418 and on another port", async () => {
+    const oidc = await exports.default.fetch(`${BASE}/.well-known/openid-configuration`);
+    const rfc8414 = await exports.default.fetch(`${BASE}/.well-known/oauth-authorization-server`);
+    expect(oidc.status).toBe(200);
+    const metadata = (await oidc.json()) as { issuer: string; authorization_endpoint: string; token_endpoint: string; registration_endpoint: string; code_challenge_methods_supported: string[] };
+    expect(metadata).toEqual(await rfc8414.json());
+    expect(metadata.issuer).toBe(BASE);
+    expect(metadata.code_challenge_methods_supported).toContain("S256");
+
+    const client = await register(
+      {
+        client_name: "Visual Studio Code",
+        redirect_uris: ["https://insiders.vscode.dev/redirect", "https://vscode.dev/redirect", "http://127.0.0.1/", "http://127.0.0.1:33418/"],
+        grant_types: ["authorization_code", "refresh_token"],
+        response_types: ["code"],
+        token_endpoint_auth_method: "none",
+        application_type: "native",
+      },
+      metadata.registration_endpoint,
+    );
+    expect(client.application_type).toBe("native");
+
+    for (const redirectUri of ["http://127.0.0.1:33418/", "http://127.0.0.1:59656/"]) {
+      const { verifier, challenge } = await pkce();
+      const { redirect } = await signIn(
+        authorizeUrlWith(
+          { client_id: client.client_id, response_type: "code", code_challenge: challenge, code_challenge_method: "S256", scope: "mcp", resource: MCP_RESOURCE, redirect_uri: redirectUri, state: "vscode-state" },
+          metadata.authorization_endpoint,
+        ),
+      );
+      expect(`${redirect.origin}${redirect.pathname}`).toBe(redirectUri);
+      const { code, iss } = authorizationResponse(redirect);
+      expect(iss).toBe(metadata.issuer);
+      const res = await exports.default.fetch(metadata.token_endpoint, {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ client_id: client.client_id, grant_type: "authorization_code", code, redirect_uri: redirectUri, code_verifier: verifier, resource: MCP_RESOURCE }),
+      });
+      const issued = await tokens(res);
+      expect(await toolNames(issued.access_token)).toContain("whoami");
+    }
+  });
+});
+
+describe("Codex CLI", () => {
+  // Codex's local callback listener reads only `code` and `state` and drops `iss` (openai/codex#33354, #31573:
+  // perform_oauth_login.rs matches "code" and "state", everything else hits `_ => {}`). Behavioural fixture: the
+  // client does nothing with iss, and Gatehouse must not depend on it being echoed or checked anywhere.
+  it("completes the flow taking only code and state from the callback", async () => {
+    const redirectUri = "http://127.0.0.1:1455/callback";
+    const client = await register({ client_name: "Codex", redirect_uris: [redirectUri], grant_types: ["authorization_code", "refresh_token"], response_types: ["code"], token_endpoint_auth_method: "none" });
+    const { verifier, challenge } = await pkce();
+    const csrf = "codex-csrf-state";
+    const { redirect } = await signIn(
+      authorizeUrlWith({ response_type: "code", client_id: client.client_id, redirect_uri: redirectUri, code_challenge: challenge, code_challenge_method: "S256", state: csrf, scope: "mcp", resource: MCP_RESOURCE }),
+    );
+    // What Codex's listener keeps: code and state, nothing else.
+    let code: string | undefined;
+    let state: string | undefined;
+    for (const [key, value] of redirect.searchParams) {
+      if (key === "code") code = value;
+      else if (key === "state") state = value;
+    }
+    expect(state).toBe(csrf);
+    const issued = await tokens(await tokenRequest({ grant_type: "authorization_code", code: code ?? "", code_verifier: verifier, redirect_uri: redirectUri, client_id: client.client_id, resource: MCP_RESOURCE }));
+    expect(await toolNames(issued.access_token)).toContain("whoami");
+    const refreshed = await tokens(await tokenRequest({ grant_type: "refresh_token", refresh_token: issued.refresh_token ?? "", client_id: client.client_id, resource: MCP_RESOURCE }));
+    expect(await toolNames(refreshed.access_token)).toContain("whoami");
+  });
+});
