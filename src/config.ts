@@ -71,6 +71,8 @@ export interface Config {
   adminToken?: string;
   /** Pre-registered clients (`STATIC_CLIENTS`), found before D1. */
   staticClients: StaticClient[];
+  /** Days security events are kept (`EVENT_RETENTION_DAYS`); the sweep deletes older ones. */
+  eventRetentionDays: number;
   /** Most dynamically registered clients kept at once (`MAX_DCR_CLIENTS`); /register answers 503 beyond. */
   maxDcrClients: number;
   /** base64url AES-256 key sealing upstream tokens in grants (src/tokens/seal.ts); absent → a key kept in the KeyRing. */
@@ -335,6 +337,7 @@ export function parseConfig(env: Env): Config {
     }
   }
   const maxDcrClients = seconds("MAX_DCR_CLIENTS", 10_000, 1, 10_000_000);
+  const eventRetentionDays = seconds("EVENT_RETENTION_DAYS", 90, 1, 3650);
 
   const upstreamTokenKey = text(env.UPSTREAM_TOKEN_KEY);
   if (upstreamTokenKey !== undefined && !/^[A-Za-z0-9_-]{43}$/.test(upstreamTokenKey)) problem("UPSTREAM_TOKEN_KEY", "must be 32 random bytes in base64url (43 characters)");
@@ -372,6 +375,7 @@ export function parseConfig(env: Env): Config {
     adminToken,
     staticClients,
     maxDcrClients,
+    eventRetentionDays,
     upstreamTokenKey,
     problems,
     warnings,

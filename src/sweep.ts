@@ -1,6 +1,7 @@
 // The cron sweep: bounded, idempotent clean-up of expired D1 state. Grant objects expire themselves by alarm.
 import type { Config } from "./config";
 import { deleteExpiredMetadataClients, deleteStaleDynamicClients } from "./db/clients";
+import { deleteEventsBefore } from "./db/events";
 import { deleteExpiredGrantIndex } from "./db/grants";
 import type { Env } from "./env";
 import { CIMD_STALE_TTL } from "./oauth/cimd-policy";
@@ -16,15 +17,17 @@ export interface SweepSummary {
   grants: number;
   clients: number;
   metadataDocuments: number;
+  events: number;
 }
 
 /** Runs one sweep and logs a single summary line. */
-export async function sweep(env: Env, _config: Config, nowMs: number): Promise<SweepSummary> {
+export async function sweep(env: Env, config: Config, nowMs: number): Promise<SweepSummary> {
   const now = Math.floor(nowMs / 1000);
   const grants = await deleteExpiredGrantIndex(env.DB, now, BATCH);
   const clients = await deleteStaleDynamicClients(env.DB, now, UNUSED_CLIENT_TTL, IDLE_CLIENT_TTL, BATCH);
   const metadataDocuments = await deleteExpiredMetadataClients(env.DB, now - CIMD_STALE_TTL, BATCH);
-  const summary = { grants, clients, metadataDocuments };
+  const events = await deleteEventsBefore(env.DB, now - config.eventRetentionDays * 86_400, BATCH);
+  const summary = { grants, clients, metadataDocuments, events };
   console.log(JSON.stringify({ event: "sweep.completed", ...summary }));
   return summary;
 }

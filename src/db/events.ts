@@ -27,6 +27,12 @@ export interface SecurityEvent {
   detail?: Record<string, string | number | boolean>;
 }
 
+/** Deletes up to `limit` events recorded before `before` (Unix seconds); returns how many went. */
+export async function deleteEventsBefore(db: D1Database, before: number, limit: number): Promise<number> {
+  const result = await db.prepare("DELETE FROM events WHERE id IN (SELECT id FROM events WHERE at < ? ORDER BY id LIMIT ?)").bind(before, limit).run();
+  return result.meta.changes ?? 0;
+}
+
 /** Appends events in one batch (one round trip). Callers pass the promise to `ctx.waitUntil` so responses are not delayed. */
 export async function recordEvents(db: D1Database, events: SecurityEvent[], at = Math.floor(Date.now() / 1000)): Promise<void> {
   if (events.length === 0) return;

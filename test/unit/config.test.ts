@@ -151,6 +151,8 @@ describe("parseConfig", () => {
     ["LIVENESS_CACHE_TTL", "-1"],
     ["LIVENESS_CACHE_TTL", "31"],
     ["KEY_ROTATION_DAYS", "0"],
+    ["EVENT_RETENTION_DAYS", "0"],
+    ["MAX_DCR_CLIENTS", "0"],
   ])("refuses %s=%s (out of bounds)", (variable, value) => {
     expect(variables({ PUBLIC_URL: "https://auth.example.com", ...upstream, [variable]: value })).toEqual([variable]);
   });
