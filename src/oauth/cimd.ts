@@ -9,19 +9,16 @@ import {
   type MetadataDocument,
 } from "./cimd-policy";
 
-/** How a document is fetched; tests pass their own origin. */
-export type Fetcher = (request: Request) => Promise<Response>;
-
 export type FetchResult = { ok: true; document: MetadataDocument; ttl: number } | { ok: false; problem: string };
 
 /** Fetches and checks a metadata document: GET with no redirects, a 5 s timeout, a 5 KiB cap and JSON only. */
-export async function fetchDocument(url: string, fetcher: Fetcher): Promise<FetchResult> {
+export async function fetchDocument(url: string): Promise<FetchResult> {
   const target = fetchTargetProblem(url);
   if (target) return { ok: false, problem: target };
   let response: Response;
   const signal = AbortSignal.timeout(CIMD_TIMEOUT_MS);
   try {
-    response = await fetcher(new Request(url, { headers: { Accept: "application/json" }, redirect: "manual", signal }));
+    response = await fetch(new Request(url, { headers: { Accept: "application/json" }, redirect: "manual", signal }));
   } catch (err) {
     return { ok: false, problem: signal.aborted ? "the document took longer than 5 s" : `the document could not be fetched (${err instanceof Error ? err.name : "error"})` };
   }

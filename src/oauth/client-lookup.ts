@@ -6,7 +6,7 @@ import { sha256 } from "../crypto";
 import { type ClientRecord, getClient, saveMetadataClient } from "../db/clients";
 import type { AppEnv } from "../env";
 import { audit } from "./audit";
-import { type Fetcher, fetchDocument } from "./cimd";
+import { fetchDocument } from "./cimd";
 import { CIMD_STALE_TTL, isMetadataDocumentUrl } from "./cimd-policy";
 import { OAuthError } from "./errors";
 
@@ -16,7 +16,7 @@ import { OAuthError } from "./errors";
  * `invalid_client`, with the reason in the security log.
  * @see https://datatracker.ietf.org/doc/draft-ietf-oauth-client-id-metadata-document/
  */
-export async function lookupClient(c: Context<AppEnv>, clientId: string, fetcher: Fetcher = fetch): Promise<ClientRecord | undefined> {
+export async function lookupClient(c: Context<AppEnv>, clientId: string): Promise<ClientRecord | undefined> {
   const declared = c.var.config.staticClients.find((s) => s.clientId === clientId);
   if (declared) return staticRecord(declared);
   if (!isMetadataDocumentUrl(clientId)) return getClient(c.env.DB, clientId);
@@ -24,7 +24,7 @@ export async function lookupClient(c: Context<AppEnv>, clientId: string, fetcher
   const cached = await getClient(c.env.DB, clientId);
   if (cached && cached.kind !== "cimd") return cached;
   if (cached?.freshUntil !== undefined && cached.freshUntil > now) return cached;
-  const fetched = await fetchDocument(clientId, fetcher);
+  const fetched = await fetchDocument(clientId);
   if (!fetched.ok) {
     const stale = cached?.fetchedAt !== undefined && now - cached.fetchedAt < CIMD_STALE_TTL;
     audit(c, { type: "client.metadata_rejected", clientId, detail: { problem: fetched.problem, served_stale: stale } });
