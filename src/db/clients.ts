@@ -70,7 +70,10 @@ export function clearClientCache(): void {
 
 async function readClient(db: D1Database, clientId: string): Promise<ClientRecord | undefined> {
   const row = await db.prepare("SELECT * FROM clients WHERE client_id = ?").bind(clientId).first<ClientRow>();
-  if (!row) return undefined;
+  return row ? toRecord(row) : undefined;
+}
+
+function toRecord(row: ClientRow): ClientRecord {
   return {
     clientId: row.client_id,
     kind: row.kind,
@@ -189,4 +192,24 @@ export async function touchClient(db: D1Database, clientId: string, now = Math.f
     .prepare("UPDATE clients SET last_used_at = ? WHERE client_id = ? AND (last_used_at IS NULL OR last_used_at <= ?)")
     .bind(now, clientId, now - TOUCH_INTERVAL)
     .run();
+}
+
+/** Columns the admin listing reads: every one but `client_secret_hash`, which never leaves the token endpoint's checks. */
+const LISTED_COLUMNS = `client_id, kind, NULL AS client_secret_hash, client_name, redirect_uris, grant_types, token_endpoint_auth_method,
+  application_type, scope, metadata, created_at, last_used_at, fetched_at, fresh_until`;
+
+/** Up to `limit` clients stored in D1, oldest first, after the keyset `after` (`[created_at, client_id]`); never with a secret hash. */
+export async function listClients(db: D1Database, limit: number, after?: readonly [number, string]): Promise<ClientRecord[]> {
+  const statement = after
+    ? db.prepare(`SELECT ${LISTED_COLUMNS} FROM clients WHERE (created_at, client_id) > (?, ?) ORDER BY created_at, client_id LIMIT ?`).bind(after[0], after[1], limit)
+    : db.prepare(`SELECT ${LISTED_COLUMNS} FROM clients ORDER BY created_at, client_id LIMIT ?`).bind(limit);
+  const { results } = await statement.all<ClientRow>();
+  return results.map(toRecord);
+}
+
+/** Deletes a client and drops this isolate's cached copy at once; `false` when there was none. */
+export async function deleteClient(db: D1Database, clientId: string): Promise<boolean> {
+  clientCache.delete(clientId);
+  const result = await db.prepare("DELETE FROM clients WHERE client_id = ?").bind(clientId).run();
+  return (result.meta.changes ?? 0) > 0;
 }

@@ -4,6 +4,7 @@
 export type EventType =
   | "client.registered"
   | "client.metadata_rejected"
+  | "client.deleted"
   | "grant.created"
   | "grant.revoked"
   | "grant.expired"
@@ -38,4 +39,69 @@ export async function recordEvents(db: D1Database, events: SecurityEvent[], at =
   if (events.length === 0) return;
   const insert = db.prepare("INSERT INTO events (type, at, grant_id, client_id, user_id, detail) VALUES (?, ?, ?, ?, ?, ?)");
   await db.batch(events.map((e) => insert.bind(e.type, at, e.grantId ?? null, e.clientId ?? null, e.userId ?? null, e.detail ? JSON.stringify(e.detail) : null)));
+}
+
+/** A stored event as the admin API shows it; `detail` parsed back into an object. */
+export interface StoredEvent {
+  id: number;
+  type: string;
+  at: number;
+  grantId?: string;
+  clientId?: string;
+  userId?: string;
+  detail?: Record<string, unknown>;
+}
+
+/** Admin filters: exact matches, and `since`/`until` bounds on `at` (Unix seconds, inclusive). */
+export interface EventFilter {
+  type?: string;
+  grantId?: string;
+  clientId?: string;
+  userId?: string;
+  since?: number;
+  until?: number;
+}
+
+interface EventRow {
+  id: number;
+  type: string;
+  at: number;
+  grant_id: string | null;
+  client_id: string | null;
+  user_id: string | null;
+  detail: string | null;
+}
+
+/** Up to `limit` events matching `filter`, newest first, with ids below `before` (the last id of the previous page). */
+export async function listEvents(db: D1Database, filter: EventFilter, limit: number, before?: number): Promise<StoredEvent[]> {
+  const where: string[] = [];
+  const binds: (string | number)[] = [];
+  const equal: [string, string | undefined][] = [["type", filter.type], ["grant_id", filter.grantId], ["client_id", filter.clientId], ["user_id", filter.userId]];
+  for (const [column, value] of equal) if (value !== undefined) where.push(`${column} = ?`), binds.push(value);
+  if (filter.since !== undefined) where.push("at >= ?"), binds.push(filter.since);
+  if (filter.until !== undefined) where.push("at <= ?"), binds.push(filter.until);
+  if (before !== undefined) where.push("id < ?"), binds.push(before);
+  const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`;
+  const { results } = await db.prepare(sql).bind(...binds, limit).all<EventRow>();
+  return results.map((row) => ({
+    id: row.id,
+    type: row.type,
+    at: row.at,
+    grantId: row.grant_id ?? undefined,
+    clientId: row.client_id ?? undefined,
+    userId: row.user_id ?? undefined,
+    detail: parseDetail(row.detail),
+  }));
+}
+
+/** The stored JSON object; a row written by hand that is not one is shown as `{ raw }` rather than failing the page. */
+function parseDetail(text: string | null): Record<string, unknown> | undefined {
+  if (text === null) return undefined;
+  try {
+    const value: unknown = JSON.parse(text);
+    if (value !== null && typeof value === "object" && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {
+    // fall through
+  }
+  return { raw: text };
 }

@@ -34,3 +34,55 @@ export async function deleteExpiredGrantIndex(db: D1Database, now: number, limit
     .run();
   return result.meta.changes ?? 0;
 }
+
+interface GrantRow {
+  id: string;
+  user_id: string;
+  client_id: string;
+  scope: string;
+  status: GrantIndexRow["status"];
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+}
+
+/** An index row as the admin API shows it. */
+export type GrantListing = GrantIndexRow & { revokedAt?: number };
+
+function toListing(row: GrantRow): GrantListing {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    clientId: row.client_id,
+    scope: row.scope,
+    status: row.status,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    revokedAt: row.revoked_at ?? undefined,
+  };
+}
+
+/** One index row, or `undefined`. */
+export async function getGrantIndex(db: D1Database, id: string): Promise<GrantListing | undefined> {
+  const row = await db.prepare("SELECT * FROM grants WHERE id = ?").bind(id).first<GrantRow>();
+  return row ? toListing(row) : undefined;
+}
+
+/** Up to `limit` of a user's grants in any status, newest first, after the keyset `before` (`[created_at, id]`). */
+export async function listUserGrants(db: D1Database, userId: string, limit: number, before?: readonly [number, string]): Promise<GrantListing[]> {
+  const statement = before
+    ? db.prepare("SELECT * FROM grants WHERE user_id = ? AND (created_at, id) < (?, ?) ORDER BY created_at DESC, id DESC LIMIT ?").bind(userId, before[0], before[1], limit)
+    : db.prepare("SELECT * FROM grants WHERE user_id = ? ORDER BY created_at DESC, id DESC LIMIT ?").bind(userId, limit);
+  const { results } = await statement.all<GrantRow>();
+  return results.map(toListing);
+}
+
+/** Up to `limit` grants of one client or one user that the index still believes live (active, unexpired at `now`). */
+export async function listLiveGrants(db: D1Database, owner: { clientId: string } | { userId: string }, now: number, limit: number): Promise<GrantListing[]> {
+  const [column, value] = "clientId" in owner ? ["client_id", owner.clientId] : ["user_id", owner.userId];
+  const { results } = await db
+    .prepare(`SELECT * FROM grants WHERE ${column} = ? AND status = 'active' AND expires_at > ? ORDER BY created_at, id LIMIT ?`)
+    .bind(value, now, limit)
+    .all<GrantRow>();
+  return results.map(toListing);
+}

@@ -47,3 +47,70 @@ export async function resolveUser(db: D1Database, profile: UserProfile, now = Ma
   if (!row) throw new Error("user upsert returned no row");
   return { userId: row.id, created: row.id === candidate };
 }
+
+/** A user as the admin API shows it. */
+export interface UserRecord {
+  id: string;
+  provider: string;
+  subject: string;
+  email?: string;
+  emailVerified: boolean;
+  domain?: string;
+  orgId?: string;
+  orgName?: string;
+  name?: string;
+  firstSeenAt: number;
+  lastSeenAt: number;
+  requestCount: number;
+}
+
+/** Admin search: `email` exact but case-insensitive (providers differ in the local part's case), `domain` exact, `org` the id or the name. */
+export interface UserFilter {
+  email?: string;
+  domain?: string;
+  org?: string;
+}
+
+interface UserRow {
+  id: string;
+  provider: string;
+  subject: string;
+  email: string | null;
+  email_verified: number;
+  domain: string | null;
+  org_id: string | null;
+  org_name: string | null;
+  name: string | null;
+  first_seen_at: number;
+  last_seen_at: number;
+  request_count: number;
+}
+
+/**
+ * Up to `limit` users matching `filter`, oldest first, after the keyset `after` (`[first_seen_at, id]` of the last
+ * row of the previous page): keyset pages stay consistent while users are added, unlike OFFSET.
+ */
+export async function listUsers(db: D1Database, filter: UserFilter, limit: number, after?: readonly [number, string]): Promise<UserRecord[]> {
+  const where: string[] = [];
+  const binds: (string | number)[] = [];
+  if (filter.email !== undefined) where.push("lower(email) = ?"), binds.push(filter.email.toLowerCase());
+  if (filter.domain !== undefined) where.push("domain = ?"), binds.push(filter.domain.toLowerCase());
+  if (filter.org !== undefined) where.push("(org_id = ? OR org_name = ?)"), binds.push(filter.org, filter.org);
+  if (after) where.push("(first_seen_at, id) > (?, ?)"), binds.push(after[0], after[1]);
+  const sql = `SELECT * FROM users ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY first_seen_at, id LIMIT ?`;
+  const { results } = await db.prepare(sql).bind(...binds, limit).all<UserRow>();
+  return results.map((row) => ({
+    id: row.id,
+    provider: row.provider,
+    subject: row.subject,
+    email: row.email ?? undefined,
+    emailVerified: row.email_verified === 1,
+    domain: row.domain ?? undefined,
+    orgId: row.org_id ?? undefined,
+    orgName: row.org_name ?? undefined,
+    name: row.name ?? undefined,
+    firstSeenAt: row.first_seen_at,
+    lastSeenAt: row.last_seen_at,
+    requestCount: row.request_count,
+  }));
+}

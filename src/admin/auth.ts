@@ -1,0 +1,27 @@
+// Admin API authentication: `Authorization: Bearer <ADMIN_TOKEN>`; without ADMIN_TOKEN the API does not exist.
+import { createMiddleware } from "hono/factory";
+import { sha256, timingSafeEqual } from "../crypto";
+import type { AppEnv } from "../env";
+import { OAuthError } from "../oauth/errors";
+
+/**
+ * Answers 404 for every path when ADMIN_TOKEN is unset (the API is off, and says nothing of itself), and 401
+ * `invalid_token` with a `Bearer realm="admin"` challenge for a missing or wrong token — with `error` only when a
+ * token was sent, as RFC 6750 §3.1 asks. Both sides are hashed first so the comparison leaks not even the length.
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-3
+ */
+export const adminAuth = createMiddleware<AppEnv>(async (c, next) => {
+  const adminToken = c.var.config.adminToken;
+  if (!adminToken) return c.json({ error: "not_found", error_description: "no such endpoint" }, 404);
+  const bearer = /^Bearer +(\S+) *$/i.exec(c.req.header("Authorization") ?? "")?.[1];
+  if (bearer === undefined) {
+    throw new OAuthError("invalid_token", "admin authentication required", { reason: "no admin bearer token", headers: { "WWW-Authenticate": 'Bearer realm="admin"' } });
+  }
+  if (!timingSafeEqual(await sha256(bearer), await sha256(adminToken))) {
+    throw new OAuthError("invalid_token", "admin authentication failed", {
+      reason: "wrong admin token",
+      headers: { "WWW-Authenticate": 'Bearer realm="admin", error="invalid_token"' },
+    });
+  }
+  await next();
+});

@@ -1,0 +1,170 @@
+// The admin API under /admin/api: users (search, CSV export), clients, grants and the security event log.
+import { Hono } from "hono";
+import { z } from "zod";
+import { type ClientRecord, deleteClient, listClients } from "../db/clients";
+import { listEvents, type StoredEvent } from "../db/events";
+import { getGrantIndex, type GrantListing, listUserGrants } from "../db/grants";
+import { listUsers, type UserFilter, type UserRecord } from "../db/users";
+import type { AppEnv } from "../env";
+import { audit } from "../oauth/audit";
+import { OAuthError } from "../oauth/errors";
+import { NO_STORE } from "../respond";
+import { adminAuth } from "./auth";
+import { csvRow } from "./csv";
+import { cursorParam, limitParam, page, readQuery, textParam, timeIdKey, timeParam } from "./query";
+import { revokeGrant, revokeLiveGrants } from "./revoke-grants";
+
+export const adminRoutes = new Hono<AppEnv>();
+
+adminRoutes.use("*", adminAuth);
+
+const userFilters = { email: textParam(320), domain: textParam(253), org: textParam(256) };
+const usersQuery = z.object({ ...userFilters, limit: limitParam, cursor: cursorParam(timeIdKey) });
+const csvQuery = z.object(userFilters);
+const pageQuery = z.object({ limit: limitParam, cursor: cursorParam(timeIdKey) });
+const eventsQuery = z.object({
+  type: textParam(64),
+  client_id: textParam(2048),
+  grant_id: textParam(128),
+  user_id: textParam(128),
+  since: timeParam,
+  until: timeParam,
+  limit: limitParam,
+  cursor: cursorParam(z.tuple([z.number().int().positive()])),
+});
+
+/** Rows read per D1 query while streaming the CSV export. */
+const CSV_PAGE = 500;
+
+const USER_COLUMNS = ["id", "provider", "subject", "email", "email_verified", "domain", "org_id", "org_name", "name", "first_seen_at", "last_seen_at", "request_count"] as const;
+
+function userJson(u: UserRecord) {
+  return {
+    id: u.id,
+    provider: u.provider,
+    subject: u.subject,
+    email: u.email ?? null,
+    email_verified: u.emailVerified,
+    domain: u.domain ?? null,
+    org_id: u.orgId ?? null,
+    org_name: u.orgName ?? null,
+    name: u.name ?? null,
+    first_seen_at: u.firstSeenAt,
+    last_seen_at: u.lastSeenAt,
+    request_count: u.requestCount,
+  } satisfies Record<(typeof USER_COLUMNS)[number], string | number | boolean | null>;
+}
+
+/** A client without its secret hash (listClients never reads it; this never writes it). */
+function clientJson(client: ClientRecord) {
+  return {
+    client_id: client.clientId,
+    kind: client.kind,
+    client_name: client.clientName,
+    redirect_uris: client.redirectUris,
+    grant_types: client.grantTypes,
+    token_endpoint_auth_method: client.tokenEndpointAuthMethod,
+    application_type: client.applicationType,
+    scope: client.scope ?? null,
+    metadata: client.metadata,
+    created_at: client.createdAt,
+    last_used_at: client.lastUsedAt ?? null,
+    fetched_at: client.fetchedAt ?? null,
+    fresh_until: client.freshUntil ?? null,
+  };
+}
+
+function grantJson(g: GrantListing) {
+  return { id: g.id, user_id: g.userId, client_id: g.clientId, scope: g.scope, status: g.status, created_at: g.createdAt, expires_at: g.expiresAt, revoked_at: g.revokedAt ?? null };
+}
+
+function eventJson(e: StoredEvent) {
+  return { id: e.id, type: e.type, at: e.at, grant_id: e.grantId ?? null, client_id: e.clientId ?? null, user_id: e.userId ?? null, detail: e.detail ?? null };
+}
+
+adminRoutes.get("/users", async (c) => {
+  const { limit, cursor, ...filter } = readQuery(c, usersQuery);
+  const rows = await listUsers(c.env.DB, filter, limit + 1, cursor);
+  return c.json(page(rows, limit, (u) => [u.firstSeenAt, u.id], userJson), 200, NO_STORE);
+});
+
+/** Streams every matching user, CSV_PAGE rows per D1 read, so an export of any size stays within memory limits. */
+adminRoutes.get("/users.csv", (c) => {
+  const filter: UserFilter = readQuery(c, csvQuery);
+  const db = c.env.DB;
+  const encoder = new TextEncoder();
+  let after: [number, string] | undefined;
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(encoder.encode(csvRow(USER_COLUMNS)));
+    },
+    async pull(controller) {
+      try {
+        const rows = await listUsers(db, filter, CSV_PAGE, after);
+        if (rows.length > 0) {
+          const last = rows[rows.length - 1];
+          if (last) after = [last.firstSeenAt, last.id];
+          controller.enqueue(encoder.encode(rows.map((u) => csvRow(USER_COLUMNS.map((k) => userJson(u)[k]))).join("")));
+        }
+        if (rows.length < CSV_PAGE) controller.close();
+      } catch (err) {
+        // Headers are sent: the only signal left is a truncated download, so log it for the operator.
+        console.error(JSON.stringify({ event: "admin.export_failed", error: err instanceof Error ? err.name : "unknown" }));
+        controller.error(err);
+      }
+    },
+  });
+  return c.body(stream, 200, {
+    ...NO_STORE,
+    "Content-Type": "text/csv; charset=utf-8",
+    "Content-Disposition": 'attachment; filename="gatehouse-users.csv"',
+  });
+});
+
+adminRoutes.get("/users/:id/grants", async (c) => {
+  const { limit, cursor } = readQuery(c, pageQuery);
+  const rows = await listUserGrants(c.env.DB, c.req.param("id"), limit + 1, cursor);
+  return c.json(page(rows, limit, (g) => [g.createdAt, g.id], grantJson), 200, NO_STORE);
+});
+
+adminRoutes.post("/users/:id/grants/revoke", async (c) => {
+  readQuery(c, z.object({}));
+  const { revoked, more } = await revokeLiveGrants(c, { userId: c.req.param("id") }, "revoked by an administrator (user)");
+  return c.json({ grants_revoked: revoked, more }, 200, NO_STORE);
+});
+
+adminRoutes.delete("/grants/:id", async (c) => {
+  readQuery(c, z.object({}));
+  const id = c.req.param("id");
+  const grant = await getGrantIndex(c.env.DB, id);
+  if (!grant) throw new OAuthError("invalid_request", "no such grant", { status: 404, reason: "unknown grant id" });
+  const wasLive = await revokeGrant(c, grant, "revoked by an administrator");
+  return c.json({ revoked: id, was_live: wasLive }, 200, NO_STORE);
+});
+
+adminRoutes.get("/clients", async (c) => {
+  const { limit, cursor } = readQuery(c, pageQuery);
+  const rows = await listClients(c.env.DB, limit + 1, cursor);
+  return c.json(page(rows, limit, (r) => [r.createdAt, r.clientId], clientJson), 200, NO_STORE);
+});
+
+/**
+ * Deletes the client first, so no new grant can begin with it (other isolates may serve their cached copy for up to
+ * CLIENT_CACHE_MS), then revokes its live grants, so no token of it keeps working. A client already deleted but with
+ * grants left (over BULK_LIMIT, or deleted by the sweep) is not a 404: calling again finishes the job.
+ */
+adminRoutes.delete("/clients/:id", async (c) => {
+  readQuery(c, z.object({}));
+  const clientId = c.req.param("id");
+  const deleted = await deleteClient(c.env.DB, clientId);
+  if (deleted) audit(c, { type: "client.deleted", clientId, detail: { by: "admin" } });
+  const { found, revoked, more } = await revokeLiveGrants(c, { clientId }, "client deleted by an administrator");
+  if (!deleted && found === 0) throw new OAuthError("invalid_request", "no such client", { status: 404, reason: "unknown client id" });
+  return c.json({ deleted: clientId, grants_revoked: revoked, more }, 200, NO_STORE);
+});
+
+adminRoutes.get("/events", async (c) => {
+  const { limit, cursor, client_id, grant_id, user_id, ...rest } = readQuery(c, eventsQuery);
+  const rows = await listEvents(c.env.DB, { ...rest, clientId: client_id, grantId: grant_id, userId: user_id }, limit + 1, cursor?.[0]);
+  return c.json(page(rows, limit, (e) => [e.id], eventJson), 200, NO_STORE);
+});
