@@ -48,6 +48,14 @@ export async function resolveUser(db: D1Database, profile: UserProfile, now = Ma
   return { userId: row.id, created: row.id === candidate };
 }
 
+/** Adds `requests` to the user's request count and moves `last_seen_at` forward (never back). */
+export async function recordUsage(db: D1Database, userId: string, requests: number, seenAt: number): Promise<void> {
+  await db
+    .prepare("UPDATE users SET request_count = request_count + ?, last_seen_at = MAX(last_seen_at, ?) WHERE id = ?")
+    .bind(requests, seenAt, userId)
+    .run();
+}
+
 /** A user as the admin API shows it. */
 export interface UserRecord {
   id: string;

@@ -7,6 +7,7 @@ import { toAuthInfo } from "./auth-info";
 import { bearerAuth, bearerToken } from "./bearer";
 import { mcpTooManyRequests, sourceAddress, withinLimit } from "../oauth/rate-limit";
 import { createMcpServer } from "./server";
+import { countRequest } from "./usage";
 
 /** Largest JSON-RPC body read; the transport answers 413 above it. */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -19,6 +20,7 @@ mcpRoutes.use("/mcp", bearerAuth);
 mcpRoutes.use("/mcp", async (c, next) => {
   const key = c.var.caller ? `grant:${c.var.caller.grantId}` : `ip:${sourceAddress(c)}`;
   if (!(await withinLimit(c, "RATE_LIMIT_MCP", key))) return mcpTooManyRequests(c);
+  if (c.var.caller) countRequest(c, c.var.caller);
   await next();
 });
 
