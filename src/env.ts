@@ -69,5 +69,7 @@ export interface AppEnv {
     caller?: Caller;
     /** Security events of this request, written in one batch after the response (src/oauth/audit.ts). */
     events: SecurityEvent[];
+    /** Why the request failed, for its log line (src/request-log.ts): the OAuth error code and the failed check. */
+    outcome?: { error: string; reason?: string };
   };
 }

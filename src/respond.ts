@@ -25,15 +25,16 @@ export function bearerChallenge(c: Context<AppEnv>, error?: OAuthError): string 
   return `Bearer ${parts.join(", ")}`;
 }
 
-function log(c: Context<AppEnv>, status: number, code: string, reason: string | undefined) {
-  console.log(JSON.stringify({ event: "request.failed", method: c.req.method, path: c.req.path, status, error: code, reason, correlation_id: c.var.correlationId }));
+/** Notes the failure for the request's one log line (src/request-log.ts). */
+export function noteFailure(c: Context<AppEnv>, code: string, reason: string | undefined): void {
+  c.set("outcome", { error: code, reason });
 }
 
 /** `app.onError`: protocol errors in the endpoint's format; anything else a generic `server_error` with a correlation id. */
 export const onError: ErrorHandler<AppEnv> = (err, c) => {
   const path = c.req.path;
   if (err instanceof PageError) {
-    log(c, err.status, "page_error", err.reason);
+    noteFailure(c, "page_error", err.reason);
     return errorPage(c, err.status, err.title, err.message);
   }
   if (err instanceof HTTPException && !(err instanceof OAuthError)) {
@@ -41,7 +42,7 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
     err = new OAuthError(status === 413 ? "invalid_request" : "invalid_request", status === 413 ? "request body too large" : err.message || "bad request", { status });
   }
   if (err instanceof OAuthError) {
-    log(c, err.status, err.code, err.reason);
+    noteFailure(c, err.code, err.reason);
     if (PAGE_PATHS.test(path)) return errorPage(c, err.status, "This sign-in request cannot continue", err.description);
     if (path === "/mcp" && (err.code === "invalid_token" || err.code === "insufficient_scope")) {
       return c.json(err.toJSON(), err.status as 401, { ...err.headers, "WWW-Authenticate": bearerChallenge(c, err) });

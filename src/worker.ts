@@ -15,6 +15,7 @@ import { metadataRoutes } from "./oauth/metadata";
 import { registerRoutes } from "./oauth/register";
 import { revokeRoutes } from "./oauth/revoke";
 import { tokenRoutes } from "./oauth/token";
+import { requestLog } from "./request-log";
 import { errorPage, onError } from "./respond";
 import { sweep } from "./sweep";
 import { landingRoutes } from "./ui/landing";
@@ -34,6 +35,7 @@ app.use(async (c, next) => {
   await next();
 });
 
+app.use(requestLog);
 app.use(auditTrail);
 
 app.use(async (c, next) => {

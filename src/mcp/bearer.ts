@@ -3,7 +3,7 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv, Caller } from "../env";
 import { OAuthError } from "../oauth/errors";
-import { bearerChallenge } from "../respond";
+import { bearerChallenge, noteFailure } from "../respond";
 import { type AccessTokenClaims, verifyAccessToken } from "../tokens/access-token";
 import { isGrantLive } from "../tokens/liveness";
 
@@ -28,6 +28,7 @@ export const bearerAuth = createMiddleware<AppEnv>(async (c, next) => {
   if (token === undefined) {
     if (!config.requireAuth) return next();
     // No credentials: a challenge without an error code (RFC 6750 §3.1).
+    noteFailure(c, "no_token", "no bearer token");
     return c.body(null, 401, { "WWW-Authenticate": bearerChallenge(c) });
   }
   if (token === "") throw new OAuthError("invalid_token", "the Authorization header is not a valid Bearer credential", { reason: "malformed_header" });

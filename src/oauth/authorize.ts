@@ -15,6 +15,7 @@ import { audit } from "./audit";
 import { lookupClient } from "./client-lookup";
 import { type AuthorizationRequest, authorizationFields, checkAuthorizationRequest, requestedClientId } from "./authorize-request";
 import { authorizationErrorUrl } from "./authorization-response";
+import { noteFailure } from "../respond";
 import { OAuthError, PageError } from "./errors";
 import { FORM_LIMIT, readText } from "./params";
 import { browserPageHeaders } from "./page-headers";
@@ -128,6 +129,6 @@ async function validate(c: Context<AppEnv>, params: URLSearchParams): Promise<{ 
 
 /** An error sent back to the validated redirect URI, with `state` and `iss`. @see RFC 6749 §4.1.2.1, RFC 9207 §2 */
 function redirectError(c: Context<AppEnv>, redirectUri: string, error: OAuthError, state: string | undefined): Response {
-  console.log(JSON.stringify({ event: "request.failed", method: c.req.method, path: c.req.path, status: 302, error: error.code, reason: error.reason ?? error.description, correlation_id: c.var.correlationId }));
+  noteFailure(c, error.code, error.reason ?? error.description);
   return c.redirect(authorizationErrorUrl(redirectUri, c.var.config.issuer, error, state), 302);
 }

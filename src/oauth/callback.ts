@@ -15,6 +15,7 @@ import { BIND_COOKIE } from "./authorize";
 import { authorizationErrorUrl, authorizationResponseUrl } from "./authorization-response";
 import { OAuthError, PageError } from "./errors";
 import { grantStub } from "../durable/grant-stub";
+import { noteFailure } from "../respond";
 import { browserPageHeaders } from "./page-headers";
 import { limitPage } from "./rate-limit";
 
@@ -56,6 +57,7 @@ callbackRoutes.get("/callback", async (c) => {
       await stub.failLogin(login.reason);
       audit(c, { type: "login.failed", grantId, clientId, detail: { error: login.error, reason: login.reason } });
       if (login.error === "access_denied") {
+        noteFailure(c, "access_denied", login.reason);
         const error = new OAuthError("access_denied", "the user cancelled the sign-in at the identity provider");
         return c.redirect(authorizationErrorUrl(pending.request.redirectUri, config.issuer, error, pending.request.state), 302);
       }

@@ -3,7 +3,7 @@
 // by grant. Hosted clients share egress addresses, so /token and /mcp are never limited by address alone.
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
-import { errorPage } from "../respond";
+import { errorPage, noteFailure } from "../respond";
 import { OAuthError } from "./errors";
 
 /** The bindings (wrangler.toml `[[ratelimits]]`); an absent binding means no limit. */
@@ -33,6 +33,7 @@ export async function limitOAuth(c: Context<AppEnv>, binding: RateLimitBinding, 
 /** The 429 page of the browser endpoints (/authorize, /callback), or `undefined` within the limit. */
 export async function limitPage(c: Context<AppEnv>): Promise<Response | undefined> {
   if (await withinLimit(c, "RATE_LIMIT_BROWSER", sourceAddress(c))) return undefined;
+  noteFailure(c, "rate_limited", "rate limit RATE_LIMIT_BROWSER");
   const res = await errorPage(c, 429, "Too many sign-in attempts", "Too many sign-in requests came from your network. Wait a minute, then start again from your application.");
   res.headers.set("Retry-After", RETRY_AFTER);
   return res;
@@ -40,5 +41,6 @@ export async function limitPage(c: Context<AppEnv>): Promise<Response | undefine
 
 /** The 429 of /mcp: a JSON-RPC error, never a 401 (which would make the client drop its tokens). */
 export function mcpTooManyRequests(c: Context<AppEnv>): Response {
+  noteFailure(c, "rate_limited", "rate limit RATE_LIMIT_MCP");
   return c.json({ jsonrpc: "2.0", error: { code: -32000, message: "Rate limit exceeded: retry later." }, id: null }, 429, { "Retry-After": RETRY_AFTER });
 }
