@@ -1,10 +1,13 @@
-// The cron sweep: bounded, idempotent clean-up of expired D1 state. Grant objects expire themselves by alarm.
+// The cron sweep: bounded, idempotent clean-up of expired D1 state and webhook retries. Grant objects expire themselves
+// by alarm.
 import type { Config } from "./config";
 import { deleteExpiredMetadataClients, deleteStaleDynamicClients } from "./db/clients";
 import { deleteEventsBefore } from "./db/events";
+import { deleteDeliveredBefore } from "./db/outbox";
 import { deleteExpiredGrantIndex } from "./db/grants";
 import type { Env } from "./env";
 import { CIMD_STALE_TTL } from "./oauth/cimd-policy";
+import { deliverDue } from "./webhook/deliver";
 
 /** Rows deleted per statement, so one run stays within a Worker's limits however much has piled up. */
 const BATCH = 500;
@@ -12,12 +15,19 @@ const BATCH = 500;
 const UNUSED_CLIENT_TTL = 86_400;
 /** A dynamically registered client not used for this long is removed. */
 const IDLE_CLIENT_TTL = 90 * 86_400;
+/** Webhook retries per run: each may take up to 10 s, so a backlog drains over several runs. */
+const WEBHOOK_BATCH = 50;
+/** Delivered outbox rows are kept this long (for support questions), then deleted. */
+const DELIVERED_RETENTION = 7 * 86_400;
 
 export interface SweepSummary {
   grants: number;
   clients: number;
   metadataDocuments: number;
   events: number;
+  webhooks_sent: number;
+  webhooks_dead: number;
+  outbox_deleted: number;
 }
 
 /** Runs one sweep and logs a single summary line. */
@@ -27,7 +37,9 @@ export async function sweep(env: Env, config: Config, nowMs: number): Promise<Sw
   const clients = await deleteStaleDynamicClients(env.DB, now, UNUSED_CLIENT_TTL, IDLE_CLIENT_TTL, BATCH);
   const metadataDocuments = await deleteExpiredMetadataClients(env.DB, now - CIMD_STALE_TTL, BATCH);
   const events = await deleteEventsBefore(env.DB, now - config.eventRetentionDays * 86_400, BATCH);
-  const summary = { grants, clients, metadataDocuments, events };
+  const webhooks = await deliverDue(env.DB, config, now, WEBHOOK_BATCH);
+  const outboxDeleted = await deleteDeliveredBefore(env.DB, now - DELIVERED_RETENTION, BATCH);
+  const summary = { grants, clients, metadataDocuments, events, webhooks_sent: webhooks.sent, webhooks_dead: webhooks.dead, outbox_deleted: outboxDeleted };
   console.log(JSON.stringify({ event: "sweep.completed", ...summary }));
   return summary;
 }

@@ -1,9 +1,10 @@
-// The admin API under /admin/api: users (search, CSV export), clients, grants and the security event log.
+// The admin API under /admin/api: users (search, CSV export), clients, grants, the security event log and dead webhooks.
 import { Hono } from "hono";
 import { z } from "zod";
 import { type ClientRecord, deleteClient, listClients } from "../db/clients";
 import { listEvents, type StoredEvent } from "../db/events";
 import { getGrantIndex, type GrantListing, listUserGrants } from "../db/grants";
+import { getOutbox, listDeadOutbox, type OutboxRecord, resurrectOutbox } from "../db/outbox";
 import { listUsers, type UserFilter, type UserRecord } from "../db/users";
 import type { AppEnv } from "../env";
 import { audit } from "../oauth/audit";
@@ -12,6 +13,7 @@ import { NO_STORE } from "../respond";
 import { adminAuth } from "./auth";
 import { csvRow } from "./csv";
 import { cursorParam, limitParam, page, readQuery, textParam, timeIdKey, timeParam } from "./query";
+import { deliverNow } from "../webhook/deliver";
 import { revokeGrant, revokeLiveGrants } from "./revoke-grants";
 
 export const adminRoutes = new Hono<AppEnv>();
@@ -80,6 +82,11 @@ function grantJson(g: GrantListing) {
 
 function eventJson(e: StoredEvent) {
   return { id: e.id, type: e.type, at: e.at, grant_id: e.grantId ?? null, client_id: e.clientId ?? null, user_id: e.userId ?? null, detail: e.detail ?? null };
+}
+
+/** A dead webhook delivery, with the event it carries. */
+function webhookJson(w: OutboxRecord) {
+  return { id: w.id, type: w.type, status: w.status, attempts: w.attempts, last_error: w.lastError ?? null, created_at: w.createdAt, event: JSON.parse(w.payload) as unknown };
 }
 
 adminRoutes.get("/users", async (c) => {
@@ -167,4 +174,24 @@ adminRoutes.get("/events", async (c) => {
   const { limit, cursor, client_id, grant_id, user_id, ...rest } = readQuery(c, eventsQuery);
   const rows = await listEvents(c.env.DB, { ...rest, clientId: client_id, grantId: grant_id, userId: user_id }, limit + 1, cursor?.[0]);
   return c.json(page(rows, limit, (e) => [e.id], eventJson), 200, NO_STORE);
+});
+
+adminRoutes.get("/webhooks/dead", async (c) => {
+  const { limit, cursor } = readQuery(c, pageQuery);
+  const rows = await listDeadOutbox(c.env.DB, limit + 1, cursor);
+  return c.json(page(rows, limit, (w) => [w.createdAt, w.id], webhookJson), 200, NO_STORE);
+});
+
+/** Sets a dead delivery back to pending, due now, and attempts it in the background; failing again, it is dead again. */
+adminRoutes.post("/webhooks/:id/retry", async (c) => {
+  readQuery(c, z.object({}));
+  const id = c.req.param("id");
+  const now = Math.floor(Date.now() / 1000);
+  if (!(await resurrectOutbox(c.env.DB, id, now))) {
+    const row = await getOutbox(c.env.DB, id);
+    if (!row) throw new OAuthError("invalid_request", "no such webhook delivery", { status: 404, reason: "unknown outbox id" });
+    throw new OAuthError("invalid_request", `the webhook delivery is ${row.status}, not dead`, { status: 409, reason: "outbox row not dead" });
+  }
+  c.executionCtx.waitUntil(deliverNow(c.env.DB, c.var.config, id, now));
+  return c.json({ id, status: "pending" }, 202, NO_STORE);
 });

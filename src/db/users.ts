@@ -1,5 +1,6 @@
 // D1 `users`: one row per upstream provider and subject, mapped to a stable internal user id.
 import { randomSecret } from "../crypto";
+import { insertOutboxIfUserExists, type OutboxEntry } from "./outbox";
 
 /** What an upstream login says about the person (src/upstream/federation.ts `UpstreamIdentity`). */
 export interface UserProfile {
@@ -17,10 +18,17 @@ export interface UserProfile {
  * The internal id of the person behind `profile`, creating the user on first sight (`usr_` + 128 random bits) and
  * otherwise refreshing what the provider says now and `last_seen_at`. One statement, so two first logins at once
  * still yield one user. Name and organisation are kept when a later login omits them.
+ * With `onCreate`, its outbox entry is written in the same transaction (`db.batch`) exactly when the user is created,
+ * so a first sign-in and its webhook event exist together or not at all.
  */
-export async function resolveUser(db: D1Database, profile: UserProfile, now = Math.floor(Date.now() / 1000)): Promise<{ userId: string; created: boolean }> {
+export async function resolveUser(
+  db: D1Database,
+  profile: UserProfile,
+  now = Math.floor(Date.now() / 1000),
+  onCreate?: (userId: string) => OutboxEntry,
+): Promise<{ userId: string; created: boolean }> {
   const candidate = `usr_${randomSecret(16)}`;
-  const row = await db
+  const upsert = db
     .prepare(
       `INSERT INTO users (id, provider, subject, email, email_verified, domain, org_id, org_name, name, first_seen_at, last_seen_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -42,8 +50,11 @@ export async function resolveUser(db: D1Database, profile: UserProfile, now = Ma
       profile.name ?? null,
       now,
       now,
-    )
-    .first<{ id: string }>();
+    );
+  // The candidate id is fresh, so a users row with it exists after the upsert exactly when the upsert created it.
+  const statements = onCreate ? [upsert, insertOutboxIfUserExists(db, onCreate(candidate), candidate, now)] : [upsert];
+  const [result] = await db.batch<{ id: string }>(statements);
+  const row = result?.results[0];
   if (!row) throw new Error("user upsert returned no row");
   return { userId: row.id, created: row.id === candidate };
 }

@@ -2,7 +2,9 @@
 // the upstream code is exchanged, the user resolved, and the client gets its code — or nothing is issued at all.
 import { type Context, Hono } from "hono";
 import { getCookie } from "hono/cookie";
+import { getClient } from "../db/clients";
 import { upsertGrantIndex } from "../db/grants";
+import type { OutboxEntry } from "../db/outbox";
 import { resolveUser } from "../db/users";
 import type { Grant } from "../durable/grant";
 import type { GrantError, PendingLogin } from "../durable/grant-state";
@@ -10,6 +12,8 @@ import { parseHandle } from "../durable/handle";
 import type { AppEnv } from "../env";
 import { sealUpstreamTokens } from "../tokens/seal";
 import { completeUpstreamLogin, type UpstreamIdentity, type UpstreamTokens } from "../upstream/federation";
+import { deliverNow } from "../webhook/deliver";
+import { userCreatedEvent } from "../webhook/event";
 import { audit } from "./audit";
 import { BIND_COOKIE } from "./authorize";
 import { authorizationErrorUrl, authorizationResponseUrl } from "./authorization-response";
@@ -83,8 +87,15 @@ async function issueCode(
 ): Promise<Response> {
   const config = c.var.config;
   const { request } = pending;
-  const { userId, created } = await resolveUser(c.env.DB, identity);
+  const now = Math.floor(Date.now() / 1000);
+  const eventId = crypto.randomUUID();
+  const onCreate = config.captureWebhook ? await firstSightEvent(c, request.clientId, identity, now, eventId) : undefined;
+  const { userId, created } = await resolveUser(c.env.DB, identity, now, onCreate);
   if (created) audit(c, { type: "user.created", userId, detail: { provider: identity.provider } });
+  if (created && onCreate) {
+    // Never awaited here: a slow or failing receiver must not delay or break the sign-in; the sweep retries.
+    c.executionCtx.waitUntil(deliverNow(c.env.DB, config, eventId));
+  }
   const sealedUpstreamTokens = await sealUpstreamTokens(c.env, config, grantId, tokens);
   const { subject: _subject, ...profile } = identity;
   const issued = await stub.completeLogin({ user: { ...profile, userId }, sealedUpstreamTokens });
@@ -101,6 +112,16 @@ async function issueCode(
   }
   audit(c, { type: "code.issued", grantId, clientId: request.clientId, userId });
   return c.redirect(authorizationResponseUrl(request.redirectUri, config.issuer, { code: issued.code, state: request.state }), 302);
+}
+
+/**
+ * The `user.created` event `eventId` for `resolveUser` to write if the user is new, with the client's name (declared,
+ * or from D1; a failed lookup only leaves the name out).
+ */
+async function firstSightEvent(c: Context<AppEnv>, clientId: string, identity: UpstreamIdentity, now: number, eventId: string): Promise<(userId: string) => OutboxEntry> {
+  const declared = c.var.config.staticClients.find((s) => s.clientId === clientId);
+  const clientName = declared ? declared.clientName : await getClient(c.env.DB, clientId).then((client) => client?.clientName, () => undefined);
+  return (userId) => userCreatedEvent(userId, identity, { clientId, clientName }, now, eventId);
 }
 
 /** The page for a state the grant would not hand out. */
