@@ -11,6 +11,7 @@ import type { GrantError, PendingLogin } from "../durable/grant-state";
 import { parseHandle } from "../durable/handle";
 import type { AppEnv } from "../env";
 import { sealUpstreamTokens } from "../tokens/seal";
+import { checkEmailDomain } from "../upstream/email-policy";
 import { completeUpstreamLogin, type UpstreamIdentity, type UpstreamTokens } from "../upstream/federation";
 import { deliverNow } from "../webhook/deliver";
 import { userCreatedEvent } from "../webhook/event";
@@ -67,6 +68,12 @@ callbackRoutes.get("/callback", async (c) => {
       }
       const title = login.error === "email_unverified" ? "Email address not verified" : "Sign-in failed";
       throw new PageError(title, login.description, { status: login.error === "email_unverified" ? 403 : 502, reason: login.reason });
+    }
+    const admitted = checkEmailDomain(config, login.identity.domain);
+    if (!admitted.ok) {
+      await stub.failLogin(admitted.reason);
+      audit(c, { type: "login.failed", grantId, clientId, detail: { error: "email_domain", reason: admitted.reason } });
+      throw new PageError("This email address cannot sign in here", `${config.branding.serviceName} only admits accounts from approved email domains. Sign in with your work account.`, { status: 403, reason: admitted.reason });
     }
     return await issueCode(c, stub, grantId, pending, login.identity, login.tokens);
   } catch (err) {

@@ -18,25 +18,6 @@ const TOKEN = "test-admin-token-0123456789abcdef-0123";
 /** One environment object for the whole file, so its parsed configuration is reused like an isolate's. */
 const hookEnv = { ...env, CAPTURE_WEBHOOK_URL: HOOK_URL, CAPTURE_WEBHOOK_SECRET: SECRET } as Env;
 
-/** A Browser whose requests go to `app.fetch` with the webhook configured, waiting for its background work. */
-class HookBrowser extends Browser {
-  override async fetch(url: string, init: RequestInit = {}): Promise<Response> {
-    const headers = new Headers(init.headers);
-    if (this.cookies.size > 0 && !headers.has("Cookie")) headers.set("Cookie", [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; "));
-    const ctx = createExecutionContext();
-    const res = await app.fetch(new Request(url, { ...init, headers, redirect: "manual" }), hookEnv, ctx);
-    await waitOnExecutionContext(ctx);
-    for (const line of res.headers.getAll("Set-Cookie")) {
-      const [pair = ""] = line.split(";");
-      const eq = pair.indexOf("=");
-      const name = pair.slice(0, eq).trim();
-      if (/;\s*Max-Age=0\b/i.test(line)) this.cookies.delete(name);
-      else this.cookies.set(name, pair.slice(eq + 1).trim());
-    }
-    return res;
-  }
-}
-
 interface Delivery {
   headers: Headers;
   body: string;
@@ -59,7 +40,7 @@ function receiver(status: () => number, clock = () => Math.floor(Date.now() / 10
 
 async function signIn(client: TestClient, email: string): Promise<URL> {
   const { challenge } = await pkce();
-  return authorize(client, challenge, { browser: new HookBrowser(), email });
+  return authorize(client, challenge, { browser: new Browser(hookEnv), email });
 }
 
 interface OutboxRow {

@@ -1,6 +1,9 @@
 // A small browser for worker tests: a cookie jar, manual redirects, and generic HTML form submission through
 // `exports.default.fetch`, so the authorization flow runs exactly as a person's browser would drive it.
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
+import type { Env } from "../../../src/env";
+import { app } from "../../../src/worker";
 
 export const BASE = "http://localhost:8787";
 
@@ -42,11 +45,15 @@ export function parseForm(html: string, base = BASE): HtmlForm {
 export class Browser {
   readonly cookies = new Map<string, string>();
 
+  /** With `target`, requests go to `app.fetch` with that environment (another configuration), awaiting its background work. */
+  constructor(readonly target?: Env) {}
+
   /** One request (no redirect following), sending and then storing cookies. */
   async fetch(url: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
     if (this.cookies.size > 0 && !headers.has("Cookie")) headers.set("Cookie", [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; "));
-    const res = await exports.default.fetch(url, { ...init, headers, redirect: "manual" });
+    const request = new Request(url, { ...init, headers, redirect: "manual" });
+    const res = this.target ? await this.#callApp(request, this.target) : await exports.default.fetch(request);
     for (const line of res.headers.getAll("Set-Cookie")) {
       const [pair = ""] = line.split(";");
       const eq = pair.indexOf("=");
@@ -54,6 +61,13 @@ export class Browser {
       if (/;\s*Max-Age=0\b/i.test(line)) this.cookies.delete(name);
       else this.cookies.set(name, pair.slice(eq + 1).trim());
     }
+    return res;
+  }
+
+  async #callApp(request: Request, target: Env): Promise<Response> {
+    const ctx = createExecutionContext();
+    const res = await app.fetch(request, target, ctx);
+    await waitOnExecutionContext(ctx);
     return res;
   }
 
