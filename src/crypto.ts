@@ -21,6 +21,11 @@ export function timingSafeEqual(a: string, b: string): boolean {
   return crypto.subtle.timingSafeEqual(left, right);
 }
 
+/** Whether two secrets are equal, comparing their SHA-256 hashes in constant time so not even the length leaks. */
+export async function secretsEqual(presented: string, expected: string): Promise<boolean> {
+  return timingSafeEqual(await sha256(presented), await sha256(expected));
+}
+
 /** base64url(HMAC-SHA-256(key, value)): deterministic secrets that only the key's holder can derive. */
 export async function hmacSha256(key: string, value: string): Promise<string> {
   const imported = await crypto.subtle.importKey("raw", encoder.encode(key), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);

@@ -1,13 +1,13 @@
 // Admin API authentication: `Authorization: Bearer <ADMIN_TOKEN>`; without ADMIN_TOKEN the API does not exist.
 import { createMiddleware } from "hono/factory";
-import { sha256, timingSafeEqual } from "../crypto";
+import { secretsEqual } from "../crypto";
 import type { AppEnv } from "../env";
 import { OAuthError } from "../oauth/errors";
 
 /**
  * Answers 404 for every path when ADMIN_TOKEN is unset (the API is off, and says nothing of itself), and 401
  * `invalid_token` with a `Bearer realm="admin"` challenge for a missing or wrong token — with `error` only when a
- * token was sent, as RFC 6750 §3.1 asks. Both sides are hashed first so the comparison leaks not even the length.
+ * token was sent, as RFC 6750 §3.1 asks.
  * @see https://www.rfc-editor.org/rfc/rfc6750#section-3
  */
 export const adminAuth = createMiddleware<AppEnv>(async (c, next) => {
@@ -17,7 +17,7 @@ export const adminAuth = createMiddleware<AppEnv>(async (c, next) => {
   if (bearer === undefined) {
     throw new OAuthError("invalid_token", "admin authentication required", { reason: "no admin bearer token", headers: { "WWW-Authenticate": 'Bearer realm="admin"' } });
   }
-  if (!timingSafeEqual(await sha256(bearer), await sha256(adminToken))) {
+  if (!(await secretsEqual(bearer, adminToken))) {
     throw new OAuthError("invalid_token", "admin authentication failed", {
       reason: "wrong admin token",
       headers: { "WWW-Authenticate": 'Bearer realm="admin", error="invalid_token"' },

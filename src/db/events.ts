@@ -7,7 +7,6 @@ export type EventType =
   | "client.deleted"
   | "grant.created"
   | "grant.revoked"
-  | "grant.expired"
   | "code.issued"
   | "code.redeemed"
   | "code.replayed"

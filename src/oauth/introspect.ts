@@ -2,7 +2,7 @@
 // as a confidential client. Live access and refresh tokens are described; everything else is `{"active": false}`.
 import { type Context, Hono } from "hono";
 import { z } from "zod";
-import { timingSafeEqual } from "../crypto";
+import { secretsEqual } from "../crypto";
 import { grantStub } from "../durable/grant-stub";
 import { parseHandle } from "../durable/handle";
 import type { AppEnv } from "../env";
@@ -35,7 +35,7 @@ async function authenticateCaller(c: Context<AppEnv>, form: Record<string, strin
   const bearer = /^Bearer +(\S+) *$/i.exec(authorization);
   if (bearer) {
     const adminToken = c.var.config.adminToken;
-    if (adminToken && timingSafeEqual(bearer[1] ?? "", adminToken)) return;
+    if (adminToken && (await secretsEqual(bearer[1] ?? "", adminToken))) return;
     throw new OAuthError("invalid_client", "caller authentication failed", { reason: adminToken ? "wrong admin token" : "no ADMIN_TOKEN configured" });
   }
   const client = await authenticateClient(c, form);
