@@ -291,7 +291,6 @@ export function parseConfig(env: Env): Config {
   let emailPolicy: Config["emailPolicy"] = "any";
   if (emailPolicyRaw === "any" || emailPolicyRaw === "work") emailPolicy = emailPolicyRaw;
   else problem("EMAIL_POLICY", "must be any or work");
-  if (emailPolicy === "work") warnings.push("EMAIL_POLICY=work is not enforced yet: free-mail and disposable domains can sign in (use ALLOWED_EMAIL_DOMAINS)");
   const allowedEmailDomains = (text(env.ALLOWED_EMAIL_DOMAINS) ?? "")
     .split(/[\s,]+/)
     .map((d) => d.trim().toLowerCase())

@@ -1,6 +1,7 @@
 // Entry point: the Hono app (fetch), the cron sweep (scheduled), and the Durable Object classes.
 import { Hono } from "hono";
 import { cors } from "hono/cors";
+import { accountRoutes } from "./account/routes";
 import { adminRoutes } from "./admin/routes";
 import { loadConfig } from "./config";
 import type { AppEnv, Env } from "./env";
@@ -66,6 +67,7 @@ app.route("/", introspectRoutes);
 app.route("/", mcpRoutes);
 app.route("/dev-idp", devIdpRoutes);
 app.route("/admin/api", adminRoutes);
+app.route("/account", accountRoutes);
 
 app.notFound((c) => c.json({ error: "not_found", error_description: "no such endpoint" }, 404));
 app.onError(onError);

@@ -1,6 +1,6 @@
 // Revokes grants on an operator's order: at each Grant Durable Object, then the event, the index and the isolate's cache.
 import type { Context } from "hono";
-import { type GrantListing, listLiveGrants, markGrantRevoked } from "../db/grants";
+import { type GrantListing, type GrantOwner, listLiveGrants, markGrantRevoked } from "../db/grants";
 import { grantStub } from "../durable/grant-stub";
 import type { AppEnv } from "../env";
 import { grantRevoked } from "../oauth/grant-revoked";
@@ -24,10 +24,10 @@ export async function revokeGrant(c: Context<AppEnv>, grant: Pick<GrantListing, 
   return false;
 }
 
-/** Revokes up to BULK_LIMIT grants the index lists as live for a client or a user; `more` when others remain (call again). */
+/** Revokes up to BULK_LIMIT grants the index lists as live for a client, a user, or a user's of a client; `more` when others remain (call again). */
 export async function revokeLiveGrants(
   c: Context<AppEnv>,
-  owner: { clientId: string } | { userId: string },
+  owner: GrantOwner,
   reason: string,
 ): Promise<{ found: number; revoked: number; more: boolean }> {
   const live = await listLiveGrants(c.env.DB, owner, Math.floor(Date.now() / 1000), BULK_LIMIT + 1);

@@ -16,7 +16,9 @@ export type EventType =
   | "refresh_token.reused"
   | "access_token.issued"
   | "login.failed"
-  | "user.created";
+  | "user.created"
+  | "consent.revoked"
+  | "user.signed_out";
 
 export interface SecurityEvent {
   type: EventType;

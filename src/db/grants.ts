@@ -77,12 +77,25 @@ export async function listUserGrants(db: D1Database, userId: string, limit: numb
   return results.map(toListing);
 }
 
-/** Up to `limit` grants of one client or one user that the index still believes live (active, unexpired at `now`). */
-export async function listLiveGrants(db: D1Database, owner: { clientId: string } | { userId: string }, now: number, limit: number): Promise<GrantListing[]> {
-  const [column, value] = "clientId" in owner ? ["client_id", owner.clientId] : ["user_id", owner.userId];
+/** Up to `limit` grants of one client, one user, or one user's of one client that the index still believes live (active, unexpired at `now`). */
+export async function listLiveGrants(db: D1Database, owner: GrantOwner, now: number, limit: number): Promise<GrantListing[]> {
+  const where = [...("userId" in owner ? ["user_id = ?"] : []), ...(owner.clientId !== undefined ? ["client_id = ?"] : [])].join(" AND ");
+  const values = [...("userId" in owner ? [owner.userId] : []), ...(owner.clientId !== undefined ? [owner.clientId] : [])];
   const { results } = await db
-    .prepare(`SELECT * FROM grants WHERE ${column} = ? AND status = 'active' AND expires_at > ? ORDER BY created_at, id LIMIT ?`)
-    .bind(value, now, limit)
+    .prepare(`SELECT * FROM grants WHERE ${where} AND status = 'active' AND expires_at > ? ORDER BY created_at, id LIMIT ?`)
+    .bind(...values, now, limit)
+    .all<GrantRow>();
+  return results.map(toListing);
+}
+
+/** Whose grants: a client's, a user's, or one user's of one client. */
+export type GrantOwner = { clientId: string } | { userId: string; clientId?: string };
+
+/** Up to `limit` of a user's grants that the index believes live, newest first. */
+export async function newestLiveGrants(db: D1Database, userId: string, now: number, limit: number): Promise<GrantListing[]> {
+  const { results } = await db
+    .prepare("SELECT * FROM grants WHERE user_id = ? AND status = 'active' AND expires_at > ? ORDER BY created_at DESC, id DESC LIMIT ?")
+    .bind(userId, now, limit)
     .all<GrantRow>();
   return results.map(toListing);
 }

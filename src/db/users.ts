@@ -1,5 +1,6 @@
 // D1 `users`: one row per upstream provider and subject, mapped to a stable internal user id.
 import { randomSecret } from "../crypto";
+import { touchConsents } from "./consents";
 import { insertOutboxIfUserExists, type OutboxEntry } from "./outbox";
 
 /** What an upstream login says about the person (src/upstream/federation.ts `UpstreamIdentity`). */
@@ -59,12 +60,15 @@ export async function resolveUser(
   return { userId: row.id, created: row.id === candidate };
 }
 
-/** Adds `requests` to the user's request count and moves `last_seen_at` forward (never back). */
-export async function recordUsage(db: D1Database, userId: string, requests: number, seenAt: number): Promise<void> {
-  await db
-    .prepare("UPDATE users SET request_count = request_count + ?, last_seen_at = MAX(last_seen_at, ?) WHERE id = ?")
-    .bind(requests, seenAt, userId)
-    .run();
+/**
+ * Adds `requests` to the user's request count and moves `last_seen_at` forward (never back), and the last use of
+ * their consent for the client (shown at /account), in one batch.
+ */
+export async function recordUsage(db: D1Database, usage: { userId: string; clientId: string; requests: number }, seenAt: number): Promise<void> {
+  await db.batch([
+    db.prepare("UPDATE users SET request_count = request_count + ?, last_seen_at = MAX(last_seen_at, ?) WHERE id = ?").bind(usage.requests, seenAt, usage.userId),
+    touchConsents(db, usage.userId, usage.clientId, seenAt),
+  ]);
 }
 
 /** A user as the admin API shows it. */
@@ -132,4 +136,15 @@ export async function listUsers(db: D1Database, filter: UserFilter, limit: numbe
     lastSeenAt: row.last_seen_at,
     requestCount: row.request_count,
   }));
+}
+
+/** How /account names the person, and when they last signed out everywhere (epoch milliseconds); `undefined` when gone. */
+export async function accountHolder(db: D1Database, userId: string): Promise<{ email?: string; name?: string; sessionsRevokedAt?: number } | undefined> {
+  const row = await db.prepare("SELECT email, name, sessions_revoked_at FROM users WHERE id = ?").bind(userId).first<{ email: string | null; name: string | null; sessions_revoked_at: number | null }>();
+  return row ? { email: row.email ?? undefined, name: row.name ?? undefined, sessionsRevokedAt: row.sessions_revoked_at ?? undefined } : undefined;
+}
+
+/** Ends every session of the person that began before `at` (epoch milliseconds). */
+export async function revokeSessions(db: D1Database, userId: string, at: number): Promise<void> {
+  await db.prepare("UPDATE users SET sessions_revoked_at = ? WHERE id = ?").bind(at, userId).run();
 }

@@ -47,6 +47,16 @@ export interface BeginInput {
   nonce: string;
   codeVerifier: string;
   upstreamRedirectUri: string;
+  /** How the upstream login was asked for: see PendingLogin. */
+  sso?: SsoContext;
+}
+
+/** How a signed-in browser's request reached the upstream (src/oauth/consent-policy.ts). */
+export interface SsoContext {
+  /** Set when the consent page was skipped: the user whose remembered consent this relies on. */
+  consentOf?: string;
+  /** `none` when the upstream was asked to sign in without interaction. */
+  upstreamPrompt?: "none" | "login";
 }
 
 /** What the callback gets back from `takePending` to finish the upstream leg. */
@@ -56,6 +66,7 @@ export interface PendingLogin {
   nonce: string;
   codeVerifier: string;
   upstreamRedirectUri: string;
+  sso?: SsoContext;
 }
 
 /** The signed-in person as the grant remembers them (no upstream tokens: those are sealed separately). */
@@ -73,6 +84,21 @@ export interface GrantUser {
 
 /** `completeLogin`'s input: who signed in, and the upstream tokens already sealed (src/tokens/seal.ts). */
 export interface LoginInput {
+  user: GrantUser;
+  sealedUpstreamTokens?: string;
+}
+
+/** A grant created for a browser whose person is already signed in: straight to `code_issued`, no upstream leg. */
+export interface SignedInBeginInput {
+  request: AuthorizationParams;
+  provider: string;
+  user: GrantUser;
+  sealedUpstreamTokens?: string;
+}
+
+/** A live grant's signed-in person and sealed upstream tokens, for a new grant of the same person to start from. */
+export interface SignedInLogin {
+  provider: string;
   user: GrantUser;
   sealedUpstreamTokens?: string;
 }

@@ -22,6 +22,9 @@ import {
   type RefreshTokenInfo,
   type RefreshTokenRow,
   refuse,
+  type SignedInBeginInput,
+  type SignedInLogin,
+  type SsoContext,
   TOMBSTONE_MS,
 } from "./grant-state";
 import { formatHandle } from "./handle";
@@ -30,6 +33,7 @@ interface UpstreamLegRow {
   nonce: string;
   codeVerifier: string;
   redirectUri: string;
+  sso?: SsoContext;
 }
 
 /**
@@ -52,7 +56,7 @@ export class Grant extends DurableObject<Env> {
     const result = this.ctx.storage.transactionSync((): GrantResult<{ expiresAt: number }> => {
       this.#sql.exec(GRANT_SCHEMA);
       if (this.#row()) return refuse("wrong_state", "grant already exists");
-      const leg: UpstreamLegRow = { nonce: input.nonce, codeVerifier: input.codeVerifier, redirectUri: input.upstreamRedirectUri };
+      const leg: UpstreamLegRow = { nonce: input.nonce, codeVerifier: input.codeVerifier, redirectUri: input.upstreamRedirectUri, sso: input.sso };
       this.#sql.exec(
         `INSERT INTO grant_state (singleton, status, request, provider, created_at, expires_at, state_hash, upstream_leg, binding_hash)
          VALUES (1, 'pending', ?, ?, ?, ?, ?, ?, ?)`,
@@ -95,7 +99,7 @@ export class Grant extends DurableObject<Env> {
       this.#sql.exec("UPDATE grant_state SET status = 'login', state_hash = NULL, upstream_leg = NULL WHERE singleton = 1");
       return {
         ok: true,
-        pending: { request: parse(row), provider: row.provider, nonce: leg.nonce, codeVerifier: leg.codeVerifier, upstreamRedirectUri: leg.redirectUri },
+        pending: { request: parse(row), provider: row.provider, nonce: leg.nonce, codeVerifier: leg.codeVerifier, upstreamRedirectUri: leg.redirectUri, sso: leg.sso },
       };
     });
     if (!result.ok && result.revoked) await this.#rearm();
@@ -125,6 +129,44 @@ export class Grant extends DurableObject<Env> {
     });
     if (result.ok) await this.ctx.storage.setAlarm(expiresAt);
     return result;
+  }
+
+  /**
+   * Creates the grant with its code at once, for a person already signed in through this browser (single sign-on):
+   * what `begin`, `takePending` and `completeLogin` do in turn, in one transition. Only once per object.
+   */
+  async beginSignedIn(input: SignedInBeginInput): Promise<GrantResult<{ code: string; expiresAt: number }>> {
+    const secret = randomSecret();
+    const codeHash = await sha256(secret);
+    const now = Date.now();
+    const expiresAt = now + CODE_TTL_MS;
+    const result = this.ctx.storage.transactionSync((): GrantResult<{ code: string; expiresAt: number }> => {
+      this.#sql.exec(GRANT_SCHEMA);
+      if (this.#row()) return refuse("wrong_state", "grant already exists");
+      this.#sql.exec(
+        `INSERT INTO grant_state (singleton, status, request, provider, created_at, expires_at, user, upstream_tokens, code_hash)
+         VALUES (1, 'code_issued', ?, ?, ?, ?, ?, ?, ?)`,
+        JSON.stringify(input.request),
+        input.provider,
+        now,
+        expiresAt,
+        JSON.stringify(input.user),
+        input.sealedUpstreamTokens ?? null,
+        codeHash,
+      );
+      return { ok: true, code: formatHandle("code", this.ctx.id.toString(), secret), expiresAt };
+    });
+    if (result.ok) await this.ctx.storage.setAlarm(expiresAt);
+    return result;
+  }
+
+  /** Who signed in to this grant and its sealed upstream tokens, while the grant is live (issued, not revoked or expired). */
+  async signedInLogin(): Promise<GrantResult<{ login: SignedInLogin }>> {
+    const row = this.#row();
+    if (!row) return refuse("not_found", "no such grant");
+    if ((row.status !== "active" && row.status !== "code_issued") || row.user === null) return refuse("wrong_state", `grant is ${row.status}`);
+    if (row.expires_at <= Date.now()) return refuse("expired", "grant expired");
+    return { ok: true, login: { provider: row.provider, user: user(row), sealedUpstreamTokens: row.upstream_tokens ?? undefined } };
   }
 
   /** The upstream login failed: nothing was issued, so the grant is deleted outright. */

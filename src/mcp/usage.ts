@@ -12,8 +12,16 @@ const MAX_TRACKED = 10_000;
 
 interface Tally {
   userId: string;
+  clientId: string;
   count: number;
   flushedAt: number;
+}
+
+/** Requests to add to a user's count, made through one client. */
+export interface UsageWrite {
+  userId: string;
+  clientId: string;
+  requests: number;
 }
 
 /** Per-grant request tallies; `add` says when and how much to write. Pure apart from its own map. */
@@ -21,14 +29,14 @@ export class UsageCounter {
   readonly #tallies = new Map<string, Tally>();
 
   /** Counts one request; returns the writes now due: this grant's tally once a minute, an evicted grant's rest. */
-  add(grantId: string, userId: string, now: number): { userId: string; requests: number }[] {
-    const tally = this.#tallies.get(grantId) ?? { userId, count: 0, flushedAt: -Infinity };
+  add(grantId: string, userId: string, clientId: string, now: number): UsageWrite[] {
+    const tally = this.#tallies.get(grantId) ?? { userId, clientId, count: 0, flushedAt: -Infinity };
     tally.count++;
     this.#tallies.delete(grantId);
     this.#tallies.set(grantId, tally);
-    const due: { userId: string; requests: number }[] = [];
+    const due: UsageWrite[] = [];
     if (now - tally.flushedAt >= USAGE_FLUSH_MS) {
-      due.push({ userId: tally.userId, requests: tally.count });
+      due.push({ userId: tally.userId, clientId: tally.clientId, requests: tally.count });
       tally.count = 0;
       tally.flushedAt = now;
     }
@@ -36,7 +44,7 @@ export class UsageCounter {
       const [oldestId, oldest] = this.#tallies.entries().next().value ?? [];
       if (oldestId !== undefined && oldest) {
         this.#tallies.delete(oldestId);
-        if (oldest.count > 0) due.push({ userId: oldest.userId, requests: oldest.count });
+        if (oldest.count > 0) due.push({ userId: oldest.userId, clientId: oldest.clientId, requests: oldest.count });
       }
     }
     return due;
@@ -48,9 +56,9 @@ const counter = new UsageCounter();
 /** Counts `caller`'s request and writes what is due in the background. */
 export function countRequest(c: Context<AppEnv>, caller: Caller): void {
   const now = Date.now();
-  for (const { userId, requests } of counter.add(caller.grantId, caller.subject, now)) {
+  for (const write of counter.add(caller.grantId, caller.subject, caller.clientId, now)) {
     c.executionCtx.waitUntil(
-      recordUsage(c.env.DB, userId, requests, Math.floor(now / 1000)).catch((err: unknown) =>
+      recordUsage(c.env.DB, write, Math.floor(now / 1000)).catch((err: unknown) =>
         console.error(JSON.stringify({ event: "usage.write_failed", error: err instanceof Error ? err.name : "unknown" })),
       ),
     );

@@ -91,6 +91,13 @@ export function checkAuthorizationRequest(config: Config, client: ClientRecord |
   };
 }
 
+/** An /authorize URL that asks again for `request` (a grant's stored parameters), with `prompt`. */
+export function authorizeAgainUrl(issuer: string, request: AuthorizationParams, prompt: string[]): string {
+  const url = new URL(`${issuer}/authorize`);
+  for (const [name, value] of Object.entries(authorizationFields({ ...request, prompt }))) url.searchParams.set(name, value);
+  return url.href;
+}
+
 /** The consent form's hidden fields: the validated request in its own parameter names, re-checked on POST. */
 export function authorizationFields(request: AuthorizationRequest): Record<string, string> {
   const fields: Record<string, string> = {

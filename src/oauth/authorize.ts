@@ -2,16 +2,22 @@
 // it, checks CSRF, and either cancels (access_denied) or creates the Grant and sends the browser upstream.
 import { type Context, Hono } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
-import { csrf } from "hono/csrf";
 import { generateRandomCodeVerifier, generateRandomNonce } from "oauth4webapi";
+import type { UpstreamProvider } from "../config";
 import type { ClientRecord } from "../db/clients";
-import { randomSecret, timingSafeEqual } from "../crypto";
-import { PENDING_TTL_MS } from "../durable/grant-state";
+import { sessionView } from "../db/consents";
+import { randomSecret } from "../crypto";
+import { PENDING_TTL_MS, type SsoContext } from "../durable/grant-state";
 import { formatHandle } from "../durable/handle";
 import type { AppEnv } from "../env";
 import { Consent } from "../ui/consent";
 import { type UpstreamLeg, upstreamAuthorizationUrl } from "../upstream/federation";
+import type { Session } from "../tokens/session-token";
 import { audit } from "./audit";
+import { reuseSignedIn } from "./authorization-issued";
+import { consentStep, redirectHost, scopesApproved, sessionCounts, upstreamPrompt } from "./consent-policy";
+import { presentedSession } from "./session";
+import { checkCsrf, COOKIE_VALUE, csrfToken, sameOrigin } from "./csrf";
 import { lookupClient } from "./client-lookup";
 import { type AuthorizationRequest, authorizationFields, checkAuthorizationRequest, requestedClientId } from "./authorize-request";
 import { authorizationErrorUrl } from "./authorization-response";
@@ -21,19 +27,13 @@ import { FORM_LIMIT, readText } from "./params";
 import { browserPageHeaders } from "./page-headers";
 import { limitPage } from "./rate-limit";
 
-/** Double-submit CSRF cookie: its value must come back in the consent form's `csrf` field. */
-export const CSRF_COOKIE = "__Host-gh_csrf";
 /** Browser-binding cookie: the grant stores its hash at approval and the callback must present it. */
 export const BIND_COOKIE = "__Host-gh_bind";
-/** How long a consent page may be left open before its form stops working. */
-const CSRF_MAX_AGE = 3600;
-const COOKIE_VALUE = /^[A-Za-z0-9_-]{43}$/;
 
 export const authorizeRoutes = new Hono<AppEnv>();
 
 authorizeRoutes.use("/authorize", browserPageHeaders);
-// Origin check on the form POST (Sec-Fetch-Site same-origin, or Origin = PUBLIC_URL), on top of the CSRF token.
-authorizeRoutes.use("/authorize", csrf({ origin: (origin, c) => origin === (c as Context<AppEnv>).var.config.publicUrl }));
+authorizeRoutes.use("/authorize", sameOrigin);
 
 /** Validates the request and shows the consent page. @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.1 */
 authorizeRoutes.get("/authorize", async (c) => {
@@ -42,11 +42,13 @@ authorizeRoutes.get("/authorize", async (c) => {
   const checked = await validate(c, new URL(c.req.url).searchParams);
   if (checked instanceof Response) return checked;
   const { client, request } = checked;
-  const existing = getCookie(c, CSRF_COOKIE);
-  // Reused while valid, so two consent pages open in one browser both keep working.
-  const csrfToken = existing && COOKIE_VALUE.test(existing) ? existing : randomSecret();
-  setCookie(c, CSRF_COOKIE, csrfToken, { path: "/", secure: true, httpOnly: true, sameSite: "Lax", maxAge: CSRF_MAX_AGE });
-  const page = Consent({ config: c.var.config, client, redirectUri: request.redirectUri, scopes: request.scope.split(" "), fields: authorizationFields(request), csrfToken });
+  const signedIn = await signedInPerson(c, client.clientId, request.redirectUri);
+  const remembered = scopesApproved(signedIn?.approvedScopes, request.scope.split(" "));
+  const provider = signedIn && c.var.config.upstreams.find((p) => p.name === signedIn.session.provider);
+  if (signedIn && provider && consentStep({ prompt: request.prompt, signedIn: true, approved: remembered }) === "skip") {
+    return continueSignedIn(c, client, request, provider, signedIn.session, true);
+  }
+  const page = Consent({ config: c.var.config, client, redirectUri: request.redirectUri, scopes: request.scope.split(" "), fields: authorizationFields(request), csrfToken: csrfToken(c) });
   return c.html(page, 200);
 });
 
@@ -62,12 +64,9 @@ authorizeRoutes.post("/authorize", async (c) => {
   const decisions = form.getAll("decision");
   form.delete("csrf");
   form.delete("decision");
-  const cookie = getCookie(c, CSRF_COOKIE);
-  if (csrfFields.length !== 1 || !cookie || !COOKIE_VALUE.test(cookie) || !timingSafeEqual(csrfFields[0] ?? "", cookie)) {
-    throw new PageError("This form has expired", "The consent form could not be verified. Go back to your application and start the sign-in again.", {
-      status: 403,
-      reason: csrfFields.length === 1 && cookie ? "csrf token mismatch" : "csrf token or cookie missing",
-    });
+  const csrfChecked = checkCsrf(c, csrfFields);
+  if (!csrfChecked.ok) {
+    throw new PageError("This form has expired", "The consent form could not be verified. Go back to your application and start the sign-in again.", { status: 403, reason: csrfChecked.reason });
   }
   const checked = await validate(c, form);
   if (checked instanceof Response) return checked;
@@ -78,16 +77,41 @@ authorizeRoutes.post("/authorize", async (c) => {
   if (decisions.length !== 1 || decisions[0] !== "approve") {
     throw new PageError("Invalid form", "The consent form was incomplete. Go back to your application and start the sign-in again.", { reason: "no consent decision" });
   }
-  return approve(c, client, request);
-});
-
-/** Creates the grant in `pending` and redirects to the upstream provider. @see DESIGN.md "Flows" */
-async function approve(c: Context<AppEnv>, client: ClientRecord, request: AuthorizationRequest): Promise<Response> {
   const config = c.var.config;
   const chosen = c.req.query("provider");
   const provider = chosen === undefined ? config.upstreams[0] : config.upstreams.find((p) => p.name === chosen);
   if (!provider) throw new PageError("Unknown sign-in provider", "The sign-in provider you chose is not available.", { reason: "unknown provider in consent POST" });
+  const signedIn = await signedInPerson(c, client.clientId, request.redirectUri);
+  if (signedIn?.session.provider === provider.name) return continueSignedIn(c, client, request, provider, signedIn.session, false);
+  return approve(c, client, request, provider, { upstreamPrompt: upstreamPrompt({ prompt: request.prompt, remembered: false, oidc: provider.type === "oidc" }) });
+});
 
+/** The browser's signed-in person (a valid session not ended by "sign out everywhere") and their consent for this client. */
+async function signedInPerson(c: Context<AppEnv>, clientId: string, redirectUri: string): Promise<{ session: Session; approvedScopes?: string[] } | undefined> {
+  const session = await presentedSession(c);
+  if (!session) return undefined;
+  const view = await sessionView(c.env.DB, session.userId, clientId, redirectHost(redirectUri));
+  if (!view || !sessionCounts(session, view.sessionsRevokedAt)) return undefined;
+  return { session, approvedScopes: view.approvedScopes };
+}
+
+/**
+ * Consent is settled (remembered, or just given on the page) and the browser's person is signed in with `provider`:
+ * lend them the identity of a live grant, or else ask the upstream (silently when the consent was remembered).
+ */
+async function continueSignedIn(c: Context<AppEnv>, client: ClientRecord, request: AuthorizationRequest, provider: UpstreamProvider, session: Session, remembered: boolean): Promise<Response> {
+  const prompt = upstreamPrompt({ prompt: request.prompt, remembered, oidc: provider.type === "oidc" });
+  if (prompt !== "login") {
+    const { prompt: _prompt, ...params } = request;
+    const reused = await reuseSignedIn(c, params, session);
+    if (reused) return reused;
+  }
+  return approve(c, client, request, provider, { consentOf: remembered ? session.userId : undefined, upstreamPrompt: prompt });
+}
+
+/** Creates the grant in `pending` and redirects to the upstream provider. @see DESIGN.md "Flows" */
+async function approve(c: Context<AppEnv>, client: ClientRecord, request: AuthorizationRequest, provider: UpstreamProvider, sso: SsoContext): Promise<Response> {
+  const config = c.var.config;
   const id = c.env.GRANTS.newUniqueId();
   const grantId = id.toString();
   const stateSecret = randomSecret();
@@ -100,7 +124,7 @@ async function approve(c: Context<AppEnv>, client: ClientRecord, request: Author
     redirectUri: `${config.publicUrl}/callback`,
   };
   // Built first: when the provider is unreachable nothing has been stored yet.
-  const upstreamUrl = await upstreamAuthorizationUrl(c.env, config, provider, leg, request.prompt.includes("login") ? { prompt: "login" } : undefined);
+  const upstreamUrl = await upstreamAuthorizationUrl(c.env, config, provider, leg, sso.upstreamPrompt ? { prompt: sso.upstreamPrompt } : undefined);
   const { prompt: _prompt, ...params } = request;
   const begun = await c.env.GRANTS.get(id).begin({
     request: params,
@@ -110,10 +134,11 @@ async function approve(c: Context<AppEnv>, client: ClientRecord, request: Author
     nonce: leg.nonce,
     codeVerifier: leg.codeVerifier,
     upstreamRedirectUri: leg.redirectUri,
+    sso,
   });
   if (!begun.ok) throw new Error(`a new grant refused begin: ${begun.reason}`);
   setCookie(c, BIND_COOKIE, binding, { path: "/", secure: true, httpOnly: true, sameSite: "Lax", maxAge: PENDING_TTL_MS / 1000 });
-  audit(c, { type: "grant.created", grantId, clientId: client.clientId, detail: { provider: provider.name, scope: request.scope } });
+  audit(c, { type: "grant.created", grantId, clientId: client.clientId, detail: { provider: provider.name, scope: request.scope, ...(sso.consentOf ? { sso: "remembered" } : {}) } });
   return c.redirect(upstreamUrl.href, 302);
 }
 

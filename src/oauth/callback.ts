@@ -3,7 +3,6 @@
 import { type Context, Hono } from "hono";
 import { getCookie } from "hono/cookie";
 import { getClient } from "../db/clients";
-import { upsertGrantIndex } from "../db/grants";
 import type { OutboxEntry } from "../db/outbox";
 import { resolveUser } from "../db/users";
 import type { Grant } from "../durable/grant";
@@ -11,13 +10,15 @@ import type { GrantError, PendingLogin } from "../durable/grant-state";
 import { parseHandle } from "../durable/handle";
 import type { AppEnv } from "../env";
 import { sealUpstreamTokens } from "../tokens/seal";
-import { checkEmailDomain } from "../upstream/email-policy";
+import { admitEmailDomain, emailRefusalPage } from "./email-refusal";
 import { completeUpstreamLogin, type UpstreamIdentity, type UpstreamTokens } from "../upstream/federation";
 import { deliverNow } from "../webhook/deliver";
 import { userCreatedEvent } from "../webhook/event";
 import { audit } from "./audit";
 import { BIND_COOKIE } from "./authorize";
-import { authorizationErrorUrl, authorizationResponseUrl } from "./authorization-response";
+import { finishAuthorization } from "./authorization-issued";
+import { authorizationErrorUrl } from "./authorization-response";
+import { authorizeAgainUrl } from "./authorize-request";
 import { OAuthError, PageError } from "./errors";
 import { grantStub } from "../durable/grant-stub";
 import { noteFailure } from "../respond";
@@ -61,6 +62,10 @@ callbackRoutes.get("/callback", async (c) => {
     if (!login.ok) {
       await stub.failLogin(login.reason);
       audit(c, { type: "login.failed", grantId, clientId, detail: { error: login.error, reason: login.reason } });
+      if (login.error === "interaction_required" && pending.sso?.upstreamPrompt === "none") {
+        // The silent single sign-on found no upstream session: ask again, this time with the upstream's login page.
+        return c.redirect(authorizeAgainUrl(config.publicUrl, pending.request, ["login"]), 302);
+      }
       if (login.error === "access_denied") {
         noteFailure(c, "access_denied", login.reason);
         const error = new OAuthError("access_denied", "the user cancelled the sign-in at the identity provider");
@@ -69,11 +74,11 @@ callbackRoutes.get("/callback", async (c) => {
       const title = login.error === "email_unverified" ? "Email address not verified" : "Sign-in failed";
       throw new PageError(title, login.description, { status: login.error === "email_unverified" ? 403 : 502, reason: login.reason });
     }
-    const admitted = checkEmailDomain(config, login.identity.domain);
+    const admitted = await admitEmailDomain(c, login.identity.domain);
     if (!admitted.ok) {
       await stub.failLogin(admitted.reason);
       audit(c, { type: "login.failed", grantId, clientId, detail: { error: "email_domain", reason: admitted.reason } });
-      throw new PageError("This email address cannot sign in here", `${config.branding.serviceName} only admits accounts from approved email domains. Sign in with your work account.`, { status: 403, reason: admitted.reason });
+      throw emailRefusalPage(admitted.error, config.branding.serviceName, admitted.reason);
     }
     return await issueCode(c, stub, grantId, pending, login.identity, login.tokens);
   } catch (err) {
@@ -83,7 +88,7 @@ callbackRoutes.get("/callback", async (c) => {
   }
 });
 
-/** Resolves the user, issues the code, indexes the grant, and redirects to the client with `code`, `state`, `iss`. */
+/** Resolves the user, issues the code, and finishes the authorization (src/oauth/authorization-issued.ts). */
 async function issueCode(
   c: Context<AppEnv>,
   stub: DurableObjectStub<Grant>,
@@ -103,22 +108,19 @@ async function issueCode(
     // Never awaited here: a slow or failing receiver must not delay or break the sign-in; the sweep retries.
     c.executionCtx.waitUntil(deliverNow(c.env.DB, config, eventId));
   }
+  if (pending.sso?.consentOf !== undefined && pending.sso.consentOf !== userId) {
+    // The consent page was skipped for someone else's remembered consent: this person has not approved the client.
+    await stub.failLogin("signed in as another user than the remembered consent's");
+    audit(c, { type: "login.failed", grantId, clientId: request.clientId, userId, detail: { error: "consent_required", reason: "another user than the session's" } });
+    return c.redirect(authorizeAgainUrl(config.publicUrl, request, ["consent", "login"]), 302);
+  }
   const sealedUpstreamTokens = await sealUpstreamTokens(c.env, config, grantId, tokens);
   const { subject: _subject, ...profile } = identity;
   const issued = await stub.completeLogin({ user: { ...profile, userId }, sealedUpstreamTokens });
   if (!issued.ok) {
     throw new PageError("This sign-in has expired", "The sign-in took too long. Start it again from your application.", { reason: `completeLogin: ${issued.reason}` });
   }
-  try {
-    const createdAt = Math.floor(Date.now() / 1000);
-    await upsertGrantIndex(c.env.DB, { id: grantId, userId, clientId: request.clientId, scope: request.scope, status: "active", createdAt, expiresAt: Math.ceil(issued.expiresAt / 1000) });
-  } catch (err) {
-    // A code for a grant the index does not know would escape listing and bulk revocation: withdraw it.
-    await stub.revoke("grant index write failed");
-    throw err;
-  }
-  audit(c, { type: "code.issued", grantId, clientId: request.clientId, userId });
-  return c.redirect(authorizationResponseUrl(request.redirectUri, config.issuer, { code: issued.code, state: request.state }), 302);
+  return finishAuthorization(c, { grantId, request, userId, provider: identity.provider, code: issued.code, expiresAt: issued.expiresAt });
 }
 
 /**

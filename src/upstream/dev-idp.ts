@@ -190,6 +190,8 @@ function checkAuthorizeRequest(config: Config, params: Record<string, string>): 
     throw err;
   }
   if (request.scope.split(" ").some((scope) => !SCOPES.includes(scope))) return fail("invalid_scope", `scope may only include ${SCOPES.join(", ")}`);
+  // It keeps no session of its own, so it can never sign anyone in without the form.
+  if ((params.prompt ?? "").split(" ").includes("none")) return fail("login_required", "the development sign-in always shows its form");
   return { ok: true, request: { ...request, client_id: DEV_IDP_CLIENT_ID, redirect_uri: redirectUri } };
 }
 

@@ -1,14 +1,46 @@
-// Who may sign in, by email domain (ALLOWED_EMAIL_DOMAINS). Pure: the callback applies it before any user is stored.
+// Who may sign in, by email domain (ALLOWED_EMAIL_DOMAINS, EMAIL_POLICY=work). Pure: the callback applies it before
+// any user is stored, with the D1 lookup of the free-mail and disposable lists (src/db/email-domains.ts).
 import type { Config } from "../config";
+import { candidateDomains, type EmailDomainKind, type EmailDomainLookup, type ListedDomain } from "../db/email-domains";
 
-export type EmailDecision = { ok: true } | { ok: false; reason: string };
+/** Why a domain was refused; the callback shows one page per kind (src/oauth/email-refusal.ts). */
+export type EmailRefusal = "not_allowed" | "no_domain" | "free" | "disposable" | "list_not_loaded";
+
+export type EmailDecision = { ok: true } | { ok: false; error: EmailRefusal; reason: string };
 
 /**
- * Admits `domain` when ALLOWED_EMAIL_DOMAINS is empty or lists it (exactly, case-insensitively; subdomains are
- * separate domains and must be listed). EMAIL_POLICY=work is not enforced yet (issue 7): config warns about it.
+ * Admits `domain` when every configured rule does:
+ * - ALLOWED_EMAIL_DOMAINS, when set, must list it (exactly, case-insensitively; subdomains are separate domains);
+ * - EMAIL_POLICY=work refuses what `classifyEmailDomain` finds in `lookup` (the lists for `domain`, required then),
+ *   an identity without an email domain, and everyone while the lists are not loaded (fails closed).
+ * Both rules apply when both are set, so a listed free-mail domain stays refused under EMAIL_POLICY=work.
  */
-export function checkEmailDomain(config: Config, domain: string | undefined): EmailDecision {
-  if (config.allowedEmailDomains.length === 0) return { ok: true };
-  if (domain === undefined) return { ok: false, reason: "no email domain to check against ALLOWED_EMAIL_DOMAINS" };
-  return config.allowedEmailDomains.includes(domain.toLowerCase()) ? { ok: true } : { ok: false, reason: "email domain not in ALLOWED_EMAIL_DOMAINS" };
+export function checkEmailDomain(config: Config, domain: string | undefined, lookup?: EmailDomainLookup): EmailDecision {
+  if (config.allowedEmailDomains.length > 0) {
+    if (domain === undefined) return refuse("no_domain", "no email domain to check against ALLOWED_EMAIL_DOMAINS");
+    if (!config.allowedEmailDomains.includes(domain.toLowerCase())) return refuse("not_allowed", "email domain not in ALLOWED_EMAIL_DOMAINS");
+  }
+  if (config.emailPolicy !== "work") return { ok: true };
+  if (domain === undefined) return refuse("no_domain", "no email domain to check against EMAIL_POLICY=work");
+  if (!lookup) throw new Error("EMAIL_POLICY=work checked without the email_domains lookup");
+  if (!lookup.loaded) return refuse("list_not_loaded", "EMAIL_POLICY=work but the email_domains table is empty: run npm run email-domains -- --remote");
+  const kind = classifyEmailDomain(domain, lookup.listed);
+  if (kind === "disposable") return refuse("disposable", "EMAIL_POLICY=work: disposable email domain");
+  if (kind === "free") return refuse("free", "EMAIL_POLICY=work: free-mail domain");
+  return { ok: true };
+}
+
+/**
+ * What the lists make of `domain`, given its listed candidates: disposable when it or a parent is listed disposable
+ * (those services hand out subdomains); free only when it is itself listed free, because the free list also names
+ * shared suffixes (`com.ar`, `net.ua`) under which companies have their own domains.
+ */
+export function classifyEmailDomain(domain: string, listed: ListedDomain[]): EmailDomainKind | undefined {
+  const candidates = candidateDomains(domain);
+  if (listed.some((l) => l.kind === "disposable" && candidates.includes(l.domain))) return "disposable";
+  return listed.some((l) => l.kind === "free" && l.domain === candidates[0]) ? "free" : undefined;
+}
+
+function refuse(error: EmailRefusal, reason: string): EmailDecision {
+  return { ok: false, error, reason };
 }

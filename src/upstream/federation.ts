@@ -44,11 +44,17 @@ export type UpstreamLoginResult =
   | { ok: true; identity: UpstreamIdentity; tokens: UpstreamTokens }
   | {
       ok: false;
-      /** `access_denied`: the person declined upstream; `email_unverified`; `upstream_error`: anything else. */
-      error: "access_denied" | "email_unverified" | "upstream_error";
+      /**
+       * `access_denied`: the person declined upstream; `interaction_required`: a `prompt=none` request needs the
+       * person (login_required, consent_required, …); `email_unverified`; `upstream_error`: anything else.
+       */
+      error: "access_denied" | "interaction_required" | "email_unverified" | "upstream_error";
       description: string;
       reason: string;
     };
+
+/** Errors a `prompt=none` request gets when the person must act. @see https://openid.net/specs/openid-connect-core-1_0.html#AuthError */
+const INTERACTION_REQUIRED = new Set(["login_required", "consent_required", "interaction_required", "account_selection_required"]);
 
 /** ID token signature algorithms accepted (asymmetric only: no `none`, no HMAC with a shared secret). */
 export const ID_TOKEN_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"];
@@ -109,6 +115,9 @@ async function complete(env: Env, config: Config, provider: UpstreamProvider, ca
     if (!(err instanceof oauth.AuthorizationResponseError)) throw err;
     if (err.error === "access_denied") {
       return { ok: false, error: "access_denied", description: `The sign-in was cancelled at ${provider.label}.`, reason: "upstream error=access_denied" };
+    }
+    if (INTERACTION_REQUIRED.has(err.error)) {
+      return { ok: false, error: "interaction_required", description: `${provider.label} needs you to sign in.`, reason: `upstream error=${err.error}` };
     }
     return { ok: false, error: "upstream_error", description: `${provider.label} could not sign you in.`, reason: `upstream error=${err.error.slice(0, 64)}` };
   }

@@ -4,8 +4,10 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 export const WRANGLER_ENV = { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true" };
+const EMAIL_DOMAINS_SCRIPT = fileURLToPath(new URL("../../scripts/email-domains.mjs", import.meta.url));
 
 export interface Gatehouse {
   url: string;
@@ -16,12 +18,24 @@ export interface Gatehouse {
   stop: () => Promise<void>;
 }
 
+export interface StartOptions {
+  /** Load the free-mail and disposable email domain lists after the migrations, as `npm run email-domains` does. */
+  emailDomains?: boolean;
+}
+
 /** Starts Gatehouse on `port` with `vars` overriding wrangler.toml's `[vars]`; resolves when /healthz answers. */
-export async function startGatehouse(port: number, vars: Record<string, string> = {}): Promise<Gatehouse> {
+export async function startGatehouse(port: number, vars: Record<string, string> = {}, options: StartOptions = {}): Promise<Gatehouse> {
   const state = mkdtempSync(join(tmpdir(), "gatehouse-e2e-"));
   const env = { ...process.env, ...WRANGLER_ENV };
   const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { env, encoding: "utf8" });
   if (migrate.status !== 0) throw new Error(`migrations failed: ${migrate.stderr}`);
+  if (options.emailDomains) {
+    const load = spawnSync("node", [EMAIL_DOMAINS_SCRIPT, "--local", "--persist-to", state], { env, encoding: "utf8" });
+    if (load.status !== 0) {
+      rmSync(state, { recursive: true, force: true });
+      throw new Error(`npm run email-domains failed: ${load.stderr}`);
+    }
+  }
   const url = `http://localhost:${port}`;
   const allVars = { PUBLIC_URL: url, ...vars };
   const args = ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--show-interactive-dev-session=false", "--inspector-port", String(port + 1000)];

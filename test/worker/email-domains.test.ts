@@ -1,6 +1,9 @@
-// ALLOWED_EMAIL_DOMAINS at the callback: an account from another domain gets a clear page, and no user, grant or code.
+// ALLOWED_EMAIL_DOMAINS and EMAIL_POLICY=work at the callback: a refused account gets a clear page, and no user,
+// grant or code.
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import disposableDomains from "disposable-email-domains-js/dist/dict/disposable_email_blocklist.json";
+import freeDomains from "email-providers/all.json";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { Env } from "../../src/env";
 import { Browser, location } from "./helpers/browser";
 import { approveAndSignIn, authorizeUrl, pkce, registerClient } from "./helpers/oauth";
@@ -24,5 +27,64 @@ describe("ALLOWED_EMAIL_DOMAINS", () => {
     expect(res.headers.get("Location")).toBeNull();
     expect(await res.text()).toContain("This email address cannot sign in here");
     expect(await env.DB.prepare("SELECT 1 FROM users WHERE email = ?").bind("eve@gmail.example").first()).toBeNull();
+  });
+});
+
+// EMAIL_POLICY=work with the real lists, seeded as `npm run email-domains` would (disposable wins when in both).
+const work = { ...env, EMAIL_POLICY: "work" } as Env;
+
+async function loadLists(): Promise<void> {
+  const insert = (kind: string, domains: string[]) =>
+    env.DB.prepare("INSERT OR REPLACE INTO email_domains (domain, kind) SELECT lower(value), ? FROM json_each(?)").bind(kind, JSON.stringify(domains));
+  await env.DB.batch([env.DB.prepare("DELETE FROM email_domains"), insert("free", freeDomains), insert("disposable", disposableDomains)]);
+  expect(await env.DB.prepare("SELECT count(*) AS n FROM email_domains").first("n")).toBeGreaterThan(10_000);
+}
+
+/** Signs in through the development IdP as `email` under EMAIL_POLICY=work; the callback's response. */
+async function signIn(email: string): Promise<Response> {
+  const browser = new Browser(work);
+  const { challenge } = await pkce();
+  const callback = await approveAndSignIn(browser, authorizeUrl(await registerClient(), challenge), email);
+  return browser.fetch(callback.href);
+}
+
+async function expectRefused(res: Response, email: string, status: number, title: string, text: string): Promise<void> {
+  expect(res.status).toBe(status);
+  expect(res.headers.get("Location")).toBeNull();
+  const html = await res.text();
+  expect(html).toContain(title);
+  expect(html).toContain(text);
+  expect(await env.DB.prepare("SELECT 1 FROM users WHERE email = ?").bind(email).first()).toBeNull();
+}
+
+describe("EMAIL_POLICY=work", () => {
+  beforeAll(loadLists);
+
+  it("refuses a free-mail address with a 403 page, storing no user and issuing no code", async () => {
+    await expectRefused(await signIn("someone@gmail.com"), "someone@gmail.com", 403, "Use your work email", "sign in to Gatehouse. Sign in with your work account.");
+    const { results } = await env.DB.prepare("SELECT detail FROM events WHERE type = 'login.failed'").all<{ detail: string }>();
+    expect(results.map((r) => JSON.parse(r.detail))).toContainEqual(expect.objectContaining({ error: "email_domain", reason: "EMAIL_POLICY=work: free-mail domain" }));
+  });
+
+  it("refuses a disposable address, and one at a subdomain of a disposable domain", async () => {
+    for (const email of ["someone@mailinator.com", "someone@sub.mailinator.com"]) {
+      await expectRefused(await signIn(email), email, 403, "Disposable email addresses can&#39;t sign in", "Sign in with your work account.");
+    }
+  });
+
+  it("admits a work domain on neither list", async () => {
+    for (const email of ["grace@navy.example", "someone@example-corp.test"]) {
+      expect(location(await signIn(email)).searchParams.get("code")).toMatch(/^gh1c_/);
+      expect(await env.DB.prepare("SELECT 1 FROM users WHERE email = ?").bind(email).first()).not.toBeNull();
+    }
+  });
+
+  it("refuses every sign-in with a 503 page while the lists are not loaded", async () => {
+    await env.DB.prepare("DELETE FROM email_domains").run();
+    try {
+      await expectRefused(await signIn("hedy@navy.example"), "hedy@navy.example", 503, "Sign-in is unavailable", "so sign-in is turned off");
+    } finally {
+      await loadLists();
+    }
   });
 });

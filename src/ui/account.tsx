@@ -1,0 +1,82 @@
+// The connected-apps page (/account): each application the signed-in person authorized, with a Revoke button, and
+// "Sign out everywhere". Forms post back to /account with a CSRF token.
+import type { Config } from "../config";
+import type { ConnectedApp } from "../db/consents";
+import { describeScope } from "./consent";
+import { Brand, Layout } from "./layout";
+
+export interface AccountProps {
+  config: Config;
+  /** Who is signed in, as they would recognise themselves (an email, else a name). */
+  who: string;
+  apps: ConnectedApp[];
+  csrfToken: string;
+  /** A line confirming what the last action did. */
+  notice?: string;
+}
+
+/** Where an application is, as a person can judge it: its published site for a metadata document, else where it returns. */
+export function appOrigin(app: ConnectedApp): string {
+  if (app.kind === "cimd") return new URL(app.clientId).host;
+  return app.redirectHosts.map((host) => host.replace(/^https?:\/\//, "")).join(", ");
+}
+
+function day(seconds: number | undefined): string {
+  return seconds === undefined ? "never" : new Date(seconds * 1000).toISOString().slice(0, 10);
+}
+
+export function Account({ config, who, apps, csrfToken, notice }: AccountProps) {
+  return (
+    <Layout config={config} title="Connected apps">
+      <main class="wide">
+        <Brand config={config} />
+        <h1>Connected apps</h1>
+        <p class="muted">Signed in as {who}.</p>
+        {notice ? <p class="verified">{notice}</p> : null}
+        {apps.length === 0 ? <p>No application has access to {config.branding.serviceName} as you.</p> : null}
+        {apps.map((app) => (
+          <section class="app">
+            <h2>{app.clientName ?? app.clientId}</h2>
+            <p class="muted">
+              {appOrigin(app)} · first used {day(app.firstUsedAt)} · last used {day(app.lastUsedAt)}
+            </p>
+            <ul class="scopes">
+              {app.scopes.map((scope) => (
+                <li>{describeScope(scope, config)}</li>
+              ))}
+            </ul>
+            <form method="post" action="/account/revoke">
+              <input type="hidden" name="csrf" value={csrfToken} />
+              <input type="hidden" name="client_id" value={app.clientId} />
+              <button type="submit" name="action" value="revoke">
+                Revoke access
+              </button>
+            </form>
+          </section>
+        ))}
+        <h2>Sign out everywhere</h2>
+        <p class="muted">Ends this sign-in in every browser and revokes the access of every application above; they will ask you to sign in again.</p>
+        <form method="post" action="/account/sign-out">
+          <input type="hidden" name="csrf" value={csrfToken} />
+          <button type="submit" name="action" value="sign-out" class="primary">
+            Sign out everywhere
+          </button>
+        </form>
+      </main>
+    </Layout>
+  );
+}
+
+/** The page for a browser with no session: nothing to list, and how to get one. */
+export function SignedOut({ config, notice }: { config: Config; notice?: string }) {
+  return (
+    <Layout config={config} title="Connected apps">
+      <main>
+        <Brand config={config} />
+        <h1>Connected apps</h1>
+        {notice ? <p class="verified">{notice}</p> : null}
+        <p>You are not signed in in this browser. Connect an application to {config.branding.serviceName} and sign in; this page then lists it and lets you revoke it.</p>
+      </main>
+    </Layout>
+  );
+}

@@ -1,0 +1,198 @@
+// Remembered consent and single sign-on: the session cookie set after a sign-in, the consent recorded in D1, and
+// which later /authorize requests skip the consent page and the upstream login (issue 7, item 3).
+import { env, exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { BASE, Browser, location } from "./helpers/browser";
+import { approveAndSignIn, authorizeUrl, mcpStatus, pkce, REDIRECT_URI, registerClient, type TestClient, tokenRequest } from "./helpers/oauth";
+
+const SESSION = "__Host-gh_session";
+
+/** A browser that has signed in once, through the consent page and the development IdP, to `client`. */
+async function signedInBrowser(client: TestClient, email: string, params: Record<string, string | undefined> = {}): Promise<{ browser: Browser; redirect: URL }> {
+  const browser = new Browser();
+  const { challenge } = await pkce();
+  const callback = await approveAndSignIn(browser, authorizeUrl(client, challenge, params), email);
+  const redirect = location(await browser.fetch(callback.href));
+  expect(redirect.searchParams.get("code")).toBeTruthy();
+  return { browser, redirect };
+}
+
+/** The code of a redirect to the client, redeemed: the access token's claims and the token itself. */
+async function redeem(client: TestClient, redirect: URL, verifier: string): Promise<{ sub: string; accessToken: string; refreshToken?: string }> {
+  const code = redirect.searchParams.get("code");
+  if (!code) throw new Error(`no code: ${redirect.search}`);
+  const res = await tokenRequest({ grant_type: "authorization_code", code, code_verifier: verifier, redirect_uri: redirect.origin + redirect.pathname, client_id: client.client_id });
+  expect(res.status).toBe(200);
+  const body = (await res.json()) as { access_token: string; refresh_token?: string };
+  const payload = JSON.parse(atob(body.access_token.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/"))) as { sub: string };
+  return { sub: payload.sub, accessToken: body.access_token, refreshToken: body.refresh_token };
+}
+
+function consentsOf(email: string) {
+  return env.DB.prepare("SELECT c.client_id, c.redirect_host, c.scope FROM consents c JOIN users u ON u.id = c.user_id WHERE u.email = ? ORDER BY c.created_at")
+    .bind(email)
+    .all<{ client_id: string; redirect_host: string; scope: string }>()
+    .then((r) => r.results);
+}
+
+describe("the session cookie and the recorded consent", () => {
+  it("sets a __Host- session cookie (Secure, HttpOnly, SameSite=Lax, 30 days) after the callback and records the consent", async () => {
+    const client = await registerClient();
+    const browser = new Browser();
+    const { challenge } = await pkce();
+    const callback = await approveAndSignIn(browser, authorizeUrl(client, challenge), "ada@sso.example");
+    const res = await browser.fetch(callback.href);
+    const cookie = res.headers.getAll("Set-Cookie").find((line) => line.startsWith(`${SESSION}=`));
+    expect(cookie).toMatch(/; Max-Age=2592000/);
+    expect(cookie).toMatch(/; Path=\//);
+    expect(cookie).toMatch(/; HttpOnly/);
+    expect(cookie).toMatch(/; Secure/);
+    expect(cookie).toMatch(/; SameSite=Lax/);
+    expect(cookie).not.toMatch(/Domain=/);
+    expect(await consentsOf("ada@sso.example")).toEqual([{ client_id: client.client_id, redirect_host: "http://127.0.0.1", scope: '["mcp"]' }]);
+  });
+
+  it("sets no session and records no consent when the sign-in is cancelled at the consent page", async () => {
+    const client = await registerClient();
+    const browser = new Browser();
+    const { challenge } = await pkce();
+    const page = await browser.fetch(authorizeUrl(client, challenge));
+    const cancelled = await browser.submit(await page.text(), { name: "decision", value: "cancel" });
+    expect(location(cancelled).searchParams.get("error")).toBe("access_denied");
+    expect(browser.cookies.has(SESSION)).toBe(false);
+  });
+});
+
+describe("a second authorization from the same browser", () => {
+  it("goes straight back to the client for the same client, redirect host and scopes: no consent page, no upstream login", async () => {
+    const client = await registerClient();
+    const { browser, redirect: first } = await signedInBrowser(client, "grace@sso.example");
+    const { verifier, challenge } = await pkce();
+    // Another loopback port is the same redirect host.
+    const res = await browser.fetch(authorizeUrl(client, challenge, { redirect_uri: "http://127.0.0.1:50123/callback", state: "second" }));
+    const redirect = location(res);
+    expect(redirect.origin + redirect.pathname).toBe("http://127.0.0.1:50123/callback");
+    expect(redirect.searchParams.get("state")).toBe("second");
+    expect(redirect.searchParams.get("iss")).toBe(BASE);
+    const second = await redeem(client, redirect, verifier);
+    expect(await mcpStatus(second.accessToken)).toBe(200);
+    const firstGrantUser = await env.DB.prepare("SELECT user_id FROM grants ORDER BY created_at LIMIT 1").first<{ user_id: string }>();
+    expect(second.sub).toBe((await env.DB.prepare("SELECT id FROM users WHERE email = ?").bind("grace@sso.example").first<{ id: string }>())?.id);
+    expect(firstGrantUser).toBeTruthy();
+    expect(first.searchParams.get("code")).not.toBe(redirect.searchParams.get("code"));
+  });
+
+  it("shows the consent page for another client, and after approval needs no upstream login", async () => {
+    const first = await registerClient();
+    const { browser } = await signedInBrowser(first, "hopper@sso.example");
+    const other = await registerClient({ client_name: "Other Client" });
+    const { verifier, challenge } = await pkce();
+    const page = await browser.fetch(authorizeUrl(other, challenge));
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain("Other Client");
+    const approved = await browser.submit(html, { name: "decision", value: "approve" });
+    const redirect = location(approved);
+    expect(redirect.href.startsWith(REDIRECT_URI)).toBe(true);
+    await redeem(other, redirect, verifier);
+    expect((await consentsOf("hopper@sso.example")).map((c) => c.client_id)).toEqual([first.client_id, other.client_id]);
+  });
+
+  it("shows the consent page when the request asks for more scopes than were approved, and remembers the union", async () => {
+    const client = await registerClient({ grant_types: ["authorization_code", "refresh_token"] });
+    const { browser } = await signedInBrowser(client, "lamarr@sso.example");
+    const { challenge } = await pkce();
+    const page = await browser.fetch(authorizeUrl(client, challenge, { scope: "mcp offline_access" }));
+    expect(page.status).toBe(200);
+    location(await browser.submit(await page.text(), { name: "decision", value: "approve" }));
+    expect((await consentsOf("lamarr@sso.example"))[0]?.scope).toBe('["mcp","offline_access"]');
+    // A subset of what was approved is remembered.
+    expect(location(await browser.fetch(authorizeUrl(client, (await pkce()).challenge, { scope: "offline_access" }))).searchParams.get("code")).toBeTruthy();
+  });
+
+  it("shows the consent page for another redirect host of the same client", async () => {
+    const client = await registerClient({ redirect_uris: [REDIRECT_URI, "https://app.sso.example/callback"] });
+    const { browser } = await signedInBrowser(client, "noether@sso.example");
+    const page = await browser.fetch(authorizeUrl(client, (await pkce()).challenge, { redirect_uri: "https://app.sso.example/callback" }));
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("app.sso.example");
+  });
+
+  it("always shows the consent page with prompt=consent", async () => {
+    const client = await registerClient();
+    const { browser } = await signedInBrowser(client, "curie@sso.example");
+    const page = await browser.fetch(authorizeUrl(client, (await pkce()).challenge, { prompt: "consent" }));
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("Allow");
+  });
+
+  it("skips consent but signs in upstream again with prompt=login", async () => {
+    const client = await registerClient();
+    const { browser } = await signedInBrowser(client, "franklin@sso.example");
+    const upstream = location(await browser.fetch(authorizeUrl(client, (await pkce()).challenge, { prompt: "login" })));
+    expect(upstream.pathname).toBe("/dev-idp/authorize");
+    expect(upstream.searchParams.get("prompt")).toBe("login");
+    const login = await browser.fetch(upstream.href);
+    const callback = location(await browser.submit(await login.text(), { name: "action", value: "login" }, { email: "franklin@sso.example" }));
+    expect(location(await browser.fetch(callback.href)).searchParams.get("code")).toBeTruthy();
+  });
+
+  it("shows consent again when prompt=login signs in someone else than the remembered consent's person", async () => {
+    const client = await registerClient();
+    const { browser } = await signedInBrowser(client, "first@sso.example");
+    const upstream = location(await browser.fetch(authorizeUrl(client, (await pkce()).challenge, { prompt: "login", state: "switch" })));
+    const login = await browser.fetch(upstream.href);
+    const callback = location(await browser.submit(await login.text(), { name: "action", value: "login" }, { email: "second@sso.example" }));
+    const again = location(await browser.fetch(callback.href));
+    expect(again.pathname).toBe("/authorize");
+    expect(again.searchParams.get("prompt")).toBe("consent login");
+    expect(again.searchParams.get("state")).toBe("switch");
+    const page = await browser.fetch(again.href);
+    expect(page.status).toBe(200);
+    const upstreamAgain = location(await browser.submit(await page.text(), { name: "decision", value: "approve" }));
+    expect(upstreamAgain.searchParams.get("prompt")).toBe("login");
+    const login2 = await browser.fetch(upstreamAgain.href);
+    const callback2 = location(await browser.submit(await login2.text(), { name: "action", value: "login" }, { email: "second@sso.example" }));
+    const done = location(await browser.fetch(callback2.href));
+    expect(done.searchParams.get("code")).toBeTruthy();
+    expect(done.searchParams.get("state")).toBe("switch");
+    expect((await consentsOf("second@sso.example")).map((c) => c.client_id)).toEqual([client.client_id]);
+  });
+
+  it("asks the upstream with prompt=none when no live grant remains, and falls back to its login page when it needs the person", async () => {
+    const client = await registerClient({ grant_types: ["authorization_code", "refresh_token"] });
+    const { verifier: v1, challenge: c1 } = await pkce();
+    const browser = new Browser();
+    const callback = await approveAndSignIn(browser, authorizeUrl(client, c1, { scope: "mcp offline_access" }), "meitner@sso.example");
+    const { refreshToken } = await redeem(client, location(await browser.fetch(callback.href)), v1);
+    // The client revokes its only grant: the consent stays, no identity is left to lend.
+    const revoked = await exports.default.fetch(`${BASE}/revoke`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ token: refreshToken ?? "", client_id: client.client_id }) });
+    expect(revoked.status).toBe(200);
+    const silent = location(await browser.fetch(authorizeUrl(client, (await pkce()).challenge, { scope: "mcp offline_access", state: "silent" })));
+    expect(silent.pathname).toBe("/dev-idp/authorize");
+    expect(silent.searchParams.get("prompt")).toBe("none");
+    const refused = location(await browser.fetch(silent.href));
+    expect(refused.searchParams.get("error")).toBe("login_required");
+    const again = location(await browser.fetch(refused.href));
+    expect(again.pathname).toBe("/authorize");
+    expect(again.searchParams.get("prompt")).toBe("login");
+    const interactive = location(await browser.fetch(again.href));
+    expect(interactive.searchParams.get("prompt")).toBe("login");
+    const login = await browser.fetch(interactive.href);
+    const back = location(await browser.submit(await login.text(), { name: "action", value: "login" }, { email: "meitner@sso.example" }));
+    const done = location(await browser.fetch(back.href));
+    expect(done.searchParams.get("code")).toBeTruthy();
+    expect(done.searchParams.get("state")).toBe("silent");
+  });
+
+  it("ignores a session cookie that was altered, and a browser without one", async () => {
+    const client = await registerClient();
+    const { browser } = await signedInBrowser(client, "tampered@sso.example");
+    const token = browser.cookies.get(SESSION) ?? "";
+    browser.cookies.set(SESSION, `${token.slice(0, -4)}AAAA`);
+    expect((await browser.fetch(authorizeUrl(client, (await pkce()).challenge))).status).toBe(200);
+    browser.cookies.set(SESSION, "not-a-jwt");
+    expect((await browser.fetch(authorizeUrl(client, (await pkce()).challenge))).status).toBe(200);
+    expect((await new Browser().fetch(authorizeUrl(client, (await pkce()).challenge))).status).toBe(200);
+  });
+});
