@@ -41,6 +41,9 @@ function Landing({ config }: { config: Config }) {
             <pre>{s.snippet}</pre>
           </section>
         ))}
+        <p class="muted">
+          Already connected? <a href="/account">See and revoke the applications you allowed</a>.
+        </p>
       </main>
     </Layout>
   );
