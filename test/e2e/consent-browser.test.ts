@@ -2,19 +2,17 @@
 // page shows who is asking, where the answer goes and what it may do; Approve leads through the development IdP's
 // sign-in to the client's loopback redirect URI with `code`, `state` and `iss`. Also refreshes docs/consent.png.
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Browser, type Page, chromium } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "./chromium";
 import { type Gatehouse, startGatehouse } from "./harness";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const REDIRECT_URI = "http://127.0.0.1:8869/callback";
 const CLIENT_NAME = "Consent Test App";
 const SCREENSHOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../docs/consent.png");
-// Without the background-networking flags Chromium's own connections are refused on a closed network and slow it down.
-const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
 const base64url = (bytes: Buffer) => bytes.toString("base64url");
 
@@ -25,12 +23,7 @@ describe("consent in a real browser", () => {
   let clientId: string;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium; .ci/run does this in CI) or set CHROMIUM_PATH. This test does not skip.`,
-      );
-    }
-    [server, browser] = await Promise.all([startGatehouse(8861), chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })]);
+    [server, browser] = await Promise.all([startGatehouse(8861), launchChromium()]);
     const res = await fetch(`${server.url}/register`, {
       method: "POST",
       headers: { "content-type": "application/json" },

@@ -4,59 +4,22 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { type Server, createServer } from "node:http";
-import type { AddressInfo } from "node:net";
-import Provider from "oidc-provider";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Gatehouse, startGatehouse } from "./harness";
+import { ACCOUNT, startUpstream, type Upstream } from "./upstream-provider";
 import { HeadlessOAuthClient } from "./oauth-client";
 
 const PORT = 8821;
 const UPSTREAM_CLIENT_ID = "gatehouse-e2e";
 const UPSTREAM_CLIENT_SECRET = "e2e-upstream-secret-that-is-long-enough-0123456789";
-/** The one account the upstream knows: its login name and claims. */
-const ACCOUNT = { login: "grace", sub: "upstream-grace-1906", email: "grace@navy.example", name: "Grace Hopper" };
-
-/** node-oidc-provider on 127.0.0.1 at a free port, with Gatehouse's callback as its client's only redirect URI. */
-async function startUpstream(gatehouseUrl: string): Promise<{ issuer: string; server: Server; events: string[] }> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const provider = new Provider(issuer, {
-    clients: [
-      {
-        client_id: UPSTREAM_CLIENT_ID,
-        client_secret: UPSTREAM_CLIENT_SECRET,
-        redirect_uris: [`${gatehouseUrl}/callback`],
-        grant_types: ["authorization_code"],
-        response_types: ["code"],
-      },
-    ],
-    claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name"] },
-    findAccount: (_ctx, id) =>
-      id === ACCOUNT.login
-        ? { accountId: id, claims: () => ({ sub: ACCOUNT.sub, email: ACCOUNT.email, email_verified: true, name: ACCOUNT.name }) }
-        : undefined,
-    pkce: { required: () => true },
-    features: { devInteractions: { enabled: true } },
-    cookies: { keys: ["oidc-upstream-e2e-cookie-key"] },
-    ttl: { AccessToken: 600, Grant: 600, IdToken: 600, Interaction: 600, Session: 600 },
-  });
-  const events: string[] = [];
-  provider.on("authorization.success", (ctx) => events.push(`authorization.success ${ctx.oidc.client?.clientId}`));
-  provider.on("grant.success", (ctx) => events.push(`grant.success ${ctx.oidc.client?.clientId}`));
-  provider.on("server_error", (_ctx, error) => events.push(`server_error ${error.message}`));
-  server.on("request", provider.callback());
-  return { issuer, server, events };
-}
 
 describe("federation to an upstream OpenID provider (oidc-provider)", () => {
   let gatehouse: Gatehouse;
-  let upstream: Awaited<ReturnType<typeof startUpstream>>;
+  let upstream: Upstream;
   let oauth: HeadlessOAuthClient;
 
   beforeAll(async () => {
-    upstream = await startUpstream(`http://localhost:${PORT}`);
+    upstream = await startUpstream(`http://localhost:${PORT}`, { clientId: UPSTREAM_CLIENT_ID, clientSecret: UPSTREAM_CLIENT_SECRET });
     gatehouse = await startGatehouse(PORT, {
       DEV_IDP: "false",
       UPSTREAM_ISSUER: upstream.issuer,
@@ -122,6 +85,6 @@ describe("federation to an upstream OpenID provider (oidc-provider)", () => {
   });
 
   it("redeems the upstream code at the upstream token endpoint with the configured client", () => {
-    expect(upstream.events).toEqual([`authorization.success ${UPSTREAM_CLIENT_ID}`, `grant.success ${UPSTREAM_CLIENT_ID}`]);
+    expect(upstream.events).toEqual(["authorization.success prompt=", "grant.success"]);
   });
 });
