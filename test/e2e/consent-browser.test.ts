@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "./chromium";
+import { type LoopbackListener, startLoopbackListener } from "./loopback-listener";
 import { type Gatehouse, startGatehouse } from "./harness";
 
 const REDIRECT_URI = "http://127.0.0.1:8869/callback";
@@ -19,11 +20,12 @@ const base64url = (bytes: Buffer) => bytes.toString("base64url");
 describe("consent in a real browser", () => {
   let server: Gatehouse | undefined;
   let browser: Browser | undefined;
+  let listener: LoopbackListener | undefined;
   let page: Page;
   let clientId: string;
 
   beforeAll(async () => {
-    [server, browser] = await Promise.all([startGatehouse(8861), launchChromium()]);
+    [server, browser, listener] = await Promise.all([startGatehouse(8861), launchChromium(), startLoopbackListener(REDIRECT_URI)]);
     const res = await fetch(`${server.url}/register`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -43,6 +45,7 @@ describe("consent in a real browser", () => {
 
   afterAll(async () => {
     await browser?.close();
+    await listener?.close();
     await server?.stop();
   });
 
@@ -61,13 +64,6 @@ describe("consent in a real browser", () => {
       state,
       scope: "mcp offline_access",
     }).toString();
-
-    // Nothing listens on the loopback redirect URI: answer it in the browser, as a native client's listener would.
-    const callbacks: URL[] = [];
-    await page.route(`${new URL(REDIRECT_URI).origin}/**`, async (route) => {
-      callbacks.push(new URL(route.request().url()));
-      await route.fulfill({ status: 200, contentType: "text/plain", body: "callback received" });
-    });
 
     const consent = await page.goto(authorize.toString());
     expect(consent?.status()).toBe(200);
@@ -110,7 +106,8 @@ describe("consent in a real browser", () => {
     expect(callback.searchParams.get("state")).toBe(state);
     expect(callback.searchParams.get("iss")).toBe(gatehouse.url);
     expect(callback.searchParams.get("error")).toBeNull();
-    expect(callbacks).toHaveLength(1);
+    // The browser may also ask the listener for /favicon.ico.
+    expect(listener!.callbacks.filter((url) => url.pathname === "/callback")).toHaveLength(1);
 
     // The code is real: it redeems at /token with the PKCE verifier.
     const token = await fetch(`${gatehouse.url}/token`, {

@@ -5,10 +5,10 @@
 // with `prompt=none` from the provider's own session, and falls back to its login page when that session is gone.
 // @see https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest (prompt)
 import { createHash, randomBytes } from "node:crypto";
-import { createServer } from "node:http";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "./chromium";
+import { type LoopbackListener, startLoopbackListener } from "./loopback-listener";
 import { type Gatehouse, startGatehouse } from "./harness";
 import { ACCOUNT, startUpstream, type Upstream } from "./upstream-provider";
 
@@ -101,31 +101,6 @@ interface Navigation {
   status?: number;
 }
 
-/**
- * The client's loopback listener at `redirectUri`, as a native MCP client runs one: it answers every request with
- * "callback received" and keeps the URLs. A real listener rather than `page.route`: Playwright does not intercept
- * redirected requests (microsoft/playwright#3994, "as designed"), and every authorization response here is a redirect.
- */
-async function startLoopbackListener(redirectUri: string): Promise<{ callbacks: URL[]; close: () => Promise<void> }> {
-  const { hostname, port } = new URL(redirectUri);
-  const callbacks: URL[] = [];
-  const server = createServer((req, res) => {
-    callbacks.push(new URL(req.url ?? "/", redirectUri));
-    res.writeHead(200, { "content-type": "text/plain" }).end("callback received");
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(Number(port), hostname, resolve);
-  });
-  return {
-    callbacks,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
-
 /** A page of `context` that records every main-frame document request and response (redirects included). */
 async function recordingPage(context: BrowserContext): Promise<{ page: Page; navigations: Navigation[] }> {
   const page = await context.newPage();
@@ -160,7 +135,7 @@ describe("single sign-on and connected apps in a real browser (development IdP)"
   const EMAIL = "ada@example.com";
   let server: Gatehouse | undefined;
   let browser: Browser | undefined;
-  let listener: Awaited<ReturnType<typeof startLoopbackListener>> | undefined;
+  let listener: LoopbackListener | undefined;
   let context: BrowserContext;
   let page: Page;
   let navigations: Navigation[];
@@ -359,7 +334,7 @@ describe("silent single sign-on through a real OpenID provider's session (oidc-p
   let gatehouse: Gatehouse;
   let upstream: Upstream;
   let browser: Browser | undefined;
-  let listener: Awaited<ReturnType<typeof startLoopbackListener>> | undefined;
+  let listener: LoopbackListener | undefined;
   let context: BrowserContext;
   let page: Page;
   let navigations: Navigation[];
