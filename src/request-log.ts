@@ -5,7 +5,7 @@ import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "./env";
 
 /** Discovery, JWKS, the landing page and /healthz are left out: they carry no one's activity. */
-const LOGGED_PATHS = /^\/(authorize|callback|token|register|revoke|introspect|mcp|admin\/api\/.*|dev-idp\/(authorize|token))$/;
+const LOGGED_PATHS = /^\/(authorize|callback|token|register|revoke|introspect|mcp|account(\/revoke|\/sign-out)?|admin\/api\/.*|dev-idp\/(authorize|token))$/;
 
 export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
   const started = Date.now();
