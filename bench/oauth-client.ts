@@ -30,8 +30,11 @@ export async function registerClient(http: HttpClient, base: string): Promise<st
   return client_id;
 }
 
-/** Authorization request → (consent, sign-in) → code → tokens, for an already registered client. */
-export async function authorizeAndRedeem(http: HttpClient, base: string, clientId: string, email: string): Promise<Tokens> {
+/**
+ * Authorization request → (consent, sign-in) → code → tokens, for an already registered client, in `browser` (a new
+ * one by default; one that signed in before carries its session cookie).
+ */
+export async function authorizeAndRedeem(http: HttpClient, base: string, clientId: string, email: string, browser = new HeadlessBrowser()): Promise<Tokens> {
   const verifier = randomBytes(32).toString("base64url");
   const challenge = createHash("sha256").update(verifier).digest("base64url");
   const state = randomBytes(12).toString("base64url");
@@ -49,7 +52,7 @@ export async function authorizeAndRedeem(http: HttpClient, base: string, clientI
     authorize.searchParams.set(key, value);
   }
   // The e2e tests' headless browser (fetch, cookie jar, forms): approve consent, sign in at the development IdP.
-  const landed = await new HeadlessBrowser().authorize(authorize, {
+  const landed = await browser.authorize(authorize, {
     fill: { email },
     choose: ["decision=approve", "action=login"],
     stopAt: (url) => url.href.startsWith(REDIRECT_URI),

@@ -2,7 +2,8 @@
 // the load loop repeats, or the reason it does not apply to that side.
 import type { HttpClient } from "./http";
 import type { Operation } from "./load";
-import { getDocument, refresh, signIn, type Tokens, toolsList } from "./oauth-client";
+import { HeadlessBrowser } from "../test/e2e/browser";
+import { authorizeAndRedeem, getDocument, refresh, registerClient, signIn, type Tokens, toolsList } from "./oauth-client";
 
 /** One server under test, as the scenarios see it. */
 export interface Side {
@@ -91,6 +92,29 @@ export const SCENARIOS: Scenario[] = [
       await signIn(side.http, side.base, nextEmail());
       return async () => {
         await signIn(side.http, side.base, nextEmail());
+      };
+    },
+  },
+  {
+    id: "d2",
+    title: "sign-in again, same browser",
+    unit: "sign-in",
+    async prepare(side, concurrency) {
+      // Each slot is one person's browser that signed in to its client once; every operation authorizes that client
+      // again (Gatehouse: remembered consent and single sign-on, no consent page and no IdP) and redeems the code.
+      const slots = await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          const browser = new HeadlessBrowser();
+          const clientId = await registerClient(side.http, side.base);
+          const email = nextEmail();
+          await authorizeAndRedeem(side.http, side.base, clientId, email, browser);
+          return { browser, clientId, email };
+        }),
+      );
+      return async (slot) => {
+        const person = slots[slot];
+        if (!person) throw new Error(`no browser for slot ${slot}`);
+        await authorizeAndRedeem(side.http, side.base, person.clientId, person.email, person.browser);
       };
     },
   },
