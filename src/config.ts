@@ -1,6 +1,6 @@
 // Parses the Worker's environment once into a typed, bounded configuration. It fails closed: every bad or
 // missing value becomes a problem naming its variable, and the flow endpoints refuse to run until it is fixed.
-import { z } from "zod";
+import * as z from "zod";
 import type { Env } from "./env";
 
 /** Claim names read from an upstream ID token or userinfo response (dot paths allowed, e.g. `org.id`). */

@@ -1,6 +1,6 @@
 // Admin API query strings: one zod schema per endpoint, unknown or repeated parameters refused, and opaque cursors.
 import { base64url } from "jose";
-import { z } from "zod";
+import * as z from "zod";
 import type { Context } from "hono";
 import { OAuthError } from "../oauth/errors";
 import { parseParams, uniqueParams } from "../oauth/params";

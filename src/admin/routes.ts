@@ -1,6 +1,6 @@
 // The admin API under /admin/api: users (search, CSV export), clients, grants, the security event log and dead webhooks.
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { type ClientRecord, deleteClient, listClients } from "../db/clients";
 import { listEvents, type StoredEvent } from "../db/events";
 import { getGrantIndex, type GrantListing, listUserGrants } from "../db/grants";

@@ -1,6 +1,6 @@
 // Client ID Metadata Documents, the pure rules: which client_ids are document URLs, which URLs may be fetched,
 // what a document must say, and how long it is cached. No network or storage here (src/oauth/cimd.ts fetches).
-import { z } from "zod";
+import * as z from "zod";
 import { checkRedirectUri } from "./redirect-uri";
 
 /** Largest document read; anything longer is refused. */

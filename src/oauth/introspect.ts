@@ -1,7 +1,7 @@
 // POST /introspect (RFC 7662): for resource servers deployed apart from Gatehouse, authenticated by ADMIN_TOKEN or
 // as a confidential client. Live access and refresh tokens are described; everything else is `{"active": false}`.
 import { type Context, Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { secretsEqual } from "../crypto";
 import { grantStub } from "../durable/grant-stub";
 import { parseHandle } from "../durable/handle";

@@ -1,7 +1,7 @@
 // Reads request parameters at the edge: form bodies with duplicate and size checks, and zod schemas whose
 // first issue becomes `invalid_request` naming the parameter (RFC 6749 §3.1, §3.2: parameters MUST NOT repeat).
 import type { Context } from "hono";
-import type { z } from "zod";
+import type * as z from "zod";
 import { OAuthError } from "./errors";
 
 /** Largest form body accepted at /token, /revoke and /introspect. */

@@ -1,6 +1,6 @@
 // POST /register: RFC 7591 Dynamic Client Registration of public and confidential clients, stored in D1 `clients`.
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import type { Config } from "../config";
 import { randomSecret, sha256 } from "../crypto";
 import { type ClientRecord, countDynamicClients, findRegistration, insertClient } from "../db/clients";

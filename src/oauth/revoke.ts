@@ -1,6 +1,6 @@
 // POST /revoke (RFC 7009): a client ends its own grant by presenting a refresh or access token of it.
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { grantStub } from "../durable/grant-stub";
 import { parseHandle } from "../durable/handle";
 import type { AppEnv } from "../env";

@@ -1,6 +1,6 @@
 // RFC 9068 JWT access tokens: minted with the KeyRing's current key, verified locally with cached keys.
 import { errors, type JWTHeaderParameters, jwtVerify, SignJWT } from "jose";
-import { z } from "zod";
+import * as z from "zod";
 import type { Config } from "../config";
 import { randomSecret } from "../crypto";
 import type { Env } from "../env";

@@ -6,7 +6,7 @@
 // single-use — acceptable only because the development IdP exists for local development (DEV_IDP refuses any
 // non-loopback PUBLIC_URL). Gatehouse's own codes are single-use, enforced by the Grant Durable Object.
 import { type JWK, type JWTHeaderParameters, type JWTPayload, SignJWT, errors, jwtVerify } from "jose";
-import { z } from "zod";
+import * as z from "zod";
 import { randomSecret, sha256 } from "../crypto";
 import type { Env } from "../env";
 import { publicKeys, signingKey, verificationKey } from "../tokens/key-cache";

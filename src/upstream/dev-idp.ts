@@ -3,7 +3,7 @@
 // Gatehouse federates to it through src/upstream/federation.ts exactly as to any other provider.
 import { type Context, Hono } from "hono";
 import { secureHeaders } from "hono/secure-headers";
-import { z } from "zod";
+import * as z from "zod";
 import type { Config } from "../config";
 import { loadConfig } from "../config";
 import { sha256, timingSafeEqual } from "../crypto";

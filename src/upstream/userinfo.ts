@@ -1,7 +1,7 @@
 // Identity from a plain OAuth 2.0 provider's user endpoint (no ID token), including GitHub's quirk: its `/user`
 // carries only the public email, with no verification flag, so the primary verified address comes from `/user/emails`.
 import * as oauth from "oauth4webapi";
-import { z } from "zod";
+import * as z from "zod";
 import type { UpstreamHttp } from "./transport";
 
 /** GitHub's user endpoint; providers configured with it get the `/user/emails` lookup. */

@@ -29,7 +29,7 @@ async function redeem(client: TestClient, redirect: URL, verifier: string): Prom
 }
 
 function consentsOf(email: string) {
-  return env.DB.prepare("SELECT c.client_id, c.redirect_host, c.scope FROM consents c JOIN users u ON u.id = c.user_id WHERE u.email = ? ORDER BY c.created_at")
+  return env.DB.prepare("SELECT c.client_id, c.redirect_host, c.scope FROM consents c JOIN users u ON u.id = c.user_id WHERE u.email = ? ORDER BY c.created_at, c.client_id")
     .bind(email)
     .all<{ client_id: string; redirect_host: string; scope: string }>()
     .then((r) => r.results);
@@ -95,7 +95,7 @@ describe("a second authorization from the same browser", () => {
     const redirect = location(approved);
     expect(redirect.href.startsWith(REDIRECT_URI)).toBe(true);
     await redeem(other, redirect, verifier);
-    expect((await consentsOf("hopper@sso.example")).map((c) => c.client_id)).toEqual([first.client_id, other.client_id]);
+    expect((await consentsOf("hopper@sso.example")).map((c) => c.client_id).sort()).toEqual([first.client_id, other.client_id].sort());
   });
 
   it("shows the consent page when the request asks for more scopes than were approved, and remembers the union", async () => {

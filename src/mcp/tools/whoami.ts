@@ -1,6 +1,6 @@
 // The `whoami` tool: the identity Gatehouse verified for this connection, for attribution and debugging.
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { z } from "zod";
+import * as z from "zod";
 import { callerOf } from "../auth-info";
 
 /** The tool's structured result; every field is null for an anonymous caller (REQUIRE_AUTH=false). */

@@ -1,5 +1,5 @@
 // grant_type=authorization_code: the code's grant redeems it once, checking client, redirect URI, PKCE and resource.
-import { z } from "zod";
+import * as z from "zod";
 import { upsertGrantIndex } from "../../db/grants";
 import type { GrantError } from "../../durable/grant-state";
 import { parseHandle } from "../../durable/handle";

@@ -1,5 +1,5 @@
 // grant_type=refresh_token: the token's grant rotates it atomically (replay window, reuse ⇒ revocation).
-import { z } from "zod";
+import * as z from "zod";
 import { grantStub } from "../../durable/grant-stub";
 import type { GrantError } from "../../durable/grant-state";
 import { parseHandle } from "../../durable/handle";
