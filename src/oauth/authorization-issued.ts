@@ -12,7 +12,7 @@ import type { Session } from "../tokens/session-token";
 import { audit } from "./audit";
 import { authorizationResponseUrl } from "./authorization-response";
 import { redirectHost } from "./consent-policy";
-import { admitEmailDomain } from "./email-refusal";
+import { admitEmailDomain } from "./email-admission";
 import { startSession } from "./session";
 
 export interface IssuedAuthorization {

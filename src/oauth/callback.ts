@@ -10,7 +10,7 @@ import type { GrantError, PendingLogin } from "../durable/grant-state";
 import { parseHandle } from "../durable/handle";
 import type { AppEnv } from "../env";
 import { sealUpstreamTokens } from "../tokens/seal";
-import { admitEmailDomain, emailRefusalPage } from "./email-refusal";
+import { admitEmailDomain, emailRefusalPage } from "./email-admission";
 import { completeUpstreamLogin, type UpstreamIdentity, type UpstreamTokens } from "../upstream/federation";
 import { deliverNow } from "../webhook/deliver";
 import { userCreatedEvent } from "../webhook/event";

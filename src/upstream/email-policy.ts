@@ -3,7 +3,7 @@
 import type { Config } from "../config";
 import { candidateDomains, type EmailDomainKind, type EmailDomainLookup, type ListedDomain } from "../db/email-domains";
 
-/** Why a domain was refused; the callback shows one page per kind (src/oauth/email-refusal.ts). */
+/** Why a domain was refused; the callback shows one page per kind (src/oauth/email-admission.ts). */
 export type EmailRefusal = "not_allowed" | "no_domain" | "free" | "disposable" | "list_not_loaded";
 
 export type EmailDecision = { ok: true } | { ok: false; error: EmailRefusal; reason: string };
