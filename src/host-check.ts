@@ -12,6 +12,7 @@ const PAGE_PATHS = /^\/(authorize|callback|account|dev-idp\/authorize)?$/;
 /** Discovery documents, which a person may also open in a browser to look at. */
 const DISCOVERY_PATHS = /^\/(dev-idp\/)?\.well-known\//;
 
+/** Serve the request, send the browser to the same path on PUBLIC_URL, or refuse it (as a page or as OAuth JSON). */
 export type HostDecision = { action: "pass" } | { action: "redirect"; location: string } | { action: "refuse"; page: boolean };
 
 /** What to do with a request for `url` when the public origin is `publicUrl`. */
