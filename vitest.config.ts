@@ -8,7 +8,7 @@ export default defineConfig({
         plugins: [
           cloudflareTest(async () => ({
             main: "./src/worker.ts",
-            wrangler: { configPath: "./wrangler.toml" },
+            wrangler: { configPath: "./wrangler.jsonc", environment: "dev" },
             miniflare: { bindings: { TEST_MIGRATIONS: await readD1Migrations("./migrations"), ADMIN_TOKEN: "test-admin-token-0123456789abcdef-0123", RATE_LIMITS: "false" } },
           })),
         ],
@@ -16,6 +16,13 @@ export default defineConfig({
           name: "worker",
           include: ["test/unit/**/*.test.{ts,tsx}", "test/worker/**/*.test.{ts,tsx}"],
           setupFiles: ["./test/worker/apply-migrations.ts"],
+        },
+      },
+      {
+        test: {
+          name: "node",
+          environment: "node",
+          include: ["test/node/**/*.test.ts"],
         },
       },
       {

@@ -17,7 +17,7 @@ export interface BundleSize {
   gzipBytes: number;
 }
 
-/** Bundles the Worker of `configPath` (default: ./wrangler.toml) without deploying it and measures the upload. */
+/** Bundles the Worker of `configPath` (default: ./wrangler.jsonc, its deployable top level) without deploying it and measures the upload. */
 export function measureBundle(configPath?: string): BundleSize {
   const outdir = mkdtempSync(join(tmpdir(), "gatehouse-bundle-"));
   try {

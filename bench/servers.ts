@@ -13,7 +13,7 @@ export function startGatehouse(port: number, vars: Record<string, string> = {}):
   return startHarness(port, { RATE_LIMITS: "false", ...vars });
 }
 
-/** Relative to the package root, where npm runs scripts (the harness relies on it too, for wrangler.toml). */
+/** Relative to the package root, where npm runs scripts (the harness relies on it too, for wrangler.jsonc). */
 const REFERENCE_CONFIG = "bench/reference/wrangler.toml";
 
 /** Starts the workers-oauth-provider reference on `port` (inspector on port + 1000); resolves when it answers. */

@@ -1,7 +1,45 @@
 // Parses the Worker's environment once into a typed, bounded configuration. It fails closed: every bad or
 // missing value becomes a problem naming its variable, and the flow endpoints refuse to run until it is fixed.
 import * as z from "zod";
-import type { Env } from "./env";
+
+/**
+ * The variables and secrets Gatehouse reads (wrangler.jsonc `vars`, `--var`, `wrangler secret put`), raw strings
+ * until `parseConfig` checks them. Declared here rather than generated: any of them may be unset.
+ */
+export interface ConfigVars {
+  PUBLIC_URL?: string;
+  UPSTREAM_ISSUER?: string;
+  UPSTREAM_CLIENT_ID?: string;
+  UPSTREAM_CLIENT_SECRET?: string;
+  UPSTREAM_SCOPES?: string;
+  UPSTREAM_ORG_ID_CLAIM?: string;
+  UPSTREAM_ORG_NAME_CLAIM?: string;
+  UPSTREAMS?: string;
+  ALLOW_UNVERIFIED_EMAIL?: string;
+  DEV_IDP?: string;
+  REQUIRE_AUTH?: string;
+  RATE_LIMITS?: string;
+  SCOPES?: string;
+  EMAIL_POLICY?: string;
+  ALLOWED_EMAIL_DOMAINS?: string;
+  ACCESS_TOKEN_TTL?: string;
+  REFRESH_IDLE_TTL?: string;
+  REFRESH_MAX_TTL?: string;
+  REFRESH_REPLAY_WINDOW?: string;
+  LIVENESS_CACHE_TTL?: string;
+  KEY_ROTATION_DAYS?: string;
+  SERVICE_NAME?: string;
+  LOGO_URL?: string;
+  PRIVACY_URL?: string;
+  SIGNUP_URL?: string;
+  CAPTURE_WEBHOOK_URL?: string;
+  CAPTURE_WEBHOOK_SECRET?: string;
+  ADMIN_TOKEN?: string;
+  STATIC_CLIENTS?: string;
+  MAX_DCR_CLIENTS?: string;
+  EVENT_RETENTION_DAYS?: string;
+  UPSTREAM_TOKEN_KEY?: string;
+}
 
 /** Claim names read from an upstream ID token or userinfo response (dot paths allowed, e.g. `org.id`). */
 export interface ClaimMap {
@@ -140,12 +178,12 @@ const upstreamEntry = z.object({
 });
 
 /** Reads the environment into a `Config`; never throws. */
-export function parseConfig(env: Env): Config {
+export function parseConfig(env: ConfigVars): Config {
   const problems: ConfigProblem[] = [];
   const warnings: string[] = [];
   const problem = (variable: string, message: string) => problems.push({ variable, message });
 
-  const flag = (variable: keyof Env, fallback: boolean): boolean => {
+  const flag = (variable: keyof ConfigVars, fallback: boolean): boolean => {
     const raw = text(env[variable]);
     if (raw === undefined) return fallback;
     if (/^(true|1|yes)$/i.test(raw)) return true;
@@ -153,7 +191,7 @@ export function parseConfig(env: Env): Config {
     problem(variable, "must be true or false");
     return fallback;
   };
-  const seconds = (variable: keyof Env, fallback: number, min: number, max: number): number => {
+  const seconds = (variable: keyof ConfigVars, fallback: number, min: number, max: number): number => {
     const raw = text(env[variable]);
     if (raw === undefined) return fallback;
     const value = Number(raw);
@@ -163,7 +201,7 @@ export function parseConfig(env: Env): Config {
     }
     return value;
   };
-  const url = (variable: keyof Env): string | undefined => {
+  const url = (variable: keyof ConfigVars): string | undefined => {
     const raw = text(env[variable]);
     if (raw === undefined) return undefined;
     if (!isHttpUrl(raw)) {
@@ -385,7 +423,7 @@ export function parseConfig(env: Env): Config {
 const cache = new WeakMap<object, Config>();
 
 /** `parseConfig`, memoised per environment object (one parse per isolate), logging problems once. */
-export function loadConfig(env: Env): Config {
+export function loadConfig(env: ConfigVars): Config {
   let config = cache.get(env);
   if (!config) {
     config = parseConfig(env);

@@ -5,6 +5,7 @@ import { accountRoutes } from "./account/routes";
 import { adminRoutes } from "./admin/routes";
 import { loadConfig } from "./config";
 import type { AppEnv, Env } from "./env";
+import { hostCheck } from "./host-check";
 import { mcpRoutes } from "./mcp/route";
 import { auditTrail } from "./oauth/audit";
 import { authorizeRoutes } from "./oauth/authorize";
@@ -36,6 +37,7 @@ app.use(async (c, next) => {
   await next();
 });
 
+app.use(hostCheck);
 app.use(requestLog);
 app.use(auditTrail);
 

@@ -1,15 +1,12 @@
-// Types the `cloudflare:workers` env and exports seen by tests as the Worker's own.
+// Types the `cloudflare:workers` env seen by tests as the Worker's own: the generated bindings
+// (worker-configuration.d.ts, which also types `exports`) plus the variables src/config.ts parses.
 import type { D1Migration } from "cloudflare:test";
-import type { Env as WorkerEnv } from "../src/env";
+import type { ConfigVars } from "../src/config";
 
 declare global {
   namespace Cloudflare {
-    interface Env extends WorkerEnv {
+    interface Env extends ConfigVars {
       TEST_MIGRATIONS: D1Migration[];
-    }
-    interface GlobalProps {
-      mainModule: typeof import("../src/worker");
-      durableNamespaces: "Grant" | "KeyRing";
     }
   }
 }

@@ -6,7 +6,7 @@ import type { AppEnv } from "../env";
 import { errorPage, noteFailure } from "../respond";
 import { OAuthError } from "./errors";
 
-/** The bindings (wrangler.toml `[[ratelimits]]`); an absent binding means no limit. */
+/** The bindings (wrangler.jsonc `ratelimits`); an absent binding means no limit. */
 export type RateLimitBinding = "RATE_LIMIT_REGISTER" | "RATE_LIMIT_BROWSER" | "RATE_LIMIT_TOKEN" | "RATE_LIMIT_MCP";
 
 /** Seconds a limited caller is told to wait: the binding's period (wrangler allows 10 or 60). */

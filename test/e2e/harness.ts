@@ -23,11 +23,11 @@ export interface StartOptions {
   emailDomains?: boolean;
 }
 
-/** Starts Gatehouse on `port` with `vars` overriding wrangler.toml's `[vars]`; resolves when /healthz answers. */
+/** Starts Gatehouse's development configuration (wrangler.jsonc `env.dev`) on `port` with `vars` overriding its vars; resolves when /healthz answers. */
 export async function startGatehouse(port: number, vars: Record<string, string> = {}, options: StartOptions = {}): Promise<Gatehouse> {
   const state = mkdtempSync(join(tmpdir(), "gatehouse-e2e-"));
   const env = { ...process.env, ...WRANGLER_ENV };
-  const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { env, encoding: "utf8" });
+  const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--env", "dev", "--persist-to", state], { env, encoding: "utf8" });
   if (migrate.status !== 0) throw new Error(`migrations failed: ${migrate.stderr}`);
   if (options.emailDomains) {
     const load = spawnSync("node", [EMAIL_DOMAINS_SCRIPT, "--local", "--persist-to", state], { env, encoding: "utf8" });
@@ -38,7 +38,7 @@ export async function startGatehouse(port: number, vars: Record<string, string> 
   }
   const url = `http://localhost:${port}`;
   const allVars = { PUBLIC_URL: url, ...vars };
-  const args = ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--show-interactive-dev-session=false", "--inspector-port", String(port + 1000)];
+  const args = ["wrangler", "dev", "--env", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--show-interactive-dev-session=false", "--inspector-port", String(port + 1000)];
   for (const [key, value] of Object.entries(allVars)) args.push("--var", `${key}:${value}`);
   const child: ChildProcess = spawn("npx", args, { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
   let output = "";

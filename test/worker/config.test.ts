@@ -44,6 +44,38 @@ describe("a configuration that fails closed", () => {
   });
 });
 
+// wrangler.jsonc's top level as `wrangler deploy` ships it (test/node/deploy-config.test.ts reads the file): env.dev's
+// PUBLIC_URL and DEV_IDP absent, served at the workers.dev name a first deploy gets.
+const shipped = { ...env, PUBLIC_URL: undefined, DEV_IDP: undefined };
+
+function callShipped(path: string, init?: RequestInit) {
+  return app.fetch(new Request(`https://gatehouse.acme.workers.dev${path}`, init), shipped, createExecutionContext());
+}
+
+describe("the configuration a plain deploy ships", () => {
+  it("refuses the flow endpoints with 503 naming PUBLIC_URL and the missing upstream", async () => {
+    const res = await callShipped("/token", { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: "grant_type=authorization_code" });
+    expect(res.status).toBe(503);
+    const body = await res.json<{ error: string; error_description: string }>();
+    expect(body.error).toBe("temporarily_unavailable");
+    expect(body.error_description).toContain("PUBLIC_URL is required");
+    expect(body.error_description).toContain("UPSTREAM_ISSUER no identity provider is configured");
+  });
+
+  it("serves no development IdP", async () => {
+    const res = await callShipped("/dev-idp/authorize?client_id=gatehouse");
+    expect(res.status).toBe(503);
+    expect(await res.text()).toContain("Sign-in is unavailable");
+    const discovery = await callShipped("/dev-idp/.well-known/openid-configuration");
+    expect(discovery.status).toBe(503);
+  });
+
+  it("keeps discovery and the health check up", async () => {
+    expect((await callShipped("/.well-known/oauth-authorization-server")).status).toBe(200);
+    expect((await callShipped("/healthz")).status).toBe(200);
+  });
+});
+
 describe("the landing page", () => {
   it("shows the MCP URL and a snippet for each client, framed by nobody", async () => {
     const res = await app.fetch(new Request("http://localhost:8787/"), env, createExecutionContext());
