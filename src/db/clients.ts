@@ -147,13 +147,36 @@ export async function deleteStaleDynamicClients(db: D1Database, now: number, unu
   return result.meta.changes ?? 0;
 }
 
-/** Deletes up to `limit` cached metadata documents past their stale-serving period. */
-export async function deleteExpiredMetadataClients(db: D1Database, fetchedBefore: number, limit: number): Promise<number> {
+/**
+ * Deletes up to `limit` cached metadata documents past their stale-serving period and not used at the token endpoint
+ * since `usedBefore`: only /authorize fetches a document, so a row whose grants still refresh must stay.
+ */
+export async function deleteExpiredMetadataClients(db: D1Database, fetchedBefore: number, usedBefore: number, limit: number): Promise<number> {
   const result = await db
-    .prepare("DELETE FROM clients WHERE client_id IN (SELECT client_id FROM clients WHERE kind = 'cimd' AND fetched_at < ? LIMIT ?)")
-    .bind(fetchedBefore, limit)
+    .prepare(
+      `DELETE FROM clients WHERE client_id IN (SELECT client_id FROM clients WHERE kind = 'cimd' AND fetched_at < ?
+         AND (last_used_at IS NULL OR last_used_at < ?) LIMIT ?)`,
+    )
+    .bind(fetchedBefore, usedBefore, limit)
     .run();
   return result.meta.changes ?? 0;
+}
+
+/** How many metadata documents are cached (the MAX_CIMD_CLIENTS cap). */
+export async function countMetadataClients(db: D1Database): Promise<number> {
+  return (await db.prepare("SELECT COUNT(*) AS n FROM clients WHERE kind = 'cimd'").first<{ n: number }>())?.n ?? 0;
+}
+
+/** Deletes the oldest cached document never used at the token endpoint and first seen before `createdBefore`; `false` when there is none. */
+export async function evictUnusedMetadataClient(db: D1Database, createdBefore: number): Promise<boolean> {
+  const result = await db
+    .prepare(
+      `DELETE FROM clients WHERE client_id = (SELECT client_id FROM clients WHERE kind = 'cimd' AND last_used_at IS NULL AND created_at < ?
+         ORDER BY created_at LIMIT 1)`,
+    )
+    .bind(createdBefore)
+    .run();
+  return (result.meta.changes ?? 0) > 0;
 }
 
 /** Stores a freshly fetched metadata document (kind `cimd`), replacing the cached copy; keeps its first-seen time. */

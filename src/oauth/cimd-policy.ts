@@ -12,6 +12,13 @@ export const CIMD_MIN_TTL = 300;
 export const CIMD_MAX_TTL = 86_400;
 /** How long a cached document keeps serving while its origin fails. */
 export const CIMD_STALE_TTL = 7 * 86_400;
+/** Seconds a failed fetch is remembered: requests for that URL meanwhile neither fetch nor record an event. */
+export const CIMD_FAILURE_TTL = 60;
+/**
+ * A cached document never used at the token endpoint may make room for a new one once it is this old (seconds):
+ * older than a pending sign-in (10 min) with its code (60 s), so no sign-in under way loses its client.
+ */
+export const CIMD_EVICT_AFTER = 3600;
 
 /**
  * Whether `clientId` names a metadata document: an https URL with a path, no fragment, no credentials.
