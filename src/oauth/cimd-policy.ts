@@ -1,6 +1,7 @@
 // Client ID Metadata Documents, the pure rules: which client_ids are document URLs, which URLs may be fetched,
 // what a document must say, and how long it is cached. No network or storage here (src/oauth/cimd.ts fetches).
 import * as z from "zod";
+import { hostProblem } from "./cimd-address";
 import { checkRedirectUri } from "./redirect-uri";
 
 /** Largest document read; anything longer is refused. */
@@ -31,44 +32,15 @@ export function isMetadataDocumentUrl(clientId: string): boolean {
 }
 
 /**
- * Why `clientId` may not be fetched, or `undefined` when it may: https only, and never a literal IP address in a
- * private, loopback, link-local or reserved range (a DNS name is resolved by the platform, outside this check).
- * @see https://www.rfc-editor.org/rfc/rfc6890
+ * Why `clientId` may not be fetched, or `undefined` when it may: https only, and never a loopback name or a literal
+ * IP address outside the public unicast space (src/oauth/cimd-address.ts; a DNS name is resolved by the platform,
+ * outside this check).
  */
 export function fetchTargetProblem(clientId: string): string | undefined {
   const url = safeUrl(clientId);
   if (!url || url.protocol !== "https:") return "the client_id is not an https URL";
   if (!isMetadataDocumentUrl(clientId)) return "the client_id URL needs a path and no fragment or credentials";
-  const host = url.hostname;
-  if (host === "localhost" || host.endsWith(".localhost")) return "the client_id host is loopback";
-  if (host.startsWith("[")) return isPublicIpv6(host.slice(1, -1)) ? undefined : "the client_id host is a non-public IPv6 address";
-  if (/^[\d.]+$/.test(host)) return isPublicIpv4(host) ? undefined : "the client_id host is a non-public IPv4 address";
-  return undefined;
-}
-
-function isPublicIpv4(host: string): boolean {
-  const parts = host.split(".").map(Number);
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) return false;
-  const [a = 0, b = 0] = parts;
-  return !(
-    a === 0 ||
-    a === 10 ||
-    a === 127 ||
-    (a === 100 && b >= 64 && b <= 127) ||
-    (a === 169 && b === 254) ||
-    (a === 172 && b >= 16 && b <= 31) ||
-    (a === 192 && b === 168) ||
-    (a === 192 && b === 0) ||
-    (a === 198 && (b === 18 || b === 19)) ||
-    a >= 224
-  );
-}
-
-function isPublicIpv6(host: string): boolean {
-  const h = host.toLowerCase();
-  if (h === "::" || h === "::1") return false;
-  // Unique local, link-local, multicast, IPv4-mapped/compatible and documentation ranges.
-  return !/^(f[cd]|fe[89ab]|ff|::ffff:|::[0-9.]+$|2001:db8)/.test(h);
+  return hostProblem(url.hostname);
 }
 
 const stringList = z.array(z.string().min(1).max(2000)).min(1).max(20);

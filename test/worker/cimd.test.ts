@@ -139,7 +139,7 @@ describe("client_id as a metadata document URL", () => {
     expect(res.status).toBe(401);
   }, 10_000);
 
-  it.each(["https://10.0.0.1/x", "https://[::1]/x", "https://169.254.169.254/x"])("never fetches %s", async (id) => {
+  it.each(["https://10.0.0.1/x", "https://[::1]/x", "https://169.254.169.254/x", "https://[::7f00:1]/x", "https://[2002:a9fe:a9fe::]/x", "https://localhost./x"])("never fetches %s", async (id) => {
     origin(() => json(documentFor(id)));
     const res = await authorize(id);
     expect(res.status).toBe(401);
