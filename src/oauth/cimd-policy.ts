@@ -112,6 +112,16 @@ export function checkMetadataDocument(url: string, body: string): DocumentCheck 
   };
 }
 
+/**
+ * Whether a cached document fetched at `fetchedAt` still serves while a new fetch fails: for up to CIMD_STALE_TTL,
+ * unless the origin answered that the document is gone (404 Not Found, 410 Gone), which is its answer, not a failure.
+ * @see https://www.rfc-editor.org/rfc/rfc9110#section-15.5.5
+ * @see https://www.rfc-editor.org/rfc/rfc9110#section-15.5.11
+ */
+export function servesStale(fetchedAt: number | undefined, now: number, gone: boolean): boolean {
+  return !gone && fetchedAt !== undefined && now - fetchedAt < CIMD_STALE_TTL;
+}
+
 /** Seconds to cache a document: `max-age` (or none → the minimum), clamped to [CIMD_MIN_TTL, CIMD_MAX_TTL]. */
 export function cacheLifetime(cacheControl: string | null): number {
   const maxAge = /(?:^|,)\s*max-age\s*=\s*"?(\d+)"?/i.exec(cacheControl ?? "")?.[1];

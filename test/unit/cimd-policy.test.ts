@@ -1,7 +1,7 @@
 // Client ID Metadata Document rules: which URLs are documents, which may be fetched, what a document must say,
 // and how long it is cached.
 import { describe, expect, it } from "vitest";
-import { cacheLifetime, checkMetadataDocument, fetchTargetProblem, isMetadataDocumentUrl } from "../../src/oauth/cimd-policy";
+import { CIMD_STALE_TTL, cacheLifetime, checkMetadataDocument, fetchTargetProblem, isMetadataDocumentUrl, servesStale } from "../../src/oauth/cimd-policy";
 
 const URL_ = "https://app.example.com/oauth/client.json";
 const doc = (fields: Record<string, unknown> = {}) => JSON.stringify({ client_id: URL_, client_name: "Example", redirect_uris: ["http://127.0.0.1/callback"], ...fields });
@@ -68,5 +68,18 @@ describe("cacheLifetime", () => {
     ["no-cache, max-age=3600", 300],
   ])("Cache-Control %s → %i s", (header, seconds) => {
     expect(cacheLifetime(header)).toBe(seconds);
+  });
+});
+
+describe("servesStale", () => {
+  const now = 1_800_000_000;
+  it.each([
+    ["fetched a day ago, origin failing", now - 86400, false, true],
+    ["fetched just under 7 days ago", now - CIMD_STALE_TTL + 1, false, true],
+    ["fetched 7 days ago", now - CIMD_STALE_TTL, false, false],
+    ["never fetched", undefined, false, false],
+    ["origin answered 404 or 410", now - 60, true, false],
+  ])("%s → %s", (_name, fetchedAt, gone, expected) => {
+    expect(servesStale(fetchedAt, now, gone)).toBe(expected);
   });
 });

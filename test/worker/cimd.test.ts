@@ -113,6 +113,25 @@ describe("client_id as a metadata document URL", () => {
     expect(refused.headers.get("Location")).toBeNull();
   });
 
+  it.each([404, 410])("stops serving the stale copy once the origin answers %i, and serves it again when the document is back", async (status) => {
+    const id = newId();
+    origin(() => json(documentFor(id)));
+    expect((await authorize(id)).status).toBe(200);
+    await env.DB.prepare("UPDATE clients SET fresh_until = 0 WHERE client_id = ?").bind(id).run();
+    clearClientCache();
+    origin(() => new Response("gone", { status }));
+    const refused = await authorize(id);
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get("Location")).toBeNull();
+    expect((await authorize(id)).status).toBe(401);
+    expect(served).toBe(1);
+    expect(JSON.parse((await events(id)).at(-1)?.detail ?? "{}")).toMatchObject({ problem: `the document URL answered ${status}`, served_stale: false });
+    const now = Date.now();
+    vi.spyOn(Date, "now").mockReturnValue(now + 61_000);
+    origin(() => json(documentFor(id)));
+    expect((await authorize(id)).status).toBe(200);
+  });
+
   it.each([
     ["a redirect", (id: string) => new Response(null, { status: 302, headers: { Location: `${id}/other` } })],
     ["a 6 KiB document", (id: string) => json(documentFor(id, { client_uri: `https://x.example/${"a".repeat(6 * 1024)}` }))],
