@@ -2,6 +2,7 @@
 // what a document must say, and how long it is cached. No network or storage here (src/oauth/cimd.ts fetches).
 import * as z from "zod";
 import { hostProblem } from "./cimd-address";
+import { displayMetadata, requiredClientName } from "./client-metadata";
 import { checkRedirectUri } from "./redirect-uri";
 
 /** Largest document read; anything longer is refused. */
@@ -45,17 +46,17 @@ export function fetchTargetProblem(clientId: string): string | undefined {
 
 const stringList = z.array(z.string().min(1).max(2000)).min(1).max(20);
 
+/** A document's fields; the display fields follow the rules of dynamic registration (src/oauth/client-metadata.ts). */
 const documentSchema = z.object({
+  ...displayMetadata,
   client_id: z.string(),
-  client_name: z.string().trim().min(1).max(128),
+  client_name: requiredClientName,
   redirect_uris: stringList,
   grant_types: z.array(z.enum(["authorization_code", "refresh_token"])).default(["authorization_code"]),
   response_types: z.array(z.literal("code")).default(["code"]),
   token_endpoint_auth_method: z.literal("none").default("none"),
   application_type: z.enum(["web", "native"]).optional(),
   scope: z.string().max(1024).optional(),
-  client_uri: z.string().max(2000).optional(),
-  logo_uri: z.string().max(2000).optional(),
 });
 
 /** A document that passed every rule, in the shape D1 `clients` keeps. */
@@ -86,7 +87,7 @@ export function checkMetadataDocument(url: string, body: string): DocumentCheck 
   const parsed = documentSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    return { ok: false, problem: `${issue?.path.join(".") || "document"} is missing or invalid` };
+    return { ok: false, problem: `${issue?.path.join(".") || "document"} ${issue?.message ?? "is invalid"}` };
   }
   const doc = parsed.data;
   if (doc.client_id !== url) return { ok: false, problem: "client_id in the document differs from its URL" };
@@ -107,7 +108,18 @@ export function checkMetadataDocument(url: string, body: string): DocumentCheck 
       grantTypes,
       applicationType,
       scope: doc.scope,
-      metadata: { client_id: url, client_name: doc.client_name, redirect_uris: redirectUris, grant_types: grantTypes, token_endpoint_auth_method: "none", application_type: applicationType, client_uri: doc.client_uri, logo_uri: doc.logo_uri },
+      metadata: {
+        client_id: url,
+        client_name: doc.client_name,
+        redirect_uris: redirectUris,
+        grant_types: grantTypes,
+        token_endpoint_auth_method: "none",
+        application_type: applicationType,
+        client_uri: doc.client_uri,
+        logo_uri: doc.logo_uri,
+        tos_uri: doc.tos_uri,
+        policy_uri: doc.policy_uri,
+      },
     },
   };
 }

@@ -35,6 +35,11 @@ describe("fetchTargetProblem", () => {
 });
 
 describe("checkMetadataDocument", () => {
+  it("keeps the display fields that pass the registration rules", () => {
+    const checked = checkMetadataDocument(URL_, doc({ client_name: " Claude Code ", client_uri: "https://claude.ai", logo_uri: "", policy_uri: "https://claude.ai/privacy" }));
+    expect(checked).toMatchObject({ ok: true, document: { clientName: "Claude Code", metadata: { client_name: "Claude Code", client_uri: "https://claude.ai", logo_uri: undefined, policy_uri: "https://claude.ai/privacy" } } });
+  });
+
   it("accepts a minimal public-client document, defaulting grant types and detecting a native client", () => {
     const checked = checkMetadataDocument(URL_, doc({ redirect_uris: ["cursor://anysphere.cursor-mcp/oauth/callback"] }));
     expect(checked).toMatchObject({ ok: true, document: { clientName: "Example", grantTypes: ["authorization_code"], applicationType: "native" } });
@@ -51,6 +56,14 @@ describe("checkMetadataDocument", () => {
     ["a javascript: redirect URI", doc({ redirect_uris: ["javascript:alert(1)"] }), "redirect_uris.0"],
     ["a plain-http non-loopback redirect URI", doc({ redirect_uris: ["http://app.example.com/cb"] }), "redirect_uris.0"],
     ["no authorization_code grant", doc({ grant_types: ["refresh_token"] }), "authorization_code"],
+    ["a bidi override in client_name", doc({ client_name: "Evil\u202eemaN" }), "client_name must not contain control, format or invisible characters"],
+    ["a zero-width space in client_name", doc({ client_name: "Clau\u200bde" }), "client_name must not contain"],
+    ["a blank client_name", doc({ client_name: "\u3164" }), "client_name must not contain"],
+    ["an overlong client_name", doc({ client_name: "x".repeat(129) }), "client_name must be at most 128 characters"],
+    ["a javascript: client_uri", doc({ client_uri: "javascript:alert(1)" }), "client_uri must be an https URL"],
+    ["an http logo_uri", doc({ logo_uri: "http://app.example.com/logo.png" }), "logo_uri must be an https URL"],
+    ["a logo_uri with credentials", doc({ logo_uri: "https://user:pw@app.example.com/logo.png" }), "logo_uri must be an https URL"],
+    ["a tos_uri that is not a URL", doc({ tos_uri: "terms" }), "tos_uri must be an https URL"],
   ])("refuses %s", (_name, body, problem) => {
     const checked = checkMetadataDocument(URL_, body);
     expect(checked.ok).toBe(false);
