@@ -37,6 +37,7 @@ export interface ConfigVars {
   ADMIN_TOKEN?: string;
   STATIC_CLIENTS?: string;
   MAX_DCR_CLIENTS?: string;
+  MAX_CIMD_CLIENTS?: string;
   EVENT_RETENTION_DAYS?: string;
   UPSTREAM_TOKEN_KEY?: string;
 }
@@ -113,6 +114,8 @@ export interface Config {
   eventRetentionDays: number;
   /** Most dynamically registered clients kept at once (`MAX_DCR_CLIENTS`); /register answers 503 beyond. */
   maxDcrClients: number;
+  /** Most cached metadata documents kept at once (`MAX_CIMD_CLIENTS`); beyond, a new document URL is refused. */
+  maxCimdClients: number;
   /** base64url AES-256 key sealing upstream tokens in grants (src/tokens/seal.ts); absent → a key kept in the KeyRing. */
   upstreamTokenKey?: string;
   /** Why the flow endpoints are refused; empty when the configuration is complete. */
@@ -375,6 +378,7 @@ export function parseConfig(env: ConfigVars): Config {
     }
   }
   const maxDcrClients = seconds("MAX_DCR_CLIENTS", 10_000, 1, 10_000_000);
+  const maxCimdClients = seconds("MAX_CIMD_CLIENTS", 10_000, 1, 10_000_000);
   const eventRetentionDays = seconds("EVENT_RETENTION_DAYS", 90, 1, 3650);
 
   const upstreamTokenKey = text(env.UPSTREAM_TOKEN_KEY);
@@ -413,6 +417,7 @@ export function parseConfig(env: ConfigVars): Config {
     adminToken,
     staticClients,
     maxDcrClients,
+    maxCimdClients,
     eventRetentionDays,
     upstreamTokenKey,
     problems,

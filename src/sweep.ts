@@ -13,7 +13,7 @@ import { deliverDue } from "./webhook/deliver";
 const BATCH = 500;
 /** A dynamically registered client never used for a token this long after registering is removed. */
 const UNUSED_CLIENT_TTL = 86_400;
-/** A dynamically registered client not used for this long is removed. */
+/** A dynamically registered client, or a cached metadata document past its stale period, not used for this long is removed. */
 const IDLE_CLIENT_TTL = 90 * 86_400;
 /** Webhook retries per run: each may take up to 10 s, so a backlog drains over several runs. */
 const WEBHOOK_BATCH = 50;
@@ -35,7 +35,7 @@ export async function sweep(env: Env, config: Config, nowMs: number): Promise<Sw
   const now = Math.floor(nowMs / 1000);
   const grants = await deleteExpiredGrantIndex(env.DB, now, BATCH);
   const clients = await deleteStaleDynamicClients(env.DB, now, UNUSED_CLIENT_TTL, IDLE_CLIENT_TTL, BATCH);
-  const metadataDocuments = await deleteExpiredMetadataClients(env.DB, now - CIMD_STALE_TTL, BATCH);
+  const metadataDocuments = await deleteExpiredMetadataClients(env.DB, now - CIMD_STALE_TTL, now - IDLE_CLIENT_TTL, BATCH);
   const events = await deleteEventsBefore(env.DB, now - config.eventRetentionDays * 86_400, BATCH);
   const webhooks = await deliverDue(env.DB, config, now, WEBHOOK_BATCH);
   const outboxDeleted = await deleteDeliveredBefore(env.DB, now - DELIVERED_RETENTION, BATCH);

@@ -1,7 +1,9 @@
-// The admin API under /admin/api: users (search, CSV export), clients, grants, the security event log and dead webhooks.
+// The admin API under /admin/api: users (search, CSV export), clients and their blocks, grants, the security event log
+// and dead webhooks.
 import { Hono } from "hono";
 import * as z from "zod";
-import { type ClientRecord, deleteClient, listClients } from "../db/clients";
+import { blockClient, type ClientBlock, type ClientRecord, deleteClient, listClientBlocks, listClients, unblockClient } from "../db/clients";
+import { forgetClientConsents } from "../db/consents";
 import { listEvents, type StoredEvent } from "../db/events";
 import { getGrantIndex, type GrantListing, listUserGrants } from "../db/grants";
 import { getOutbox, listDeadOutbox, type OutboxRecord, resurrectOutbox } from "../db/outbox";
@@ -74,6 +76,10 @@ function clientJson(client: ClientRecord) {
     fetched_at: client.fetchedAt ?? null,
     fresh_until: client.freshUntil ?? null,
   };
+}
+
+function blockJson(b: ClientBlock) {
+  return { client_id: b.clientId, blocked_at: b.blockedAt };
 }
 
 function grantJson(g: GrantListing) {
@@ -168,6 +174,42 @@ adminRoutes.delete("/clients/:id", async (c) => {
   const { found, revoked, more } = await revokeLiveGrants(c, { clientId }, "client deleted by an administrator");
   if (!deleted && found === 0) throw new OAuthError("invalid_request", "no such client", { status: 404, reason: "unknown client id" });
   return c.json({ deleted: clientId, grants_revoked: revoked, more }, 200, NO_STORE);
+});
+
+/** A client_id to block: /authorize refuses longer ones before any lookup, so none longer can need a block. */
+function blockableId(clientId: string): string {
+  if (clientId.length > 2000) throw new OAuthError("invalid_request", "the client id is longer than 2000 characters");
+  return clientId;
+}
+
+adminRoutes.get("/client-blocks", async (c) => {
+  const { limit, cursor } = readQuery(c, pageQuery);
+  const rows = await listClientBlocks(c.env.DB, limit + 1, cursor);
+  return c.json(page(rows, limit, (b) => [b.blockedAt, b.clientId], blockJson), 200, NO_STORE);
+});
+
+/**
+ * Blocks a client_id, stored or not, so a metadata document URL can be blocked before Gatehouse ever fetched it:
+ * every client lookup refuses it before any fetch (at once in this isolate, within CLIENT_CACHE_MS in others). Then
+ * its live grants are revoked and its consents forgotten, so unblocking it later skips no consent page. Blocking
+ * again is harmless and finishes the revocation when `more` was true.
+ */
+adminRoutes.put("/clients/:id/block", async (c) => {
+  readQuery(c, z.object({}));
+  const clientId = blockableId(c.req.param("id"));
+  if (await blockClient(c.env.DB, clientId, Math.floor(Date.now() / 1000))) audit(c, { type: "client.blocked", clientId, detail: { by: "admin" } });
+  await forgetClientConsents(c.env.DB, clientId);
+  const { revoked, more } = await revokeLiveGrants(c, { clientId }, "client blocked by an administrator");
+  return c.json({ blocked: clientId, grants_revoked: revoked, more }, 200, NO_STORE);
+});
+
+/** Lifts a block: the client works again as it is stored, with neither the grants nor the consents the block ended. */
+adminRoutes.delete("/clients/:id/block", async (c) => {
+  readQuery(c, z.object({}));
+  const clientId = c.req.param("id");
+  if (!(await unblockClient(c.env.DB, clientId))) throw new OAuthError("invalid_request", "the client is not blocked", { status: 404, reason: "no block for the client id" });
+  audit(c, { type: "client.unblocked", clientId, detail: { by: "admin" } });
+  return c.json({ unblocked: clientId }, 200, NO_STORE);
 });
 
 adminRoutes.get("/events", async (c) => {

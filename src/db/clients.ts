@@ -1,4 +1,5 @@
-// D1 `clients`: registered OAuth clients (RFC 7591 dynamic, static, and cached metadata documents).
+// D1 `clients`: registered OAuth clients (RFC 7591 dynamic, static, and cached metadata documents), and
+// `client_blocks`: the client_ids an administrator blocked.
 
 export type TokenEndpointAuthMethod = "none" | "client_secret_basic" | "client_secret_post";
 
@@ -42,28 +43,46 @@ interface ClientRow {
   fresh_until: number | null;
 }
 
-/** How long an isolate reuses a client record it read: /token and /mcp sign-ins read one on every request. */
-export const CLIENT_CACHE_MS = 60_000;
-const CLIENT_CACHE_MAX = 1_000;
-const clientCache = new Map<string, { record: ClientRecord; until: number }>();
-
-/**
- * Looks a client up by id. Found records are reused by the isolate for CLIENT_CACHE_MS (registrations never change
- * in place; a deleted client's grants are revoked with it, so a stale record cannot mint tokens).
- */
-export async function getClient(db: D1Database, clientId: string, now = Date.now()): Promise<ClientRecord | undefined> {
-  const cached = clientCache.get(clientId);
-  if (cached && cached.until > now) return cached.record;
-  const record = await readClient(db, clientId);
-  if (record) {
-    clientCache.delete(clientId);
-    clientCache.set(clientId, { record, until: now + CLIENT_CACHE_MS });
-    if (clientCache.size > CLIENT_CACHE_MAX) clientCache.delete(clientCache.keys().next().value ?? "");
-  }
-  return record;
+/** A client_id as storage knows it: the client stored under it, if any, and whether an administrator blocked it. */
+export interface ClientEntry {
+  record?: ClientRecord;
+  blocked: boolean;
 }
 
-/** Forgets this isolate's client records (e.g. after editing D1 directly). */
+/** How long an isolate reuses a client entry it read: /token and /mcp sign-ins read one on every request. */
+export const CLIENT_CACHE_MS = 60_000;
+const CLIENT_CACHE_MAX = 1_000;
+const clientCache = new Map<string, { entry: ClientEntry; until: number }>();
+
+/**
+ * Looks a client_id up: its stored client and its block, in one query. Entries are reused by the isolate for
+ * CLIENT_CACHE_MS (registrations never change in place; a deleted or blocked client's grants are revoked with it,
+ * so a stale entry cannot mint tokens).
+ */
+export async function getClientEntry(db: D1Database, clientId: string, now = Date.now()): Promise<ClientEntry> {
+  const cached = clientCache.get(clientId);
+  if (cached && cached.until > now) return cached.entry;
+  const row = await db
+    .prepare(
+      `SELECT b.blocked_at AS blocked_at, c.* FROM (SELECT ? AS id) AS q
+         LEFT JOIN clients AS c ON c.client_id = q.id LEFT JOIN client_blocks AS b ON b.client_id = q.id`,
+    )
+    .bind(clientId)
+    // A LEFT JOIN row: the client's columns are all null when no client is stored under the id.
+    .first<{ [K in keyof ClientRow]: ClientRow[K] | null } & { blocked_at: number | null }>();
+  const entry: ClientEntry = { record: row?.client_id ? toRecord(row as ClientRow) : undefined, blocked: row?.blocked_at != null };
+  clientCache.delete(clientId);
+  clientCache.set(clientId, { entry, until: now + CLIENT_CACHE_MS });
+  if (clientCache.size > CLIENT_CACHE_MAX) clientCache.delete(clientCache.keys().next().value ?? "");
+  return entry;
+}
+
+/** The client stored under `clientId`, if any (blocked or not), through the isolate's cache. */
+export async function getClient(db: D1Database, clientId: string, now = Date.now()): Promise<ClientRecord | undefined> {
+  return (await getClientEntry(db, clientId, now)).record;
+}
+
+/** Forgets this isolate's client entries (e.g. after editing D1 directly). */
 export function clearClientCache(): void {
   clientCache.clear();
 }
@@ -147,13 +166,36 @@ export async function deleteStaleDynamicClients(db: D1Database, now: number, unu
   return result.meta.changes ?? 0;
 }
 
-/** Deletes up to `limit` cached metadata documents past their stale-serving period. */
-export async function deleteExpiredMetadataClients(db: D1Database, fetchedBefore: number, limit: number): Promise<number> {
+/**
+ * Deletes up to `limit` cached metadata documents past their stale-serving period and not used at the token endpoint
+ * since `usedBefore`: only /authorize fetches a document, so a row whose grants still refresh must stay.
+ */
+export async function deleteExpiredMetadataClients(db: D1Database, fetchedBefore: number, usedBefore: number, limit: number): Promise<number> {
   const result = await db
-    .prepare("DELETE FROM clients WHERE client_id IN (SELECT client_id FROM clients WHERE kind = 'cimd' AND fetched_at < ? LIMIT ?)")
-    .bind(fetchedBefore, limit)
+    .prepare(
+      `DELETE FROM clients WHERE client_id IN (SELECT client_id FROM clients WHERE kind = 'cimd' AND fetched_at < ?
+         AND (last_used_at IS NULL OR last_used_at < ?) LIMIT ?)`,
+    )
+    .bind(fetchedBefore, usedBefore, limit)
     .run();
   return result.meta.changes ?? 0;
+}
+
+/** How many metadata documents are cached (the MAX_CIMD_CLIENTS cap). */
+export async function countMetadataClients(db: D1Database): Promise<number> {
+  return (await db.prepare("SELECT COUNT(*) AS n FROM clients WHERE kind = 'cimd'").first<{ n: number }>())?.n ?? 0;
+}
+
+/** Deletes the oldest cached document never used at the token endpoint and first seen before `createdBefore`; `false` when there is none. */
+export async function evictUnusedMetadataClient(db: D1Database, createdBefore: number): Promise<boolean> {
+  const result = await db
+    .prepare(
+      `DELETE FROM clients WHERE client_id = (SELECT client_id FROM clients WHERE kind = 'cimd' AND last_used_at IS NULL AND created_at < ?
+         ORDER BY created_at LIMIT 1)`,
+    )
+    .bind(createdBefore)
+    .run();
+  return (result.meta.changes ?? 0) > 0;
 }
 
 /** Stores a freshly fetched metadata document (kind `cimd`), replacing the cached copy; keeps its first-seen time. */
@@ -186,8 +228,8 @@ export async function saveMetadataClient(db: D1Database, client: ClientRecord & 
 
 /** Records that a client was used, at most once per `TOUCH_INTERVAL`, so the sweep can find unused clients. */
 export async function touchClient(db: D1Database, clientId: string, now = Math.floor(Date.now() / 1000)): Promise<void> {
-  const cached = clientCache.get(clientId);
-  if (cached) cached.record.lastUsedAt = now;
+  const cached = clientCache.get(clientId)?.entry.record;
+  if (cached) cached.lastUsedAt = now;
   await db
     .prepare("UPDATE clients SET last_used_at = ? WHERE client_id = ? AND (last_used_at IS NULL OR last_used_at <= ?)")
     .bind(now, clientId, now - TOUCH_INTERVAL)
@@ -212,4 +254,33 @@ export async function deleteClient(db: D1Database, clientId: string): Promise<bo
   clientCache.delete(clientId);
   const result = await db.prepare("DELETE FROM clients WHERE client_id = ?").bind(clientId).run();
   return (result.meta.changes ?? 0) > 0;
+}
+
+/** A blocked client_id and when it was blocked (Unix seconds). */
+export interface ClientBlock {
+  clientId: string;
+  blockedAt: number;
+}
+
+/** Blocks `clientId` (stored or not) and drops this isolate's cached entry; `false` when it was blocked already. */
+export async function blockClient(db: D1Database, clientId: string, now: number): Promise<boolean> {
+  clientCache.delete(clientId);
+  const result = await db.prepare("INSERT INTO client_blocks (client_id, blocked_at) VALUES (?, ?) ON CONFLICT (client_id) DO NOTHING").bind(clientId, now).run();
+  return (result.meta.changes ?? 0) > 0;
+}
+
+/** Lifts the block of `clientId`; `false` when there was none. */
+export async function unblockClient(db: D1Database, clientId: string): Promise<boolean> {
+  clientCache.delete(clientId);
+  const result = await db.prepare("DELETE FROM client_blocks WHERE client_id = ?").bind(clientId).run();
+  return (result.meta.changes ?? 0) > 0;
+}
+
+/** Up to `limit` blocks, oldest first, after the keyset `after` (`[blocked_at, client_id]`). */
+export async function listClientBlocks(db: D1Database, limit: number, after?: readonly [number, string]): Promise<ClientBlock[]> {
+  const statement = after
+    ? db.prepare("SELECT * FROM client_blocks WHERE (blocked_at, client_id) > (?, ?) ORDER BY blocked_at, client_id LIMIT ?").bind(after[0], after[1], limit)
+    : db.prepare("SELECT * FROM client_blocks ORDER BY blocked_at, client_id LIMIT ?").bind(limit);
+  const { results } = await statement.all<{ client_id: string; blocked_at: number }>();
+  return results.map((row) => ({ clientId: row.client_id, blockedAt: row.blocked_at }));
 }

@@ -81,3 +81,9 @@ export async function forgetConsents(db: D1Database, userId: string, clientId: s
   const result = await db.prepare("DELETE FROM consents WHERE user_id = ? AND client_id = ?").bind(userId, clientId).run();
   return (result.meta.changes ?? 0) > 0;
 }
+
+/** Forgets every consent given to the client, by anyone (it was blocked; a deleted client's go by trigger). */
+export async function forgetClientConsents(db: D1Database, clientId: string): Promise<number> {
+  const result = await db.prepare("DELETE FROM consents WHERE client_id = ?").bind(clientId).run();
+  return result.meta.changes ?? 0;
+}

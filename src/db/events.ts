@@ -5,6 +5,8 @@ export type EventType =
   | "client.registered"
   | "client.metadata_rejected"
   | "client.deleted"
+  | "client.blocked"
+  | "client.unblocked"
   | "grant.created"
   | "grant.revoked"
   | "code.issued"

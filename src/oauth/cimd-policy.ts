@@ -1,6 +1,8 @@
 // Client ID Metadata Documents, the pure rules: which client_ids are document URLs, which URLs may be fetched,
 // what a document must say, and how long it is cached. No network or storage here (src/oauth/cimd.ts fetches).
 import * as z from "zod";
+import { hostProblem } from "./cimd-address";
+import { displayMetadata, requiredClientName } from "./client-metadata";
 import { checkRedirectUri } from "./redirect-uri";
 
 /** Largest document read; anything longer is refused. */
@@ -12,6 +14,13 @@ export const CIMD_MIN_TTL = 300;
 export const CIMD_MAX_TTL = 86_400;
 /** How long a cached document keeps serving while its origin fails. */
 export const CIMD_STALE_TTL = 7 * 86_400;
+/** Seconds a failed fetch is remembered: requests for that URL meanwhile neither fetch nor record an event. */
+export const CIMD_FAILURE_TTL = 60;
+/**
+ * A cached document never used at the token endpoint may make room for a new one once it is this old (seconds):
+ * older than a pending sign-in (10 min) with its code (60 s), so no sign-in under way loses its client.
+ */
+export const CIMD_EVICT_AFTER = 3600;
 
 /**
  * Whether `clientId` names a metadata document: an https URL with a path, no fragment, no credentials.
@@ -24,59 +33,30 @@ export function isMetadataDocumentUrl(clientId: string): boolean {
 }
 
 /**
- * Why `clientId` may not be fetched, or `undefined` when it may: https only, and never a literal IP address in a
- * private, loopback, link-local or reserved range (a DNS name is resolved by the platform, outside this check).
- * @see https://www.rfc-editor.org/rfc/rfc6890
+ * Why `clientId` may not be fetched, or `undefined` when it may: https only, and never a loopback name or a literal
+ * IP address outside the public unicast space (src/oauth/cimd-address.ts; a DNS name is resolved by the platform,
+ * outside this check).
  */
 export function fetchTargetProblem(clientId: string): string | undefined {
   const url = safeUrl(clientId);
   if (!url || url.protocol !== "https:") return "the client_id is not an https URL";
   if (!isMetadataDocumentUrl(clientId)) return "the client_id URL needs a path and no fragment or credentials";
-  const host = url.hostname;
-  if (host === "localhost" || host.endsWith(".localhost")) return "the client_id host is loopback";
-  if (host.startsWith("[")) return isPublicIpv6(host.slice(1, -1)) ? undefined : "the client_id host is a non-public IPv6 address";
-  if (/^[\d.]+$/.test(host)) return isPublicIpv4(host) ? undefined : "the client_id host is a non-public IPv4 address";
-  return undefined;
-}
-
-function isPublicIpv4(host: string): boolean {
-  const parts = host.split(".").map(Number);
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) return false;
-  const [a = 0, b = 0] = parts;
-  return !(
-    a === 0 ||
-    a === 10 ||
-    a === 127 ||
-    (a === 100 && b >= 64 && b <= 127) ||
-    (a === 169 && b === 254) ||
-    (a === 172 && b >= 16 && b <= 31) ||
-    (a === 192 && b === 168) ||
-    (a === 192 && b === 0) ||
-    (a === 198 && (b === 18 || b === 19)) ||
-    a >= 224
-  );
-}
-
-function isPublicIpv6(host: string): boolean {
-  const h = host.toLowerCase();
-  if (h === "::" || h === "::1") return false;
-  // Unique local, link-local, multicast, IPv4-mapped/compatible and documentation ranges.
-  return !/^(f[cd]|fe[89ab]|ff|::ffff:|::[0-9.]+$|2001:db8)/.test(h);
+  return hostProblem(url.hostname);
 }
 
 const stringList = z.array(z.string().min(1).max(2000)).min(1).max(20);
 
+/** A document's fields; the display fields follow the rules of dynamic registration (src/oauth/client-metadata.ts). */
 const documentSchema = z.object({
+  ...displayMetadata,
   client_id: z.string(),
-  client_name: z.string().trim().min(1).max(128),
+  client_name: requiredClientName,
   redirect_uris: stringList,
   grant_types: z.array(z.enum(["authorization_code", "refresh_token"])).default(["authorization_code"]),
   response_types: z.array(z.literal("code")).default(["code"]),
   token_endpoint_auth_method: z.literal("none").default("none"),
   application_type: z.enum(["web", "native"]).optional(),
   scope: z.string().max(1024).optional(),
-  client_uri: z.string().max(2000).optional(),
-  logo_uri: z.string().max(2000).optional(),
 });
 
 /** A document that passed every rule, in the shape D1 `clients` keeps. */
@@ -107,7 +87,7 @@ export function checkMetadataDocument(url: string, body: string): DocumentCheck 
   const parsed = documentSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    return { ok: false, problem: `${issue?.path.join(".") || "document"} is missing or invalid` };
+    return { ok: false, problem: `${issue?.path.join(".") || "document"} ${issue?.message ?? "is invalid"}` };
   }
   const doc = parsed.data;
   if (doc.client_id !== url) return { ok: false, problem: "client_id in the document differs from its URL" };
@@ -128,9 +108,30 @@ export function checkMetadataDocument(url: string, body: string): DocumentCheck 
       grantTypes,
       applicationType,
       scope: doc.scope,
-      metadata: { client_id: url, client_name: doc.client_name, redirect_uris: redirectUris, grant_types: grantTypes, token_endpoint_auth_method: "none", application_type: applicationType, client_uri: doc.client_uri, logo_uri: doc.logo_uri },
+      metadata: {
+        client_id: url,
+        client_name: doc.client_name,
+        redirect_uris: redirectUris,
+        grant_types: grantTypes,
+        token_endpoint_auth_method: "none",
+        application_type: applicationType,
+        client_uri: doc.client_uri,
+        logo_uri: doc.logo_uri,
+        tos_uri: doc.tos_uri,
+        policy_uri: doc.policy_uri,
+      },
     },
   };
+}
+
+/**
+ * Whether a cached document fetched at `fetchedAt` still serves while a new fetch fails: for up to CIMD_STALE_TTL,
+ * unless the origin answered that the document is gone (404 Not Found, 410 Gone), which is its answer, not a failure.
+ * @see https://www.rfc-editor.org/rfc/rfc9110#section-15.5.5
+ * @see https://www.rfc-editor.org/rfc/rfc9110#section-15.5.11
+ */
+export function servesStale(fetchedAt: number | undefined, now: number, gone: boolean): boolean {
+  return !gone && fetchedAt !== undefined && now - fetchedAt < CIMD_STALE_TTL;
 }
 
 /** Seconds to cache a document: `max-age` (or none → the minimum), clamped to [CIMD_MIN_TTL, CIMD_MAX_TTL]. */

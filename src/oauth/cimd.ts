@@ -9,7 +9,8 @@ import {
   type MetadataDocument,
 } from "./cimd-policy";
 
-export type FetchResult = { ok: true; document: MetadataDocument; ttl: number } | { ok: false; problem: string };
+/** `gone`: the origin answered that the document does not exist (404 or 410). */
+export type FetchResult = { ok: true; document: MetadataDocument; ttl: number } | { ok: false; problem: string; gone?: boolean };
 
 /** Fetches and checks a metadata document: GET with no redirects, a 5 s timeout, a 5 KiB cap and JSON only. */
 export async function fetchDocument(url: string): Promise<FetchResult> {
@@ -23,7 +24,7 @@ export async function fetchDocument(url: string): Promise<FetchResult> {
     return { ok: false, problem: signal.aborted ? "the document took longer than 5 s" : `the document could not be fetched (${err instanceof Error ? err.name : "error"})` };
   }
   if (response.status >= 300 && response.status < 400) return discard(response, "the document URL redirects");
-  if (response.status !== 200) return discard(response, `the document URL answered ${response.status}`);
+  if (response.status !== 200) return discard(response, `the document URL answered ${response.status}`, response.status === 404 || response.status === 410);
   if (!/^application\/([\w.+-]*\+)?json\b/i.test(response.headers.get("Content-Type") ?? "")) return discard(response, "the document is not served as JSON");
   const body = await readCapped(response, signal);
   if (body === undefined) return { ok: false, problem: signal.aborted ? "the document took longer than 5 s" : `the document is larger than ${CIMD_MAX_BYTES} bytes` };
@@ -67,7 +68,7 @@ async function readCapped(response: Response, signal: AbortSignal): Promise<stri
   return new TextDecoder().decode(bytes);
 }
 
-async function discard(response: Response, problem: string): Promise<FetchResult> {
+async function discard(response: Response, problem: string, gone = false): Promise<FetchResult> {
   await response.body?.cancel();
-  return { ok: false, problem };
+  return { ok: false, problem, gone };
 }

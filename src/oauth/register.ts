@@ -7,6 +7,7 @@ import { type ClientRecord, countDynamicClients, findRegistration, insertClient 
 import type { AppEnv } from "../env";
 import { NO_STORE } from "../respond";
 import { audit } from "./audit";
+import { displayMetadata, displayText, optional } from "./client-metadata";
 import { OAuthError } from "./errors";
 import { readText } from "./params";
 import { limitOAuth, sourceAddress } from "./rate-limit";
@@ -19,23 +20,9 @@ const DEFAULT_CLIENT_NAME = "Unnamed client";
 /** Seconds in which an identical public registration from the same source returns the same client. */
 export const DUPLICATE_REGISTRATION_WINDOW = 86_400;
 
-/** An optional metadata string; `""` counts as absent, as some clients send empty strings for unset fields. */
-const optional = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (value === "" ? undefined : value), schema.optional());
-
-const httpsUrl = z
-  .string("must be an https URL")
-  .max(2000, "must be at most 2000 characters")
-  .refine((value) => /^https:\/\/[^/?#\s@\\]+([/?#]\S*)?$/i.test(value) && isUrl(value), "must be an https URL");
-
-const label = (max: number) =>
-  z
-    .string("must be a string")
-    .trim()
-    .max(max, `must be at most ${max} characters`)
-    .refine((value) => !/[\p{Cc}\p{Cf}]/u.test(value), "must not contain control or format characters");
-
 /**
- * The RFC 7591 §2 fields Gatehouse honours; any other field is dropped (not stored, not echoed), as §2 allows.
+ * The RFC 7591 §2 fields Gatehouse honours; any other field is dropped (not stored, not echoed), as §2 allows. The
+ * display fields follow the rules metadata documents follow too (src/oauth/client-metadata.ts).
  * `contacts` are not kept (personal data with no use here); `jwks`, `jwks_uri` and software statements are
  * ignored because only secret-based and public client authentication are supported.
  */
@@ -45,14 +32,10 @@ const registrationSchema = z.object({
   grant_types: z.array(z.string("must be a string"), "must be an array of strings").default(["authorization_code"]),
   response_types: z.array(z.string("must be a string"), "must be an array of strings").default(["code"]),
   application_type: z.enum(["web", "native"], "must be web or native").optional(),
-  client_name: optional(label(128)),
+  ...displayMetadata,
   scope: optional(z.string("must be a string").transform((value) => [...new Set(value.split(" ").filter(Boolean))])),
-  client_uri: optional(httpsUrl),
-  logo_uri: optional(httpsUrl),
-  tos_uri: optional(httpsUrl),
-  policy_uri: optional(httpsUrl),
-  software_id: optional(label(200)),
-  software_version: optional(label(100)),
+  software_id: optional(displayText(200)),
+  software_version: optional(displayText(100)),
 });
 
 type Registration = z.infer<typeof registrationSchema>;
@@ -174,13 +157,4 @@ function registeredMetadata(registration: Registration & { application_type: "we
     software_id: registration.software_id || undefined,
     software_version: registration.software_version || undefined,
   };
-}
-
-function isUrl(value: string): boolean {
-  try {
-    new URL(value);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -1,7 +1,7 @@
 // Client ID Metadata Document rules: which URLs are documents, which may be fetched, what a document must say,
 // and how long it is cached.
 import { describe, expect, it } from "vitest";
-import { cacheLifetime, checkMetadataDocument, fetchTargetProblem, isMetadataDocumentUrl } from "../../src/oauth/cimd-policy";
+import { CIMD_STALE_TTL, cacheLifetime, checkMetadataDocument, fetchTargetProblem, isMetadataDocumentUrl, servesStale } from "../../src/oauth/cimd-policy";
 
 const URL_ = "https://app.example.com/oauth/client.json";
 const doc = (fields: Record<string, unknown> = {}) => JSON.stringify({ client_id: URL_, client_name: "Example", redirect_uris: ["http://127.0.0.1/callback"], ...fields });
@@ -35,6 +35,11 @@ describe("fetchTargetProblem", () => {
 });
 
 describe("checkMetadataDocument", () => {
+  it("keeps the display fields that pass the registration rules", () => {
+    const checked = checkMetadataDocument(URL_, doc({ client_name: " Claude Code ", client_uri: "https://claude.ai", logo_uri: "", policy_uri: "https://claude.ai/privacy" }));
+    expect(checked).toMatchObject({ ok: true, document: { clientName: "Claude Code", metadata: { client_name: "Claude Code", client_uri: "https://claude.ai", logo_uri: undefined, policy_uri: "https://claude.ai/privacy" } } });
+  });
+
   it("accepts a minimal public-client document, defaulting grant types and detecting a native client", () => {
     const checked = checkMetadataDocument(URL_, doc({ redirect_uris: ["cursor://anysphere.cursor-mcp/oauth/callback"] }));
     expect(checked).toMatchObject({ ok: true, document: { clientName: "Example", grantTypes: ["authorization_code"], applicationType: "native" } });
@@ -51,6 +56,14 @@ describe("checkMetadataDocument", () => {
     ["a javascript: redirect URI", doc({ redirect_uris: ["javascript:alert(1)"] }), "redirect_uris.0"],
     ["a plain-http non-loopback redirect URI", doc({ redirect_uris: ["http://app.example.com/cb"] }), "redirect_uris.0"],
     ["no authorization_code grant", doc({ grant_types: ["refresh_token"] }), "authorization_code"],
+    ["a bidi override in client_name", doc({ client_name: "Evil\u202eemaN" }), "client_name must not contain control, format or invisible characters"],
+    ["a zero-width space in client_name", doc({ client_name: "Clau\u200bde" }), "client_name must not contain"],
+    ["a blank client_name", doc({ client_name: "\u3164" }), "client_name must not contain"],
+    ["an overlong client_name", doc({ client_name: "x".repeat(129) }), "client_name must be at most 128 characters"],
+    ["a javascript: client_uri", doc({ client_uri: "javascript:alert(1)" }), "client_uri must be an https URL"],
+    ["an http logo_uri", doc({ logo_uri: "http://app.example.com/logo.png" }), "logo_uri must be an https URL"],
+    ["a logo_uri with credentials", doc({ logo_uri: "https://user:pw@app.example.com/logo.png" }), "logo_uri must be an https URL"],
+    ["a tos_uri that is not a URL", doc({ tos_uri: "terms" }), "tos_uri must be an https URL"],
   ])("refuses %s", (_name, body, problem) => {
     const checked = checkMetadataDocument(URL_, body);
     expect(checked.ok).toBe(false);
@@ -68,5 +81,18 @@ describe("cacheLifetime", () => {
     ["no-cache, max-age=3600", 300],
   ])("Cache-Control %s → %i s", (header, seconds) => {
     expect(cacheLifetime(header)).toBe(seconds);
+  });
+});
+
+describe("servesStale", () => {
+  const now = 1_800_000_000;
+  it.each([
+    ["fetched a day ago, origin failing", now - 86400, false, true],
+    ["fetched just under 7 days ago", now - CIMD_STALE_TTL + 1, false, true],
+    ["fetched 7 days ago", now - CIMD_STALE_TTL, false, false],
+    ["never fetched", undefined, false, false],
+    ["origin answered 404 or 410", now - 60, true, false],
+  ])("%s → %s", (_name, fetchedAt, gone, expected) => {
+    expect(servesStale(fetchedAt, now, gone)).toBe(expected);
   });
 });

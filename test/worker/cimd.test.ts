@@ -1,10 +1,12 @@
 // Client ID Metadata Documents at /authorize and /token: fetched under the rules, cached in D1, served stale while
 // the origin fails, and every failure an invalid_client page (never a redirect). The origin is a stub of fetch.
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { clearClientCache, getClient } from "../../src/db/clients";
+import type { Env } from "../../src/env";
+import worker, { app } from "../../src/worker";
 import { BASE } from "./helpers/browser";
-import { pkce } from "./helpers/oauth";
 
 const REDIRECT = "http://127.0.0.1:4567/callback";
 
@@ -24,13 +26,32 @@ function origin(respond: (request: Request) => Response | Promise<Response>) {
 
 const json = (body: unknown, headers: Record<string, string> = {}) => new Response(JSON.stringify(body), { headers: { "Content-Type": "application/json", ...headers } });
 
-async function authorize(clientId: string, redirectUri = REDIRECT): Promise<Response> {
-  const { challenge } = await pkce();
+function authorizeRequest(clientId: string, redirectUri = REDIRECT): Request {
   const url = new URL(`${BASE}/authorize`);
-  for (const [k, v] of Object.entries({ response_type: "code", client_id: clientId, redirect_uri: redirectUri, code_challenge: challenge, code_challenge_method: "S256", state: "s1", scope: "mcp offline_access", prompt: "consent" })) {
+  for (const [k, v] of Object.entries({ response_type: "code", client_id: clientId, redirect_uri: redirectUri, code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", code_challenge_method: "S256", state: "s1", scope: "mcp offline_access", prompt: "consent" })) {
     url.searchParams.set(k, v);
   }
-  return exports.default.fetch(url.href, { redirect: "manual" });
+  return new Request(url.href, { redirect: "manual" });
+}
+
+function authorize(clientId: string, redirectUri = REDIRECT): Promise<Response> {
+  return exports.default.fetch(authorizeRequest(clientId, redirectUri));
+}
+
+/** A request through the app under another configuration, background writes awaited. */
+async function call(request: Request, target: Env): Promise<Response> {
+  const ctx = createExecutionContext();
+  const res = await app.fetch(request, target, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
+}
+
+function post(path: string, form: Record<string, string>): Promise<Response> {
+  return exports.default.fetch(`${BASE}${path}`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(form) });
+}
+
+async function events(clientId: string): Promise<{ type: string; detail: string }[]> {
+  return (await env.DB.prepare("SELECT type, detail FROM events WHERE client_id = ? ORDER BY id").bind(clientId).all<{ type: string; detail: string }>()).results;
 }
 
 let n = 0;
@@ -92,6 +113,25 @@ describe("client_id as a metadata document URL", () => {
     expect(refused.headers.get("Location")).toBeNull();
   });
 
+  it.each([404, 410])("stops serving the stale copy once the origin answers %i, and serves it again when the document is back", async (status) => {
+    const id = newId();
+    origin(() => json(documentFor(id)));
+    expect((await authorize(id)).status).toBe(200);
+    await env.DB.prepare("UPDATE clients SET fresh_until = 0 WHERE client_id = ?").bind(id).run();
+    clearClientCache();
+    origin(() => new Response("gone", { status }));
+    const refused = await authorize(id);
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get("Location")).toBeNull();
+    expect((await authorize(id)).status).toBe(401);
+    expect(served).toBe(1);
+    expect(JSON.parse((await events(id)).at(-1)?.detail ?? "{}")).toMatchObject({ problem: `the document URL answered ${status}`, served_stale: false });
+    const now = Date.now();
+    vi.spyOn(Date, "now").mockReturnValue(now + 61_000);
+    origin(() => json(documentFor(id)));
+    expect((await authorize(id)).status).toBe(200);
+  });
+
   it.each([
     ["a redirect", (id: string) => new Response(null, { status: 302, headers: { Location: `${id}/other` } })],
     ["a 6 KiB document", (id: string) => json(documentFor(id, { client_uri: `https://x.example/${"a".repeat(6 * 1024)}` }))],
@@ -118,7 +158,7 @@ describe("client_id as a metadata document URL", () => {
     expect(res.status).toBe(401);
   }, 10_000);
 
-  it.each(["https://10.0.0.1/x", "https://[::1]/x", "https://169.254.169.254/x"])("never fetches %s", async (id) => {
+  it.each(["https://10.0.0.1/x", "https://[::1]/x", "https://169.254.169.254/x", "https://[::7f00:1]/x", "https://[2002:a9fe:a9fe::]/x", "https://localhost./x"])("never fetches %s", async (id) => {
     origin(() => json(documentFor(id)));
     const res = await authorize(id);
     expect(res.status).toBe(401);
@@ -140,15 +180,113 @@ describe("client_id as a metadata document URL", () => {
     expect(res.headers.get("Location")).toBeNull();
   });
 
-  it("authenticates the document's client at /token by its URL (public client)", async () => {
+  it("authenticates a document's client at /token by its URL once /authorize stored it, fetching nothing more even when stale", async () => {
     const id = newId();
     origin(() => json(documentFor(id)));
-    const res = await exports.default.fetch(`${BASE}/token`, {
-      method: "POST",
-      headers: { "Content-Type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ grant_type: "authorization_code", client_id: id, code: "gh1c_x.y", code_verifier: "v".repeat(43) }),
-    });
+    expect((await authorize(id)).status).toBe(200);
+    await env.DB.prepare("UPDATE clients SET fresh_until = 0, fetched_at = ? WHERE client_id = ?").bind(Math.floor(Date.now() / 1000) - 8 * 86400, id).run();
+    clearClientCache();
+    served = 0;
+    const res = await post("/token", { grant_type: "authorization_code", client_id: id, code: "gh1c_x.y", code_verifier: "v".repeat(43) });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: string }).error).toBe("invalid_grant");
+    expect(served).toBe(0);
+  });
+});
+
+describe("what a request can make Gatehouse fetch and store", () => {
+  it.each([
+    ["/token", { grant_type: "authorization_code", code: "gh1c_x.y", code_verifier: "v".repeat(43) }],
+    ["/token", { grant_type: "refresh_token", refresh_token: "gh1r_x.y" }],
+    ["/revoke", { token: "gh1r_x.y" }],
+    ["/introspect", { token: "gh1r_x.y" }],
+  ])("answers an unknown document URL at %s with invalid_client, fetching and storing nothing", async (path, form) => {
+    const id = newId();
+    origin(() => json(documentFor(id)));
+    const res = await post(path, { client_id: id, ...form });
+    expect(res.status).toBe(401);
+    expect(res.headers.get("Cache-Control")).toBe("no-store");
+    expect(await res.json()).toEqual({ error: "invalid_client", error_description: "client authentication failed" });
+    expect(served).toBe(0);
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM clients WHERE client_id = ?").bind(id).first<{ n: number }>()).toEqual({ n: 0 });
+    expect(await events(id)).toEqual([]);
+  });
+
+  it("says only that the document was refused, never what the fetch saw", async () => {
+    const id = newId();
+    origin(() => new Response("<h1>Not found</h1>", { status: 404, headers: { "Content-Type": "text/html" } }));
+    const res = await authorize(id);
+    expect(res.status).toBe(401);
+    expect(/<h1>[^<]*<\/h1><p>([^<]*)<\/p>/.exec(await res.text())?.[1]).toBe("the client&#39;s metadata document was refused");
+    expect(await events(id)).toEqual([{ type: "client.metadata_rejected", detail: expect.stringContaining("answered 404") }]);
+  });
+
+  it("fetches a failing URL once a minute however often it is asked for, recording one event", async () => {
+    const id = newId();
+    origin(() => new Response("down", { status: 503 }));
+    for (let i = 0; i < 3; i++) expect((await authorize(id)).status).toBe(401);
+    expect(served).toBe(1);
+    expect(await events(id)).toHaveLength(1);
+    const now = Date.now();
+    vi.spyOn(Date, "now").mockReturnValue(now + 61_000);
+    expect((await authorize(id)).status).toBe(401);
+    expect(served).toBe(2);
+    expect(await events(id)).toHaveLength(2);
+  });
+
+  it("serves the stale copy without fetching again while the origin keeps failing", async () => {
+    const id = newId();
+    origin(() => json(documentFor(id)));
+    expect((await authorize(id)).status).toBe(200);
+    await env.DB.prepare("UPDATE clients SET fresh_until = 0 WHERE client_id = ?").bind(id).run();
+    clearClientCache();
+    origin(() => new Response("down", { status: 503 }));
+    for (let i = 0; i < 3; i++) expect((await authorize(id)).status).toBe(200);
+    expect(served).toBe(1);
+    expect((await events(id)).filter((e) => e.type === "client.metadata_rejected")).toHaveLength(1);
+  });
+
+  it("keeps at most MAX_CIMD_CLIENTS documents: an old never-used one makes room, else a new URL is refused unfetched", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const used = newId();
+    origin(() => json(documentFor(used)));
+    expect((await authorize(used)).status).toBe(200);
+    await env.DB.prepare("UPDATE clients SET last_used_at = ? WHERE kind = 'cimd'").bind(now).run();
+    const count = async () => (await env.DB.prepare("SELECT COUNT(*) AS n FROM clients WHERE kind = 'cimd'").first<{ n: number }>())?.n ?? 0;
+    const full = { ...env, MAX_CIMD_CLIENTS: String(await count()) } as Env;
+
+    const refusedId = newId();
+    origin(() => json(documentFor(refusedId)));
+    const refused = await call(authorizeRequest(refusedId), full);
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get("Location")).toBeNull();
+    expect(await refused.text()).toContain("this server accepts no new applications for now");
+    expect(served).toBe(0);
+
+    const old = newId();
+    await env.DB.prepare("UPDATE clients SET last_used_at = NULL, created_at = ? WHERE client_id = ?").bind(now - 2 * 3600, used).run();
+    await env.DB.prepare("UPDATE clients SET client_id = ? WHERE client_id = ?").bind(old, used).run();
+    const admitted = newId();
+    origin(() => json(documentFor(admitted)));
+    expect((await call(authorizeRequest(admitted), full)).status).toBe(200);
+    expect(served).toBe(1);
+    expect(await getClient(env.DB, admitted)).toBeDefined();
+    expect(await env.DB.prepare("SELECT 1 FROM clients WHERE client_id = ?").bind(old).first()).toBeNull();
+    expect(await count()).toBe(Number(full.MAX_CIMD_CLIENTS));
+  });
+
+  it("keeps a cached document past its stale period while its grants still use it at /token", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const inUse = newId();
+    const unused = newId();
+    origin((request) => json(documentFor(request.url)));
+    expect((await authorize(inUse)).status).toBe(200);
+    expect((await authorize(unused)).status).toBe(200);
+    await env.DB.prepare("UPDATE clients SET fetched_at = ?, fresh_until = 0 WHERE client_id IN (?, ?)").bind(now - 30 * 86400, inUse, unused).run();
+    await env.DB.prepare("UPDATE clients SET last_used_at = ? WHERE client_id = ?").bind(now - 86400, inUse).run();
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "*/5 * * * *" }), env, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(await env.DB.prepare("SELECT client_id FROM clients WHERE client_id IN (?, ?)").bind(inUse, unused).all()).toMatchObject({ results: [{ client_id: inUse }] });
   });
 });
