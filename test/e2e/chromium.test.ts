@@ -12,21 +12,28 @@ describe("choosing the page tests' Chromium", () => {
   const only = (path: string) => (p: string) => p === path;
 
   it("takes CHROMIUM_PATH first, then a system Chromium, then the npm package's", () => {
-    expect(chooseChromium({ CHROMIUM_PATH: "/opt/chrome" }, () => true, SYSTEM_CHROMIUM, true)).toEqual({ source: "CHROMIUM_PATH", path: "/opt/chrome" });
-    expect(chooseChromium({}, only("/usr/bin/chromium"), SYSTEM_CHROMIUM, true)).toEqual({ source: "system", path: "/usr/bin/chromium" });
-    expect(chooseChromium({}, none, SYSTEM_CHROMIUM, true)).toEqual({ source: "npm" });
-    expect(chooseChromium({ CHROMIUM_PATH: "" }, none, SYSTEM_CHROMIUM, true)).toEqual({ source: "npm" });
+    expect(chooseChromium({ CHROMIUM_PATH: "/opt/chrome" }, () => true, SYSTEM_CHROMIUM, "installed")).toEqual({ source: "CHROMIUM_PATH", path: "/opt/chrome" });
+    expect(chooseChromium({}, only("/usr/bin/chromium"), SYSTEM_CHROMIUM, "installed")).toEqual({ source: "system", path: "/usr/bin/chromium" });
+    expect(chooseChromium({}, none, SYSTEM_CHROMIUM, "installed")).toEqual({ source: "npm" });
+    expect(chooseChromium({ CHROMIUM_PATH: "" }, none, SYSTEM_CHROMIUM, "installed")).toEqual({ source: "npm" });
   });
 
   it("fails with what to do when CHROMIUM_PATH names nothing, rather than falling back", () => {
-    expect(chooseChromium({ CHROMIUM_PATH: "/nowhere/chromium" }, only("/usr/bin/chromium"), SYSTEM_CHROMIUM, true)).toEqual({
+    expect(chooseChromium({ CHROMIUM_PATH: "/nowhere/chromium" }, only("/usr/bin/chromium"), SYSTEM_CHROMIUM, "installed")).toEqual({
       source: "missing",
       message: "CHROMIUM_PATH is /nowhere/chromium, which does not exist: point it at a Chromium executable, or unset it to use the one npm install brings (@sparticuz/chromium).",
     });
   });
 
+  it("fails with what to do where the npm package's browser cannot run (it is built for x86-64 Linux)", () => {
+    expect(chooseChromium({}, none, SYSTEM_CHROMIUM, "unsupported")).toEqual({
+      source: "missing",
+      message: "No Chromium for the page tests: the one @sparticuz/chromium ships runs on x86-64 Linux only; set CHROMIUM_PATH to a Chromium or Chrome executable. This test does not skip.",
+    });
+  });
+
   it("fails with what to do when there is no browser at all", () => {
-    expect(chooseChromium({}, none, SYSTEM_CHROMIUM, false)).toEqual({
+    expect(chooseChromium({}, none, SYSTEM_CHROMIUM, "absent")).toEqual({
       source: "missing",
       message: "No Chromium for the page tests: run npm install (it brings @sparticuz/chromium, a devDependency), or set CHROMIUM_PATH to a Chromium executable. This test does not skip.",
     });

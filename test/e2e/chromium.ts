@@ -17,20 +17,24 @@ export const NPM_CHROMIUM = "@sparticuz/chromium";
 // down; --no-sandbox because the tests run as root in CI, where Chromium's sandbox refuses to start.
 const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
+/** Whether the npm package's browser is there and runs on this platform (its binary is built for x86-64 Linux). */
+export type NpmChromiumState = "installed" | "absent" | "unsupported";
+
 export type ChromiumChoice = { source: "CHROMIUM_PATH" | "system"; path: string } | { source: "npm" } | { source: "missing"; message: string };
 
 /**
  * Which Chromium the page tests launch: `CHROMIUM_PATH` when set (and it must exist), else the first system Chromium
  * of `systemPaths`, else the npm package's when it is installed. Never "skip": a missing browser says what to do.
  */
-export function chooseChromium(env: { CHROMIUM_PATH?: string }, exists: (path: string) => boolean, systemPaths: readonly string[], npmInstalled: boolean): ChromiumChoice {
+export function chooseChromium(env: { CHROMIUM_PATH?: string }, exists: (path: string) => boolean, systemPaths: readonly string[], npm: NpmChromiumState): ChromiumChoice {
   if (env.CHROMIUM_PATH) {
     if (exists(env.CHROMIUM_PATH)) return { source: "CHROMIUM_PATH", path: env.CHROMIUM_PATH };
     return { source: "missing", message: `CHROMIUM_PATH is ${env.CHROMIUM_PATH}, which does not exist: point it at a Chromium executable, or unset it to use the one npm install brings (${NPM_CHROMIUM}).` };
   }
   const system = systemPaths.find(exists);
   if (system) return { source: "system", path: system };
-  if (npmInstalled) return { source: "npm" };
+  if (npm === "installed") return { source: "npm" };
+  if (npm === "unsupported") return { source: "missing", message: `No Chromium for the page tests: the one ${NPM_CHROMIUM} ships runs on x86-64 Linux only; set CHROMIUM_PATH to a Chromium or Chrome executable. This test does not skip.` };
   return { source: "missing", message: `No Chromium for the page tests: run npm install (it brings ${NPM_CHROMIUM}, a devDependency), or set CHROMIUM_PATH to a Chromium executable. This test does not skip.` };
 }
 
@@ -88,7 +92,8 @@ async function unpackNpmChromium(dir: string): Promise<NpmChromium> {
 /** The executable and extra environment of the Chromium `chooseChromium` picks here; throws the "what to do" message. */
 export async function resolveChromium(systemPaths: readonly string[] = SYSTEM_CHROMIUM): Promise<{ source: ChromiumChoice["source"]; executable: string; env: Record<string, string> }> {
   const dir = npmChromiumDir();
-  const choice = chooseChromium(process.env, existsSync, systemPaths, dir !== undefined);
+  const npm: NpmChromiumState = dir === undefined ? "absent" : process.platform === "linux" && process.arch === "x64" ? "installed" : "unsupported";
+  const choice = chooseChromium(process.env, existsSync, systemPaths, npm);
   if (choice.source === "missing") throw new Error(choice.message);
   if (choice.source !== "npm") return { source: choice.source, executable: choice.path, env: {} };
   return { source: "npm", ...(await unpackNpmChromium(dir!)) };
