@@ -4,14 +4,12 @@ import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-// @ts-expect-error -- a plain .mjs script without declarations
 import { RUN_MARKER, killProcesses, leftoverProcesses } from "../../scripts/leftover-processes.mjs";
 import { startGatehouse, stopStartedGatehouses } from "./harness";
 
 const PORT = 8911;
-type Found = { pid: number; command: string }[];
-const find = (runId: string): Found => leftoverProcesses(runId);
-const workerd = (found: Found) => found.filter((p) => /workerd/.test(p.command));
+const find = leftoverProcesses;
+const workerd = (found: ReturnType<typeof find>) => found.filter((p) => /workerd/.test(p.command));
 
 describe("the e2e harness leaves no process behind", () => {
   const previous = process.env[RUN_MARKER];
