@@ -1,4 +1,4 @@
-// The consent flow in a real headless Chromium (Debian's /usr/bin/chromium driven by playwright-core): the consent
+// The consent flow in a real headless Chromium (test/e2e/chromium.ts: the one npm install brings, driven by playwright-core): the consent
 // page shows who is asking, where the answer goes and what it may do; Approve leads through the development IdP's
 // sign-in to the client's loopback redirect URI with `code`, `state` and `iss`. Also refreshes docs/consent.png.
 import { createHash, randomBytes } from "node:crypto";

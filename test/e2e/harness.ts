@@ -23,56 +23,89 @@ export interface StartOptions {
   emailDomains?: boolean;
 }
 
+/**
+ * The stop of every server started in this test file and not stopped yet. Each is registered the moment its state
+ * directory or process exists, before anything is awaited, so a setup that fails half-way (a browser launch that
+ * rejects inside a `Promise.all`, a failed migration) still stops it: test/e2e/setup.ts calls
+ * `stopStartedGatehouses` after every file.
+ */
+const started = new Set<() => Promise<void>>();
+
+/** Stops every server this file started that is still running, including one still starting. */
+export async function stopStartedGatehouses(): Promise<void> {
+  await Promise.all([...started].map((stop) => stop()));
+}
+
+/** Whether any process of the group `pgid` is alive (signal 0 only checks). */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Stops `wrangler dev` with its whole process group: npx, wrangler, esbuild and workerd. Killing only npx (or
+ * waiting for its exit) leaves workerd running, spinning on its closed stdin. SIGKILL after 5 s.
+ */
+async function stopProcessGroup(pgid: number): Promise<void> {
+  try {
+    process.kill(-pgid, "SIGTERM");
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + 5000;
+  while (groupAlive(pgid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (!groupAlive(pgid)) return;
+  try {
+    process.kill(-pgid, "SIGKILL");
+  } catch {}
+  while (groupAlive(pgid)) await new Promise((r) => setTimeout(r, 50));
+}
+
 /** Starts Gatehouse's development configuration (wrangler.jsonc `env.dev`) on `port` with `vars` overriding its vars; resolves when /healthz answers. */
 export async function startGatehouse(port: number, vars: Record<string, string> = {}, options: StartOptions = {}): Promise<Gatehouse> {
   const state = mkdtempSync(join(tmpdir(), "gatehouse-e2e-"));
-  const env = { ...process.env, ...WRANGLER_ENV };
-  const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--env", "dev", "--persist-to", state], { env, encoding: "utf8" });
-  if (migrate.status !== 0) throw new Error(`migrations failed: ${migrate.stderr}`);
-  if (options.emailDomains) {
-    const load = spawnSync("node", [EMAIL_DOMAINS_SCRIPT, "--local", "--persist-to", state], { env, encoding: "utf8" });
-    if (load.status !== 0) {
-      rmSync(state, { recursive: true, force: true });
-      throw new Error(`npm run email-domains failed: ${load.stderr}`);
-    }
-  }
-  const url = `http://localhost:${port}`;
-  const allVars = { PUBLIC_URL: url, ...vars };
-  const args = ["wrangler", "dev", "--env", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--show-interactive-dev-session=false", "--inspector-port", String(port + 1000)];
-  for (const [key, value] of Object.entries(allVars)) args.push("--var", `${key}:${value}`);
-  const child: ChildProcess = spawn("npx", args, { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-  let output = "";
-  child.stdout?.on("data", (d) => (output += d));
-  child.stderr?.on("data", (d) => (output += d));
+  let pgid: number | undefined;
+  let stopped = false;
   const stop = async () => {
-    if (child.exitCode === null && child.pid) {
-      try {
-        process.kill(-child.pid, "SIGTERM");
-      } catch {}
-      await new Promise((resolve) => {
-        const timer = setTimeout(() => {
-          try {
-            if (child.pid) process.kill(-child.pid, "SIGKILL");
-          } catch {}
-          resolve(undefined);
-        }, 5000);
-        child.once("exit", () => {
-          clearTimeout(timer);
-          resolve(undefined);
-        });
-      });
-    }
+    stopped = true;
+    if (pgid !== undefined) await stopProcessGroup(pgid);
     rmSync(state, { recursive: true, force: true });
+    started.delete(stop);
   };
-  const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) break;
-    try {
-      const res = await fetch(`${url}/healthz`);
-      if (res.ok) return { url, port, state, logs: () => output, stop };
-    } catch {}
-    await new Promise((r) => setTimeout(r, 300));
+  started.add(stop);
+  try {
+    const env = { ...process.env, ...WRANGLER_ENV };
+    const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--env", "dev", "--persist-to", state], { env, encoding: "utf8" });
+    if (migrate.status !== 0) throw new Error(`migrations failed: ${migrate.stderr}`);
+    if (options.emailDomains) {
+      const load = spawnSync("node", [EMAIL_DOMAINS_SCRIPT, "--local", "--persist-to", state], { env, encoding: "utf8" });
+      if (load.status !== 0) throw new Error(`npm run email-domains failed: ${load.stderr}`);
+    }
+    const url = `http://localhost:${port}`;
+    const allVars = { PUBLIC_URL: url, ...vars };
+    const args = ["wrangler", "dev", "--env", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--show-interactive-dev-session=false", "--inspector-port", String(port + 1000)];
+    for (const [key, value] of Object.entries(allVars)) args.push("--var", `${key}:${value}`);
+    // detached: its own process group, so `stop` reaches workerd, which wrangler starts as a grandchild of npx.
+    const child: ChildProcess = spawn("npx", args, { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    pgid = child.pid;
+    let output = "";
+    child.stdout?.on("data", (d) => (output += d));
+    child.stderr?.on("data", (d) => (output += d));
+    const deadline = Date.now() + 90_000;
+    while (Date.now() < deadline && !stopped && child.exitCode === null) {
+      try {
+        const res = await fetch(`${url}/healthz`);
+        if (res.ok) return { url, port, state, logs: () => output, stop };
+      } catch {}
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    throw new Error(stopped ? `wrangler dev on ${port} was stopped while starting` : `wrangler dev did not start on ${port}:\n${output.slice(-4000)}`);
+  } catch (error) {
+    await stop();
+    throw error;
   }
-  await stop();
-  throw new Error(`wrangler dev did not start on ${port}:\n${output.slice(-4000)}`);
 }

@@ -1,4 +1,4 @@
-// Single sign-on in a real headless Chromium (Debian's /usr/bin/chromium driven by playwright-core): after one
+// Single sign-on in a real headless Chromium (test/e2e/chromium.ts: the one npm install brings, driven by playwright-core): after one
 // sign-in, the session cookie and the remembered consent carry a second authorization from the same browser straight
 // to the client's redirect URI; /account lists the connected app, revokes it and signs out everywhere. Against a
 // real OpenID provider (node-oidc-provider), a browser whose grants are all revoked is signed in again silently
