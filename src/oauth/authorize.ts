@@ -45,7 +45,7 @@ authorizeRoutes.get("/authorize", async (c) => {
   const signedIn = await signedInPerson(c, client.clientId, request.redirectUri);
   const remembered = scopesApproved(signedIn?.approvedScopes, request.scope.split(" "));
   const provider = signedIn && c.var.config.upstreams.find((p) => p.name === signedIn.session.provider);
-  if (consentStep({ prompt: request.prompt, signedIn: provider !== undefined, approved: remembered }) === "skip" && signedIn && provider) {
+  if (consentStep({ prompt: request.prompt, signedIn: provider !== undefined, approved: remembered, client, redirectUri: request.redirectUri }) === "skip" && signedIn && provider) {
     return continueSignedIn(c, client, request, provider, signedIn.session, true);
   }
   const page = Consent({ config: c.var.config, client, redirectUri: request.redirectUri, scopes: request.scope.split(" "), fields: authorizationFields(request), csrfToken: csrfToken(c) });
