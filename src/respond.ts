@@ -12,8 +12,8 @@ const PAGE_PATHS = /^\/(authorize|callback|account|dev-idp\/authorize)?$/;
 export const NO_STORE = { "Cache-Control": "no-store", Pragma: "no-cache" } as const;
 
 /** Renders an HTML error page with the request's correlation id. */
-export function errorPage(c: Context<AppEnv>, status: number, title: string, message: string): Response | Promise<Response> {
-  const html = ErrorPage({ config: c.var.config, title, message, correlationId: c.var.correlationId });
+export function errorPage(c: Context<AppEnv>, status: number, title: string, message: string, returnTo?: PageError["returnTo"]): Response | Promise<Response> {
+  const html = ErrorPage({ config: c.var.config, title, message, correlationId: c.var.correlationId, returnTo });
   return c.html(html, status as 400, NO_STORE);
 }
 
@@ -35,7 +35,7 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
   const path = c.req.path;
   if (err instanceof PageError) {
     noteFailure(c, "page_error", err.reason);
-    return errorPage(c, err.status, err.title, err.message);
+    return errorPage(c, err.status, err.title, err.message, err.returnTo);
   }
   if (err instanceof HTTPException && !(err instanceof OAuthError)) {
     const status = err.status;

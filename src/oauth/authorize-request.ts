@@ -91,6 +91,17 @@ export function checkAuthorizationRequest(config: Config, client: ClientRecord |
   };
 }
 
+/**
+ * How an error after the redirect URI was validated reaches the client. Anyone can register a client (DCR, or a
+ * metadata document) with a redirect URI of their choosing, so before the person has interacted an immediate
+ * redirect would lend this server's domain to that URI: the error is a page with a link instead. After the person
+ * approved or denied, and for the operator's own static clients, it is redirected (RFC 6749 §4.1.2.1, RFC 9207).
+ * @see https://www.rfc-editor.org/rfc/rfc9700#section-4.11.2
+ */
+export function errorDelivery(client: Pick<ClientRecord, "kind">, interacted: boolean): "redirect" | "page" {
+  return interacted || client.kind === "static" ? "redirect" : "page";
+}
+
 /** An /authorize URL that asks again for `request` (a grant's stored parameters), with `prompt`. */
 export function authorizeAgainUrl(issuer: string, request: AuthorizationParams, prompt: string[]): string {
   const url = new URL(`${issuer}/authorize`);

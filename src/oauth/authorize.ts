@@ -10,7 +10,7 @@ import { randomSecret } from "../crypto";
 import { PENDING_TTL_MS, type SsoContext } from "../durable/grant-state";
 import { formatHandle } from "../durable/handle";
 import type { AppEnv } from "../env";
-import { Consent } from "../ui/consent";
+import { Consent, redirectTarget } from "../ui/consent";
 import { type UpstreamLeg, upstreamAuthorizationUrl } from "../upstream/federation";
 import type { Session } from "../tokens/session-token";
 import { audit } from "./audit";
@@ -19,7 +19,7 @@ import { consentStep, redirectHost, scopesApproved, sessionCounts, upstreamPromp
 import { presentedSession } from "./session";
 import { checkCsrf, COOKIE_VALUE, csrfToken, sameOrigin } from "./csrf";
 import { lookupClient } from "./client-lookup";
-import { type AuthorizationRequest, authorizationFields, checkAuthorizationRequest, requestedClientId } from "./authorize-request";
+import { type AuthorizationRequest, authorizationFields, checkAuthorizationRequest, errorDelivery, requestedClientId } from "./authorize-request";
 import { authorizationErrorUrl } from "./authorization-response";
 import { noteFailure } from "../respond";
 import { OAuthError, PageError } from "./errors";
@@ -39,7 +39,7 @@ authorizeRoutes.use("/authorize", sameOrigin);
 authorizeRoutes.get("/authorize", async (c) => {
   const limited = await limitPage(c);
   if (limited) return limited;
-  const checked = await validate(c, new URL(c.req.url).searchParams);
+  const checked = await validate(c, new URL(c.req.url).searchParams, false);
   if (checked instanceof Response) return checked;
   const { client, request } = checked;
   const signedIn = await signedInPerson(c, client.clientId, request.redirectUri);
@@ -68,7 +68,7 @@ authorizeRoutes.post("/authorize", async (c) => {
   if (!csrfChecked.ok) {
     throw new PageError("This form has expired", "The consent form could not be verified. Go back to your application and start the sign-in again.", { status: 403, reason: csrfChecked.reason });
   }
-  const checked = await validate(c, form);
+  const checked = await validate(c, form, true);
   if (checked instanceof Response) return checked;
   const { client, request } = checked;
   if (decisions.length === 1 && decisions[0] === "cancel") {
@@ -142,13 +142,24 @@ async function approve(c: Context<AppEnv>, client: ClientRecord, request: Author
   return c.redirect(upstreamUrl.href, 302);
 }
 
-/** Loads the client and validates; a `Response` is the error redirect to send, a thrown `PageError` the error page. */
-async function validate(c: Context<AppEnv>, params: URLSearchParams): Promise<{ client: ClientRecord; request: AuthorizationRequest } | Response> {
+/**
+ * Loads the client and validates; a `Response` is the error redirect to send, a thrown `PageError` the error page.
+ * `interacted`: the person has approved or denied (the consent form), which decides `errorDelivery`.
+ */
+async function validate(c: Context<AppEnv>, params: URLSearchParams, interacted: boolean): Promise<{ client: ClientRecord; request: AuthorizationRequest } | Response> {
   const clientId = requestedClientId(params);
   const client = clientId && clientId.length <= 2000 ? await lookupClient(c, clientId) : undefined;
   const checked = checkAuthorizationRequest(c.var.config, client, params);
   if (checked.ok) return { client: checked.client, request: checked.request };
   if ("page" in checked) throw checked.page;
+  if (client && errorDelivery(client, interacted) === "page") {
+    const href = authorizationErrorUrl(checked.redirectUri, c.var.config.issuer, checked.error, checked.state);
+    throw new PageError("This sign-in request cannot continue", `The application sent a sign-in request that cannot be completed: ${checked.error.description}.`, {
+      status: checked.error.status,
+      reason: `${checked.error.code}: ${checked.error.description}`,
+      returnTo: { href, destination: redirectTarget(checked.redirectUri).label },
+    });
+  }
   return redirectError(c, checked.redirectUri, checked.error, checked.state);
 }
 

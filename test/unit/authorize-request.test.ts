@@ -4,7 +4,7 @@ import { parseConfig } from "../../src/config";
 import type { ClientRecord } from "../../src/db/clients";
 import type { Env } from "../../src/env";
 import { authorizationErrorUrl, authorizationResponseUrl } from "../../src/oauth/authorization-response";
-import { authorizationFields, checkAuthorizationRequest, MAX_STATE_LENGTH, requestedClientId } from "../../src/oauth/authorize-request";
+import { authorizationFields, checkAuthorizationRequest, errorDelivery, MAX_STATE_LENGTH, requestedClientId } from "../../src/oauth/authorize-request";
 import { OAuthError, PageError } from "../../src/oauth/errors";
 
 const config = parseConfig({ PUBLIC_URL: "https://auth.example.com", UPSTREAM_ISSUER: "https://idp.example.com", UPSTREAM_CLIENT_ID: "gh" } as Env);
@@ -182,5 +182,18 @@ describe("authorization responses", () => {
   it("leaves state out of an error when the request had none", () => {
     const url = new URL(authorizationErrorUrl("http://127.0.0.1:1/cb", "https://a.example", new OAuthError("access_denied", "no"), undefined));
     expect(Object.fromEntries(url.searchParams)).toEqual({ error: "access_denied", error_description: "no", iss: "https://a.example" });
+  });
+});
+
+describe("errorDelivery (RFC 9700 §4.11.2)", () => {
+  it("shows a page for a registered or metadata-document client before the person interacted", () => {
+    expect(errorDelivery({ kind: "dcr" }, false)).toBe("page");
+    expect(errorDelivery({ kind: "cimd" }, false)).toBe("page");
+  });
+  it("redirects once the person approved or denied, and always for a static client (RFC 6749 §4.1.2.1)", () => {
+    expect(errorDelivery({ kind: "dcr" }, true)).toBe("redirect");
+    expect(errorDelivery({ kind: "cimd" }, true)).toBe("redirect");
+    expect(errorDelivery({ kind: "static" }, false)).toBe("redirect");
+    expect(errorDelivery({ kind: "static" }, true)).toBe("redirect");
   });
 });
