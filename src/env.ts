@@ -33,6 +33,7 @@ export interface Env {
   REFRESH_IDLE_TTL?: string;
   REFRESH_MAX_TTL?: string;
   REFRESH_REPLAY_WINDOW?: string;
+  SSO_MAX_AGE?: string;
   LIVENESS_CACHE_TTL?: string;
   KEY_ROTATION_DAYS?: string;
   SERVICE_NAME?: string;

@@ -80,7 +80,7 @@ callbackRoutes.get("/callback", async (c) => {
       audit(c, { type: "login.failed", grantId, clientId, detail: { error: "email_domain", reason: admitted.reason } });
       throw emailRefusalPage(admitted.error, config.branding.serviceName, admitted.reason);
     }
-    return await issueCode(c, stub, grantId, pending, login.identity, login.tokens);
+    return await issueCode(c, stub, grantId, pending, login.identity, login.tokens, login.authTime);
   } catch (err) {
     // Nothing was issued: the grant goes (a no-op when the failure came after failLogin or from completeLogin).
     await stub.failLogin("callback failed").catch(() => undefined);
@@ -96,6 +96,7 @@ async function issueCode(
   pending: PendingLogin,
   identity: UpstreamIdentity,
   tokens: UpstreamTokens,
+  authTime: number,
 ): Promise<Response> {
   const config = c.var.config;
   const { request } = pending;
@@ -116,11 +117,11 @@ async function issueCode(
   }
   const sealedUpstreamTokens = await sealUpstreamTokens(c.env, config, grantId, tokens);
   const { subject: _subject, ...profile } = identity;
-  const issued = await stub.completeLogin({ user: { ...profile, userId }, sealedUpstreamTokens });
+  const issued = await stub.completeLogin({ user: { ...profile, userId }, sealedUpstreamTokens, authTime });
   if (!issued.ok) {
     throw new PageError("This sign-in has expired", "The sign-in took too long. Start it again from your application.", { reason: `completeLogin: ${issued.reason}` });
   }
-  return finishAuthorization(c, { grantId, request, userId, provider: identity.provider, code: issued.code, expiresAt: issued.expiresAt });
+  return finishAuthorization(c, { grantId, request, userId, provider: identity.provider, code: issued.code, expiresAt: issued.expiresAt, signedInUpstream: true });
 }
 
 /**

@@ -1,9 +1,10 @@
 // Remembered consent and single sign-on: the session cookie set after a sign-in, the consent recorded in D1, and
 // which later /authorize requests skip the consent page and the upstream login (issue 7, item 3).
+import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { BASE, Browser, location } from "./helpers/browser";
-import { approveAndSignIn, authorizeUrl, mcpStatus, pkce, REDIRECT_URI, registerClient, type TestClient, tokenRequest } from "./helpers/oauth";
+import { approveAndSignIn, authorizeUrl, grantOf, mcpStatus, pkce, REDIRECT_URI, registerClient, type TestClient, tokenRequest } from "./helpers/oauth";
 
 const SESSION = "__Host-gh_session";
 const APP_REDIRECT = "https://app.sso.example/callback";
@@ -224,5 +225,52 @@ describe("a second authorization from the same browser", () => {
     browser.cookies.set(SESSION, "not-a-jwt");
     expect((await browser.fetch(authorizeUrl(client, (await pkce()).challenge))).status).toBe(200);
     expect((await new Browser().fetch(authorizeUrl(client, (await pkce()).challenge))).status).toBe(200);
+  });
+});
+
+describe("single sign-on never stretches an old upstream login (SSO_MAX_AGE)", () => {
+  const HOUR = 3_600_000;
+
+  /** Moves the upstream authentication time of the grant behind `code` back to `authTime`. */
+  function setAuthTime(code: string, authTime: number): Promise<void> {
+    return runInDurableObject(grantOf(code), (_i, state) => {
+      state.storage.sql.exec("UPDATE grant_state SET auth_time = ?", authTime);
+    });
+  }
+
+  it("lends a grant's identity within SSO_MAX_AGE of its upstream login, and the lent grant ends REFRESH_MAX_TTL after that login", async () => {
+    const client = await confidentialClient({ grant_types: ["authorization_code", "refresh_token"] });
+    const { browser, redirect: first } = await signedInBrowser(client, "hamilton@sso.example");
+    const authTime = Date.now() - 20 * HOUR;
+    await setAuthTime(first.searchParams.get("code") ?? "", authTime);
+    const { verifier, challenge } = await pkce();
+    const res = await browser.fetch(authorizeUrl(client, challenge, { state: "lent" }));
+    const redirect = location(res);
+    expect(redirect.origin + redirect.pathname).toBe(APP_REDIRECT);
+    // The session is not restarted by a lent login: it never outlives the upstream login it came from.
+    expect(res.headers.getAll("Set-Cookie").some((line) => line.startsWith(`${SESSION}=`))).toBe(false);
+    const code = redirect.searchParams.get("code") ?? "";
+    await redeem(client, redirect, verifier);
+    const row = await runInDurableObject(grantOf(code), (_i, state) => state.storage.sql.exec<{ auth_time: number; max_expires_at: number }>("SELECT auth_time, max_expires_at FROM grant_state").one());
+    expect(row).toEqual({ auth_time: authTime, max_expires_at: authTime + 90 * 86_400_000 });
+  });
+
+  it("does not lend a grant whose upstream login is older than SSO_MAX_AGE: the upstream is asked again with prompt=none", async () => {
+    const client = await confidentialClient();
+    const { browser, redirect: first } = await signedInBrowser(client, "johnson@sso.example");
+    await setAuthTime(first.searchParams.get("code") ?? "", Date.now() - 25 * HOUR);
+    const silent = location(await browser.fetch(authorizeUrl(client, (await pkce()).challenge, { state: "old" })));
+    expect(silent.pathname).toBe("/dev-idp/authorize");
+    expect(silent.searchParams.get("prompt")).toBe("none");
+  });
+
+  it("does not lend after Approve either when the only grant's upstream login is too old: the upstream login page is shown", async () => {
+    const client = await registerClient();
+    const { browser, redirect: first } = await signedInBrowser(client, "vaughan@sso.example");
+    await setAuthTime(first.searchParams.get("code") ?? "", Date.now() - 25 * HOUR);
+    const page = await browser.fetch(authorizeUrl(client, (await pkce()).challenge));
+    const upstream = location(await browser.submit(await page.text(), { name: "decision", value: "approve" }));
+    expect(upstream.pathname).toBe("/dev-idp/authorize");
+    expect(upstream.searchParams.get("prompt")).toBeNull();
   });
 });
