@@ -48,7 +48,8 @@ authorizeRoutes.get("/authorize", async (c) => {
   if (consentStep({ prompt: request.prompt, signedIn: provider !== undefined, approved: remembered, client, redirectUri: request.redirectUri }) === "skip" && signedIn && provider) {
     return continueSignedIn(c, client, request, provider, signedIn.session, true);
   }
-  const page = Consent({ config: c.var.config, client, redirectUri: request.redirectUri, scopes: request.scope.split(" "), fields: authorizationFields(request), csrfToken: csrfToken(c) });
+  const signedInAs = provider && signedIn.email !== undefined ? { email: signedIn.email, provider } : undefined;
+  const page = Consent({ config: c.var.config, client, redirectUri: request.redirectUri, scopes: request.scope.split(" "), fields: authorizationFields(request), csrfToken: csrfToken(c), signedInAs });
   return c.html(page, 200);
 });
 
@@ -74,25 +75,28 @@ authorizeRoutes.post("/authorize", async (c) => {
   if (decisions.length === 1 && decisions[0] === "cancel") {
     return redirectError(c, request.redirectUri, new OAuthError("access_denied", "the user denied the request", { reason: "consent cancelled" }), request.state);
   }
-  if (decisions.length !== 1 || decisions[0] !== "approve") {
+  const decision = decisions.length === 1 ? decisions[0] : undefined;
+  if (decision !== "approve" && decision !== "another_account") {
     throw new PageError("Invalid form", "The consent form was incomplete. Go back to your application and start the sign-in again.", { reason: "no consent decision" });
   }
   const config = c.var.config;
   const chosen = c.req.query("provider");
   const provider = chosen === undefined ? config.upstreams[0] : config.upstreams.find((p) => p.name === chosen);
   if (!provider) throw new PageError("Unknown sign-in provider", "The sign-in provider you chose is not available.", { reason: "unknown provider in consent POST" });
+  // "Use another account": no identity is lent, and the provider must show its login even to a signed-in person.
+  if (decision === "another_account") return approve(c, client, request, provider, { upstreamPrompt: "login" });
   const signedIn = await signedInPerson(c, client.clientId, request.redirectUri);
   if (signedIn?.session.provider === provider.name) return continueSignedIn(c, client, request, provider, signedIn.session, false);
   return approve(c, client, request, provider, { upstreamPrompt: upstreamPrompt({ prompt: request.prompt, remembered: false, oidc: provider.type === "oidc" }) });
 });
 
-/** The browser's signed-in person (a valid session not ended by "sign out everywhere") and their consent for this client. */
-async function signedInPerson(c: Context<AppEnv>, clientId: string, redirectUri: string): Promise<{ session: Session; approvedScopes?: string[] } | undefined> {
+/** The browser's signed-in person (a valid session not ended by "sign out everywhere"), their email and their consent for this client. */
+async function signedInPerson(c: Context<AppEnv>, clientId: string, redirectUri: string): Promise<{ session: Session; approvedScopes?: string[]; email?: string } | undefined> {
   const session = await presentedSession(c);
   if (!session) return undefined;
   const view = await sessionView(c.env.DB, session.userId, clientId, redirectHost(redirectUri));
   if (!view || !sessionCounts(session, view.sessionsRevokedAt)) return undefined;
-  return { session, approvedScopes: view.approvedScopes };
+  return { session, approvedScopes: view.approvedScopes, email: view.email };
 }
 
 /**

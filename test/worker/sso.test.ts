@@ -3,7 +3,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { BASE, Browser, location } from "./helpers/browser";
+import { BASE, Browser, location, parseForm } from "./helpers/browser";
 import { approveAndSignIn, authorizeUrl, grantOf, mcpStatus, pkce, REDIRECT_URI, registerClient, type TestClient, tokenRequest } from "./helpers/oauth";
 
 const SESSION = "__Host-gh_session";
@@ -272,5 +272,81 @@ describe("single sign-on never stretches an old upstream login (SSO_MAX_AGE)", (
     const upstream = location(await browser.submit(await page.text(), { name: "decision", value: "approve" }));
     expect(upstream.pathname).toBe("/dev-idp/authorize");
     expect(upstream.searchParams.get("prompt")).toBeNull();
+  });
+});
+
+describe("the consent page of a signed-in browser: Continue as, or Use another account", () => {
+  it("says which account single sign-on will use, with a Continue as button and a Use another account button in the CSRF-protected form", async () => {
+    const client = await registerClient();
+    const { browser } = await signedInBrowser(client, "wu@sso.example");
+    const page = await browser.fetch(authorizeUrl(client, (await pkce()).challenge));
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain("You are signed in with Development sign-in as <strong>wu@sso.example</strong>.");
+    const form = parseForm(html);
+    expect(form.buttons).toEqual([
+      { name: "decision", value: "approve", formaction: undefined },
+      { name: "decision", value: "another_account", formaction: undefined },
+      { name: "decision", value: "cancel", formaction: undefined },
+    ]);
+    expect(html).toMatch(/<button class="primary" type="submit" name="decision" value="approve">Continue as wu@sso\.example<\/button>/);
+    expect(html).toMatch(/<button type="submit" name="decision" value="another_account">Use another account<\/button>/);
+    expect(form.hidden.some(([name, value]) => name === "csrf" && value.length > 0)).toBe(true);
+  });
+
+  it("shows Approve and no account to a browser that is not signed in", async () => {
+    const client = await registerClient();
+    const html = await (await new Browser().fetch(authorizeUrl(client, (await pkce()).challenge))).text();
+    expect(html).not.toContain("Continue as");
+    expect(html).not.toContain("Use another account");
+    expect(parseForm(html).buttons.map((b) => b.value)).toEqual(["approve", "cancel"]);
+  });
+
+  it("Continue as lends the signed-in person's identity: no upstream login", async () => {
+    const client = await registerClient();
+    const { browser } = await signedInBrowser(client, "yalow@sso.example");
+    const { verifier, challenge } = await pkce();
+    const page = await browser.fetch(authorizeUrl(client, challenge));
+    const redirect = location(await browser.submit(await page.text(), { name: "decision", value: "approve" }));
+    expect(redirect.origin + redirect.pathname).toBe("http://127.0.0.1:33418/callback");
+    const { sub } = await redeem(client, redirect, verifier);
+    expect(sub).toBe((await env.DB.prepare("SELECT id FROM users WHERE email = ?").bind("yalow@sso.example").first<{ id: string }>())?.id);
+  });
+
+  it("Use another account asks the provider with prompt=login, lends nothing, and signs in whoever logs in there", async () => {
+    const client = await registerClient();
+    const { browser } = await signedInBrowser(client, "first-account@sso.example");
+    const { verifier, challenge } = await pkce();
+    const page = await browser.fetch(authorizeUrl(client, challenge, { state: "switch-account" }));
+    const upstream = location(await browser.submit(await page.text(), { name: "decision", value: "another_account" }));
+    expect(upstream.pathname).toBe("/dev-idp/authorize");
+    expect(upstream.searchParams.get("prompt")).toBe("login");
+    const login = await browser.fetch(upstream.href);
+    const callback = location(await browser.submit(await login.text(), { name: "action", value: "login" }, { email: "second-account@sso.example" }));
+    const done = await browser.fetch(callback.href);
+    const redirect = location(done);
+    expect(redirect.searchParams.get("state")).toBe("switch-account");
+    expect(done.headers.getAll("Set-Cookie").some((line) => line.startsWith(`${SESSION}=`))).toBe(true);
+    const { sub } = await redeem(client, redirect, verifier);
+    expect(sub).toBe((await env.DB.prepare("SELECT id FROM users WHERE email = ?").bind("second-account@sso.example").first<{ id: string }>())?.id);
+    // The next consent page continues as the account now signed in.
+    expect(await (await browser.fetch(authorizeUrl(client, (await pkce()).challenge))).text()).toContain("Continue as second-account@sso.example");
+  });
+
+  it("refuses Use another account without the CSRF token, changing nothing", async () => {
+    const client = await registerClient();
+    const { browser } = await signedInBrowser(client, "csrf-switch@sso.example");
+    const html = await (await browser.fetch(authorizeUrl(client, (await pkce()).challenge))).text();
+    const fields = parseForm(html).hidden.filter(([name]) => name !== "csrf");
+    const grants = await env.DB.prepare("SELECT COUNT(*) AS n FROM grants").first<{ n: number }>();
+    const res = await browser.fetch(`${BASE}/authorize`, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: BASE, "Sec-Fetch-Site": "same-origin" },
+      body: new URLSearchParams([...fields, ["decision", "another_account"]]),
+    });
+    expect(res.status).toBe(403);
+    expect(res.headers.get("Location")).toBeNull();
+    expect(await res.text()).toContain("This form has expired");
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM grants").first<{ n: number }>()).toEqual(grants);
   });
 });
