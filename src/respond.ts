@@ -6,7 +6,7 @@ import { OAuthError, PageError } from "./oauth/errors";
 import { ErrorPage } from "./ui/error-page";
 
 /** Routes whose errors a person sees in a browser. */
-const PAGE_PATHS = /^\/(authorize|callback|account|dev-idp\/authorize)?$/;
+const PAGE_PATHS = /^\/(authorize|callback(\/[^/]+)?|account|dev-idp\/authorize)?$/;
 
 /** Headers for every response that carries or could carry a credential (RFC 6749 §5.1). */
 export const NO_STORE = { "Cache-Control": "no-store", Pragma: "no-cache" } as const;

@@ -186,7 +186,8 @@ export type GrantError =
   | "code_replayed"
   | "scope_widened"
   | "refresh_reused"
-  | "stale_login";
+  | "stale_login"
+  | "provider_mismatch";
 
 /** A refused transition. `revoked` is true when this very call revoked the grant (e.g. a replayed code). */
 export interface GrantFailure {

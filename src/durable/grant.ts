@@ -76,10 +76,11 @@ export class Grant extends DurableObject<Env> {
 
   /**
    * Hands the upstream leg to the callback exactly once. A wrong state secret changes nothing (the grant id alone is
-   * not a credential); the right secret from a browser without the binding cookie revokes the grant, since its
-   * state reached someone else.
+   * not a credential), nor does a response at the callback path of another provider than this grant's
+   * (`callbackProvider`, absent at the plain `/callback`): the genuine response may still arrive. The right secret
+   * from a browser without the binding cookie revokes the grant, since its state reached someone else.
    */
-  async takePending(stateSecret: string, browserBinding: string | undefined): Promise<GrantResult<{ pending: PendingLogin }>> {
+  async takePending(stateSecret: string, browserBinding: string | undefined, callbackProvider?: string): Promise<GrantResult<{ pending: PendingLogin }>> {
     const [stateHash, bindingHash] = await Promise.all([sha256(stateSecret), sha256(browserBinding ?? "")]);
     const now = Date.now();
     const result = this.ctx.storage.transactionSync((): GrantResult<{ pending: PendingLogin }> => {
@@ -90,6 +91,7 @@ export class Grant extends DurableObject<Env> {
       }
       if (!timingSafeEqual(stateHash, row.state_hash)) return refuse("invalid_secret", "state secret does not match");
       if (row.expires_at <= now) return refuse("expired", "pending state expired");
+      if (callbackProvider !== undefined && callbackProvider !== row.provider) return refuse("provider_mismatch", "response at another provider's callback path");
       if (browserBinding === undefined || row.binding_hash === null || !timingSafeEqual(bindingHash, row.binding_hash)) {
         this.#revoke(now, "browser binding mismatch at callback");
         return refuse("binding_mismatch", "browser binding cookie missing or different", true);

@@ -11,7 +11,7 @@ import { PENDING_TTL_MS, type SsoContext } from "../durable/grant-state";
 import { formatHandle } from "../durable/handle";
 import type { AppEnv } from "../env";
 import { Consent, redirectTarget } from "../ui/consent";
-import { type UpstreamLeg, upstreamAuthorizationUrl } from "../upstream/federation";
+import { callbackUri, type UpstreamLeg, upstreamAuthorizationUrl } from "../upstream/federation";
 import type { Session } from "../tokens/session-token";
 import { audit } from "./audit";
 import { reuseSignedIn } from "./authorization-issued";
@@ -125,7 +125,7 @@ async function approve(c: Context<AppEnv>, client: ClientRecord, request: Author
     state: formatHandle("state", grantId, stateSecret),
     nonce: generateRandomNonce(),
     codeVerifier: generateRandomCodeVerifier(),
-    redirectUri: `${config.publicUrl}/callback`,
+    redirectUri: callbackUri(config, provider),
   };
   // Built first: when the provider is unreachable nothing has been stored yet.
   const upstreamUrl = await upstreamAuthorizationUrl(c.env, config, provider, leg, sso.upstreamPrompt ? { prompt: sso.upstreamPrompt } : undefined);

@@ -31,12 +31,22 @@ export interface UpstreamTokens {
   idToken?: string;
 }
 
+/**
+ * Gatehouse's redirection endpoint at `provider`: `PUBLIC_URL/callback` when it is the only provider, else
+ * `PUBLIC_URL/callback/<name>`, so a response arriving for one provider's pending sign-in at another's path is
+ * recognised (the mix-up defence of RFC 9700 §4.4.2, distinct redirect URIs per issuer).
+ * @see https://www.rfc-editor.org/rfc/rfc9700#section-4.4.2
+ */
+export function callbackUri(config: Config, provider: UpstreamProvider): string {
+  return config.upstreams.length > 1 ? `${config.publicUrl}/callback/${provider.name}` : `${config.publicUrl}/callback`;
+}
+
 /** Secrets of the upstream leg, generated at approval and kept in the pending grant. */
 export interface UpstreamLeg {
   state: string;
   nonce: string;
   codeVerifier: string;
-  /** Gatehouse's own callback URL: `PUBLIC_URL/callback`. */
+  /** Gatehouse's own callback URL at this provider (`callbackUri`). */
   redirectUri: string;
 }
 

@@ -89,6 +89,17 @@ describe("Grant: pending state", () => {
     expect(await stub.begin(beginInput())).toEqual({ ok: false, error: "wrong_state", reason: "grant already exists" });
   });
 
+  it("refuses a response at another provider's callback path without any change, even from another browser", async () => {
+    const { stub } = newGrant();
+    const input = beginInput();
+    await stub.begin(input);
+    const before = await storedRow(stub);
+    expect(await stub.takePending(input.stateSecret, input.browserBinding, "corp")).toEqual({ ok: false, error: "provider_mismatch", reason: "response at another provider's callback path" });
+    expect(await stub.takePending(input.stateSecret, randomSecret(), "corp")).toMatchObject({ ok: false, error: "provider_mismatch" });
+    expect(await storedRow(stub)).toEqual(before);
+    expect(await stub.takePending(input.stateSecret, input.browserBinding, "dev")).toMatchObject({ ok: true, pending: { provider: "dev" } });
+  });
+
   it("hands the upstream leg out exactly once", async () => {
     const { stub } = newGrant();
     const input = beginInput();
