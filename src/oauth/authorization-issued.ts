@@ -70,7 +70,7 @@ export async function reuseSignedIn(c: Context<AppEnv>, request: AuthorizationPa
     if (!found?.ok || found.login.provider !== session.provider || found.login.user.userId !== session.userId) continue;
     const { login } = found;
     // The policy may have tightened since that sign-in: then the upstream login applies it, with its page.
-    if (!(await admitEmailDomain(c, login.user.domain)).ok) return undefined;
+    if (!(await admitEmailDomain(c, { domain: login.user.domain, verified: login.user.emailVerified })).ok) return undefined;
     const tokens = login.sealedUpstreamTokens === undefined ? undefined : await unsealUpstreamTokens(c.env, config, candidate.id, login.sealedUpstreamTokens);
     if (login.sealedUpstreamTokens !== undefined && tokens === undefined) continue;
     const id = c.env.GRANTS.newUniqueId();

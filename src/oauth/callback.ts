@@ -83,7 +83,7 @@ async function callback(c: Context<AppEnv>, callbackProvider: string | undefined
       const title = login.error === "email_unverified" ? "Email address not verified" : "Sign-in failed";
       throw new PageError(title, login.description, { status: login.error === "email_unverified" ? 403 : 502, reason: login.reason });
     }
-    const admitted = await admitEmailDomain(c, login.identity.domain);
+    const admitted = await admitEmailDomain(c, { domain: login.identity.domain, verified: login.identity.emailVerified });
     if (!admitted.ok) {
       await stub.failLogin(admitted.reason);
       audit(c, { type: "login.failed", grantId, clientId, detail: { error: "email_domain", reason: admitted.reason } });
