@@ -158,13 +158,32 @@ async function validate(c: Context<AppEnv>, params: URLSearchParams, interacted:
   if ("page" in checked) throw checked.page;
   if (client && errorDelivery(client, interacted) === "page") {
     const href = authorizationErrorUrl(checked.redirectUri, c.var.config.issuer, checked.error, checked.state);
-    throw new PageError("This sign-in request cannot continue", `The application sent a sign-in request that cannot be completed: ${checked.error.description}.`, {
+    throw new PageError("This sign-in request cannot continue", `${refusalInWords(checked.error.code)} (error: ${checked.error.code})`, {
       status: checked.error.status,
       reason: `${checked.error.code}: ${checked.error.description}`,
       returnTo: { href, destination: redirectTarget(checked.redirectUri).label },
     });
   }
   return redirectError(c, checked.redirectUri, checked.error, checked.state);
+}
+
+/**
+ * What went wrong, in fixed words: the page is on this server's domain, so it never shows text from the request
+ * (a crafted `scope` could otherwise speak with this server's voice).
+ */
+function refusalInWords(code: OAuthError["code"]): string {
+  switch (code) {
+    case "invalid_scope":
+      return "The application asked for a permission this service does not offer.";
+    case "invalid_target":
+      return "The application asked for access to a resource this service does not serve.";
+    case "login_required":
+      return "The application asked to sign you in without showing anything, which this service never does.";
+    case "unauthorized_client":
+      return "The application is not allowed to sign in this way.";
+    default:
+      return "The application sent a sign-in request that is not valid.";
+  }
 }
 
 /** An error sent back to the validated redirect URI, with `state` and `iss`. @see RFC 6749 §4.1.2.1, RFC 9207 §2 */

@@ -121,6 +121,16 @@ describe("GET /authorize: a registered client's errors are a page with a link ba
     await expectReturnPage(await get(authorizeUrl(client, challenge, { redirect_uri: other, response_type: "token" })), 400, "unsupported_response_type", "an app on this computer (127.0.0.1)", "client-state-123", other);
   });
 
+  it("never shows request text on the page: a crafted scope stays in the link only", async () => {
+    const crafted = "Your-account-is-locked-call-555-0100";
+    const res = await get(authorizeUrl(client, challenge, { scope: `mcp ${crafted}` }));
+    const html = await res.clone().text();
+    expect(html).toContain("The application asked for a permission this service does not offer. (error: invalid_scope)");
+    const url = await expectReturnPage(res, 400, "invalid_scope", "an app on this computer (127.0.0.1)");
+    expect(html.replace(/<a href="[^"]*">/g, "")).not.toContain(crafted);
+    expect(url.searchParams.get("error_description")).toContain(crafted);
+  });
+
   it("names the https host an error would go to, keeping the registered redirect URI's query", async () => {
     const phish = await registerClient({ redirect_uris: ["https://phish.example/cb?tenant=7"], token_endpoint_auth_method: "none" });
     const url = await expectReturnPage(await get(authorizeUrl(phish, challenge, { scope: "bogus" })), 400, "invalid_scope", "phish.example", "client-state-123", "https://phish.example/cb?tenant=7");
