@@ -7,7 +7,7 @@ import type { AuthorizationParams } from "../durable/grant-state";
 import { OAuthError, PageError } from "./errors";
 import { uniqueParams } from "./params";
 import { CODE_CHALLENGE, PKCE_METHOD } from "./pkce";
-import { matchRedirectUri } from "./redirect-uri";
+import { checkRedirectUri, matchRedirectUri } from "./redirect-uri";
 import { resolveResource } from "./resource";
 import { narrowScope } from "./scope";
 
@@ -56,6 +56,12 @@ export function checkAuthorizationRequest(config: Config, client: ClientRecord |
     redirectUri = client.redirectUris[0];
   } else {
     return page("Invalid sign-in link", "The sign-in link has no redirect_uri, and the application has registered several.", "redirect_uri missing");
+  }
+  // A registration accepted before today's redirect URI policy (a dangerous OS handler, a dotless private-use
+  // scheme) is never redirected to; the operator's static clients are the operator's call.
+  const registered = matchRedirectUri(client.redirectUris, redirectUri) ?? redirectUri;
+  if (client.kind !== "static" && checkRedirectUri(registered, "native") !== undefined) {
+    return page("Refused redirect URI", `The redirect URI registered for ${client.clientName} is not allowed here, so the result cannot be sent back safely.`, "registered redirect_uri fails the redirect URI policy");
   }
 
   const states = params.getAll("state");

@@ -96,6 +96,16 @@ describe("checkAuthorizationRequest", () => {
     expect(pageReason(p)).toBe(reason);
   });
 
+  it.each([
+    ["an OS protocol handler", "ms-msdt:/id%20PCWDiagnostic"],
+    ["a dotless private-use scheme", "myapp://callback"],
+  ])("shows a page for a registered client whose redirect URI, registered before the policy, is %s", (_name, uri) => {
+    const old = { ...client, redirectUris: [uri] };
+    expect(pageReason(params({ redirect_uri: uri }), old)).toBe("registered redirect_uri fails the redirect URI policy");
+    expect(pageReason(params({ redirect_uri: undefined }), old)).toBe("registered redirect_uri fails the redirect URI policy");
+    expect(check(params({ redirect_uri: uri }), { ...old, kind: "static" }).ok).toBe(true);
+  });
+
   it("shows a page for an unknown client before looking at anything else", () => {
     expect(pageReason(params({ response_type: "token", code_challenge: undefined }), null)).toBe("unknown client_id");
   });
