@@ -101,7 +101,8 @@ export const SCENARIOS: Scenario[] = [
     unit: "sign-in",
     async prepare(side, concurrency) {
       // Each slot is one person's browser that signed in to its client once; every operation authorizes that client
-      // again (Gatehouse: remembered consent and single sign-on, no consent page and no IdP) and redeems the code.
+      // again (Gatehouse: single sign-on, no IdP; the consent page is shown and approved, since this public client
+      // returns to a loopback URI and remembered consent never skips it, RFC 8252 §8.6) and redeems the code.
       const slots = await Promise.all(
         Array.from({ length: concurrency }, async () => {
           const browser = new HeadlessBrowser();

@@ -38,6 +38,7 @@ export interface ConfigVars {
   STATIC_CLIENTS?: string;
   MAX_DCR_CLIENTS?: string;
   MAX_CIMD_CLIENTS?: string;
+  SSO_MAX_AGE?: string;
   EVENT_RETENTION_DAYS?: string;
   UPSTREAM_TOKEN_KEY?: string;
 }
@@ -102,6 +103,8 @@ export interface Config {
   refreshIdleTtl: number;
   refreshMaxTtl: number;
   refreshReplayWindow: number;
+  /** Seconds after the person last authenticated upstream during which single sign-on may lend that login. */
+  ssoMaxAge: number;
   /** Seconds an isolate trusts a grant's "live" answer at /mcp (0 = ask the grant on every request). */
   livenessCacheTtl: number;
   keyRotationDays: number;
@@ -343,6 +346,8 @@ export function parseConfig(env: ConfigVars): Config {
   const refreshMaxTtl = seconds("REFRESH_MAX_TTL", 90 * DAY, 3600, 365 * DAY);
   if (refreshMaxTtl < refreshIdleTtl) problem("REFRESH_MAX_TTL", "must not be shorter than REFRESH_IDLE_TTL");
   const refreshReplayWindow = seconds("REFRESH_REPLAY_WINDOW", 30, 0, 300);
+  const ssoMaxAge = seconds("SSO_MAX_AGE", DAY, 0, 30 * DAY);
+  if (ssoMaxAge > refreshMaxTtl) problem("SSO_MAX_AGE", "must not be longer than REFRESH_MAX_TTL");
   const livenessCacheTtl = seconds("LIVENESS_CACHE_TTL", 30, 0, 30);
   const keyRotationDays = seconds("KEY_ROTATION_DAYS", 30, 1, 365);
 
@@ -405,6 +410,7 @@ export function parseConfig(env: ConfigVars): Config {
     refreshIdleTtl,
     refreshMaxTtl,
     refreshReplayWindow,
+    ssoMaxAge,
     livenessCacheTtl,
     keyRotationDays,
     branding: {

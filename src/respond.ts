@@ -6,14 +6,14 @@ import { OAuthError, PageError } from "./oauth/errors";
 import { ErrorPage } from "./ui/error-page";
 
 /** Routes whose errors a person sees in a browser. */
-const PAGE_PATHS = /^\/(authorize|callback|account|dev-idp\/authorize)?$/;
+const PAGE_PATHS = /^\/(authorize|callback(\/[^/]+)?|account|dev-idp\/authorize)?$/;
 
 /** Headers for every response that carries or could carry a credential (RFC 6749 §5.1). */
 export const NO_STORE = { "Cache-Control": "no-store", Pragma: "no-cache" } as const;
 
 /** Renders an HTML error page with the request's correlation id. */
-export function errorPage(c: Context<AppEnv>, status: number, title: string, message: string): Response | Promise<Response> {
-  const html = ErrorPage({ config: c.var.config, title, message, correlationId: c.var.correlationId });
+export function errorPage(c: Context<AppEnv>, status: number, title: string, message: string, returnTo?: PageError["returnTo"]): Response | Promise<Response> {
+  const html = ErrorPage({ config: c.var.config, title, message, correlationId: c.var.correlationId, returnTo });
   return c.html(html, status as 400, NO_STORE);
 }
 
@@ -35,7 +35,7 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
   const path = c.req.path;
   if (err instanceof PageError) {
     noteFailure(c, "page_error", err.reason);
-    return errorPage(c, err.status, err.title, err.message);
+    return errorPage(c, err.status, err.title, err.message, err.returnTo);
   }
   if (err instanceof HTTPException && !(err instanceof OAuthError)) {
     const status = err.status;

@@ -27,7 +27,7 @@ export { Grant } from "./durable/grant";
 export { KeyRing } from "./durable/key-ring";
 
 /** Endpoints that need a complete configuration; discovery, JWKS, the landing page and /healthz never do. */
-const FLOW_PATHS = /^\/(authorize|callback|token|register|revoke|introspect|mcp|dev-idp(\/.*)?)$/;
+const FLOW_PATHS = /^\/(authorize|callback(\/[^/]+)?|token|register|revoke|introspect|mcp|dev-idp(\/.*)?)$/;
 
 export const app = new Hono<AppEnv>();
 

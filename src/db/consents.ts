@@ -7,20 +7,22 @@ export interface SessionView {
   sessionsRevokedAt?: number;
   /** Scopes already approved for this client and redirect host; `undefined` when never approved. */
   approvedScopes?: string[];
+  /** The person's email as last seen, for the consent page's "Continue as". */
+  email?: string;
 }
 
 /** The person's session state and their consent for `clientId` at `redirectHost`; `undefined` when the user is gone. */
 export async function sessionView(db: D1Database, userId: string, clientId: string, redirectHost: string): Promise<SessionView | undefined> {
   const row = await db
     .prepare(
-      `SELECT u.sessions_revoked_at, c.scope FROM users u
+      `SELECT u.sessions_revoked_at, u.email, c.scope FROM users u
        LEFT JOIN consents c ON c.user_id = u.id AND c.client_id = ? AND c.redirect_host = ?
        WHERE u.id = ?`,
     )
     .bind(clientId, redirectHost, userId)
-    .first<{ sessions_revoked_at: number | null; scope: string | null }>();
+    .first<{ sessions_revoked_at: number | null; email: string | null; scope: string | null }>();
   if (!row) return undefined;
-  return { sessionsRevokedAt: row.sessions_revoked_at ?? undefined, approvedScopes: row.scope === null ? undefined : (JSON.parse(row.scope) as string[]) };
+  return { sessionsRevokedAt: row.sessions_revoked_at ?? undefined, approvedScopes: row.scope === null ? undefined : (JSON.parse(row.scope) as string[]), email: row.email ?? undefined };
 }
 
 /** Remembers that the person approved `scopes` for the client at the redirect host, adding to what they approved before. */

@@ -86,6 +86,8 @@ export interface GrantUser {
 export interface LoginInput {
   user: GrantUser;
   sealedUpstreamTokens?: string;
+  /** When the person last authenticated at the upstream, epoch ms: the ID token's `auth_time`, else the callback's time. */
+  authTime: number;
 }
 
 /** A grant created for a browser whose person is already signed in: straight to `code_issued`, no upstream leg. */
@@ -94,6 +96,16 @@ export interface SignedInBeginInput {
   provider: string;
   user: GrantUser;
   sealedUpstreamTokens?: string;
+  /** The lending grant's upstream authentication time (epoch ms), kept: the new grant is no fresher than that login. */
+  authTime: number;
+  /** REFRESH_MAX_TTL: the new grant ends at the latest this many seconds after `authTime`. */
+  refreshMaxTtlSeconds: number;
+}
+
+/** What `signedInLogin` checks before lending the grant's identity. */
+export interface LendInput {
+  /** SSO_MAX_AGE: the identity is lent only this many seconds after the person last authenticated upstream. */
+  ssoMaxAgeSeconds: number;
 }
 
 /** A live grant's signed-in person and sealed upstream tokens, for a new grant of the same person to start from. */
@@ -101,6 +113,8 @@ export interface SignedInLogin {
   provider: string;
   user: GrantUser;
   sealedUpstreamTokens?: string;
+  /** When the person last authenticated at the upstream, epoch ms. */
+  authTime: number;
 }
 
 /** What a redemption presents besides the code (client already authenticated by the Worker). */
@@ -112,6 +126,9 @@ export interface RedemptionInput {
   resource?: string;
   /** Whether the client may use the refresh_token grant: then the first refresh token of the family is issued. */
   issueRefreshToken: boolean;
+  /** REFRESH_IDLE_TTL and REFRESH_MAX_TTL, seconds: the refresh family's idle and absolute lifetimes. */
+  refreshIdleTtlSeconds: number;
+  refreshMaxTtlSeconds: number;
 }
 
 /** What a refresh presents besides the token (client already authenticated by the Worker). */
@@ -122,6 +139,8 @@ export interface RefreshInput {
   resource?: string;
   /** REFRESH_REPLAY_WINDOW: seconds after a rotation in which the same client may present the previous token again. */
   replayWindowSeconds: number;
+  /** REFRESH_IDLE_TTL, seconds: how far each rotation moves the idle expiry (never past the absolute one). */
+  refreshIdleTtlSeconds: number;
 }
 
 /** What a successful redemption or refresh hands to the token endpoint to mint tokens. */
@@ -166,7 +185,9 @@ export type GrantError =
   | "duplicate_submission"
   | "code_replayed"
   | "scope_widened"
-  | "refresh_reused";
+  | "refresh_reused"
+  | "stale_login"
+  | "provider_mismatch";
 
 /** A refused transition. `revoked` is true when this very call revoked the grant (e.g. a replayed code). */
 export interface GrantFailure {
@@ -199,6 +220,8 @@ export interface GrantRow extends Record<string, SqlStorageValue> {
   revoked_at: number | null;
   revoke_reason: string | null;
   refresh_key: string | null;
+  /** Missing from the row (read as `undefined`) in objects begun before the column existed: never lent, then. */
+  auth_time: number | null;
 }
 
 /** One refresh token of the grant's family (all of them are kept, so any reuse is recognised). */
@@ -213,8 +236,10 @@ export interface RefreshTokenRow extends Record<string, SqlStorageValue> {
 /**
  * `grant_state` has one row per object (`singleton = 1`); the refresh family's idle and absolute expiry are kept
  * there in `idle_expires_at` / `max_expires_at`, and `refresh_key` derives each successor refresh token from its
- * predecessor (so a retry within the replay window gets the same successor without storing it). `refresh_tokens`
- * holds the hash of every refresh token the family has had.
+ * predecessor (so a retry within the replay window gets the same successor without storing it). `auth_time` is
+ * when the person last authenticated at the upstream; a grant created by single sign-on carries its lender's, and its
+ * `max_expires_at` is set at creation to that time plus REFRESH_MAX_TTL. `refresh_tokens` holds the hash of every
+ * refresh token the family has had.
  */
 export const GRANT_SCHEMA = `CREATE TABLE IF NOT EXISTS grant_state (
   singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
@@ -235,7 +260,8 @@ export const GRANT_SCHEMA = `CREATE TABLE IF NOT EXISTS grant_state (
   max_expires_at INTEGER,
   revoked_at INTEGER,
   revoke_reason TEXT,
-  refresh_key TEXT
+  refresh_key TEXT,
+  auth_time INTEGER
 );
 CREATE TABLE IF NOT EXISTS refresh_tokens (
   hash TEXT PRIMARY KEY,

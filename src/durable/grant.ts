@@ -1,7 +1,6 @@
 // Grant Durable Object: one per authorization of one client by one user, the only writer of its state. Each public
 // method is one transition whose read-check-write runs synchronously (hashes are computed before it starts).
 import { DurableObject } from "cloudflare:workers";
-import { loadConfig } from "../config";
 import { hmacSha256, randomSecret, sha256, timingSafeEqual } from "../crypto";
 import type { Env } from "../env";
 import {
@@ -14,6 +13,7 @@ import {
   type GrantRow,
   type GrantUser,
   type IssuedGrant,
+  type LendInput,
   type LoginInput,
   PENDING_TTL_MS,
   type PendingLogin,
@@ -76,10 +76,11 @@ export class Grant extends DurableObject<Env> {
 
   /**
    * Hands the upstream leg to the callback exactly once. A wrong state secret changes nothing (the grant id alone is
-   * not a credential); the right secret from a browser without the binding cookie revokes the grant, since its
-   * state reached someone else.
+   * not a credential), nor does a response at the callback path of another provider than this grant's
+   * (`callbackProvider`, absent at the plain `/callback`): the genuine response may still arrive. The right secret
+   * from a browser without the binding cookie revokes the grant, since its state reached someone else.
    */
-  async takePending(stateSecret: string, browserBinding: string | undefined): Promise<GrantResult<{ pending: PendingLogin }>> {
+  async takePending(stateSecret: string, browserBinding: string | undefined, callbackProvider?: string): Promise<GrantResult<{ pending: PendingLogin }>> {
     const [stateHash, bindingHash] = await Promise.all([sha256(stateSecret), sha256(browserBinding ?? "")]);
     const now = Date.now();
     const result = this.ctx.storage.transactionSync((): GrantResult<{ pending: PendingLogin }> => {
@@ -90,6 +91,7 @@ export class Grant extends DurableObject<Env> {
       }
       if (!timingSafeEqual(stateHash, row.state_hash)) return refuse("invalid_secret", "state secret does not match");
       if (row.expires_at <= now) return refuse("expired", "pending state expired");
+      if (callbackProvider !== undefined && callbackProvider !== row.provider) return refuse("provider_mismatch", "response at another provider's callback path");
       if (browserBinding === undefined || row.binding_hash === null || !timingSafeEqual(bindingHash, row.binding_hash)) {
         this.#revoke(now, "browser binding mismatch at callback");
         return refuse("binding_mismatch", "browser binding cookie missing or different", true);
@@ -117,13 +119,15 @@ export class Grant extends DurableObject<Env> {
       if (!row) return refuse("not_found", "no such grant");
       if (row.status !== "login") return refuse("wrong_state", `login completed while ${row.status}`);
       if (row.expires_at <= now) return refuse("expired", "pending state expired during the upstream login");
+      this.#addAuthTimeColumn();
       this.#sql.exec(
-        `UPDATE grant_state SET status = 'code_issued', expires_at = ?, user = ?, upstream_tokens = ?, code_hash = ?, binding_hash = NULL
+        `UPDATE grant_state SET status = 'code_issued', expires_at = ?, user = ?, upstream_tokens = ?, code_hash = ?, binding_hash = NULL, auth_time = ?
          WHERE singleton = 1`,
         expiresAt,
         JSON.stringify(input.user),
         input.sealedUpstreamTokens ?? null,
         codeHash,
+        Math.min(input.authTime, now),
       );
       return { ok: true, code: formatHandle("code", this.ctx.id.toString(), secret), expiresAt, request: parse(row) };
     });
@@ -143,9 +147,10 @@ export class Grant extends DurableObject<Env> {
     const result = this.ctx.storage.transactionSync((): GrantResult<{ code: string; expiresAt: number }> => {
       this.#sql.exec(GRANT_SCHEMA);
       if (this.#row()) return refuse("wrong_state", "grant already exists");
+      // The lent login is the one this grant rests on: it ends REFRESH_MAX_TTL after that login, not after now.
       this.#sql.exec(
-        `INSERT INTO grant_state (singleton, status, request, provider, created_at, expires_at, user, upstream_tokens, code_hash)
-         VALUES (1, 'code_issued', ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO grant_state (singleton, status, request, provider, created_at, expires_at, user, upstream_tokens, code_hash, auth_time, max_expires_at)
+         VALUES (1, 'code_issued', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         JSON.stringify(input.request),
         input.provider,
         now,
@@ -153,6 +158,8 @@ export class Grant extends DurableObject<Env> {
         JSON.stringify(input.user),
         input.sealedUpstreamTokens ?? null,
         codeHash,
+        input.authTime,
+        input.authTime + input.refreshMaxTtlSeconds * 1000,
       );
       return { ok: true, code: formatHandle("code", this.ctx.id.toString(), secret), expiresAt };
     });
@@ -160,13 +167,21 @@ export class Grant extends DurableObject<Env> {
     return result;
   }
 
-  /** Who signed in to this grant and its sealed upstream tokens, while the grant is live (issued, not revoked or expired). */
-  async signedInLogin(): Promise<GrantResult<{ login: SignedInLogin }>> {
+  /**
+   * Who signed in to this grant and its sealed upstream tokens, for single sign-on: only while the grant is live
+   * (issued, not revoked or expired) and the person authenticated at the upstream at most SSO_MAX_AGE ago, so a
+   * login is never stretched past it and someone removed at the upstream is asked again there.
+   * @see https://openid.net/specs/openid-connect-core-1_0.html#IDToken (auth_time)
+   */
+  async signedInLogin(input: LendInput): Promise<GrantResult<{ login: SignedInLogin }>> {
     const row = this.#row();
+    const now = Date.now();
     if (!row) return refuse("not_found", "no such grant");
     if ((row.status !== "active" && row.status !== "code_issued") || row.user === null) return refuse("wrong_state", `grant is ${row.status}`);
-    if (row.expires_at <= Date.now()) return refuse("expired", "grant expired");
-    return { ok: true, login: { provider: row.provider, user: user(row), sealedUpstreamTokens: row.upstream_tokens ?? undefined } };
+    if (row.expires_at <= now) return refuse("expired", "grant expired");
+    const authTime = row.auth_time ?? undefined;
+    if (authTime === undefined || now - authTime > input.ssoMaxAgeSeconds * 1000) return refuse("stale_login", "the upstream sign-in is older than SSO_MAX_AGE");
+    return { ok: true, login: { provider: row.provider, user: user(row), sealedUpstreamTokens: row.upstream_tokens ?? undefined, authTime } };
   }
 
   /** The upstream login failed: nothing was issued, so the grant is deleted outright. */
@@ -188,7 +203,6 @@ export class Grant extends DurableObject<Env> {
   async redeemCode(secret: string, presented: RedemptionInput): Promise<GrantResult<{ grant: IssuedGrant }>> {
     const refreshSecret = randomSecret();
     const [codeHash, refreshHash] = await Promise.all([sha256(secret), sha256(refreshSecret)]);
-    const config = loadConfig(this.env);
     const now = Date.now();
     const result = this.ctx.storage.transactionSync((): GrantResult<{ grant: IssuedGrant }> => {
       const row = this.#row();
@@ -215,8 +229,9 @@ export class Grant extends DurableObject<Env> {
       if (!timingSafeEqual(presented.verifierChallenge, request.codeChallenge)) return refuse("pkce_mismatch", "code_verifier does not match");
       if (presented.resource !== undefined && presented.resource !== request.resource) return refuse("resource_mismatch", "resource differs");
 
-      const max = now + config.refreshMaxTtl * 1000;
-      const idle = Math.min(now + config.refreshIdleTtl * 1000, max);
+      // A grant created by single sign-on already has its end: REFRESH_MAX_TTL after the lent login.
+      const max = Math.min(now + presented.refreshMaxTtlSeconds * 1000, row.max_expires_at ?? Number.POSITIVE_INFINITY);
+      const idle = Math.min(now + presented.refreshIdleTtlSeconds * 1000, max);
       this.#sql.exec(
         `UPDATE grant_state SET status = 'active', code_redeemed_at = ?, active_at = ?, idle_expires_at = ?, max_expires_at = ?, expires_at = ?,
            refresh_key = ? WHERE singleton = 1`,
@@ -249,7 +264,6 @@ export class Grant extends DurableObject<Env> {
     // The successor is derived from the presented token, so a retry yields the same one without it being stored.
     const successorSecret = await hmacSha256(key, secret);
     const [hash, successorHash] = await Promise.all([sha256(secret), sha256(successorSecret)]);
-    const config = loadConfig(this.env);
     const windowMs = presented.replayWindowSeconds * 1000;
     const now = Date.now();
     const result = this.ctx.storage.transactionSync((): GrantResult<{ grant: IssuedGrant; replayed: boolean }> => {
@@ -283,7 +297,7 @@ export class Grant extends DurableObject<Env> {
       if (presented.resource !== undefined && presented.resource !== request.resource) return refuse("resource_mismatch", "resource differs");
       if (token.rotated_at !== null) return { ok: true, replayed: true, grant: this.#issued(row, scope, max, refreshToken) };
 
-      const idle = Math.min(now + config.refreshIdleTtl * 1000, max);
+      const idle = Math.min(now + presented.refreshIdleTtlSeconds * 1000, max);
       this.#sql.exec("UPDATE refresh_tokens SET rotated_at = ?, successor_hash = ? WHERE hash = ?", now, successorHash, hash);
       this.#sql.exec("INSERT INTO refresh_tokens (hash, issued_at) VALUES (?, ?)", successorHash, now);
       this.#sql.exec("UPDATE grant_state SET idle_expires_at = ?, expires_at = ? WHERE singleton = 1", idle, idle);
@@ -374,6 +388,13 @@ export class Grant extends DurableObject<Env> {
       reason,
       now + TOMBSTONE_MS,
     );
+  }
+
+  /** Objects begun before `auth_time` existed get it when their login completes (CREATE TABLE IF NOT EXISTS adds no column). */
+  #addAuthTimeColumn(): void {
+    if (!this.#sql.exec("SELECT * FROM grant_state LIMIT 0").columnNames.includes("auth_time")) {
+      this.#sql.exec("ALTER TABLE grant_state ADD COLUMN auth_time INTEGER");
+    }
   }
 
   /** The grant's row, or `undefined` when none exists; never creates storage for an unknown id. */

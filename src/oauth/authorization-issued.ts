@@ -23,9 +23,14 @@ export interface IssuedAuthorization {
   code: string;
   /** When the code expires, epoch milliseconds. */
   expiresAt: number;
+  /**
+   * Whether the person just signed in upstream: then the session (re)starts. A login lent by single sign-on keeps
+   * the browser's session as it is, so the session never outlives the upstream login it came from.
+   */
+  signedInUpstream: boolean;
 }
 
-/** Indexes the grant, remembers consent, starts the session and redirects with `code`, `state` and `iss`. */
+/** Indexes the grant, remembers consent, starts the session (after an upstream sign-in) and redirects with `code`, `state` and `iss`. */
 export async function finishAuthorization(c: Context<AppEnv>, issued: IssuedAuthorization): Promise<Response> {
   const { grantId, request, userId } = issued;
   try {
@@ -42,7 +47,7 @@ export async function finishAuthorization(c: Context<AppEnv>, issued: IssuedAuth
     // Only convenience is lost: the next request of this client asks for consent again.
     console.error(JSON.stringify({ event: "consent.write_failed", correlationId: c.var.correlationId, error: err instanceof Error ? err.name : "unknown" }));
   }
-  await startSession(c, userId, issued.provider);
+  if (issued.signedInUpstream) await startSession(c, userId, issued.provider);
   audit(c, { type: "code.issued", grantId, clientId: request.clientId, userId });
   return c.redirect(authorizationResponseUrl(request.redirectUri, c.var.config.issuer, { code: issued.code, state: request.state }), 302);
 }
@@ -52,28 +57,29 @@ const REUSE_CANDIDATES = 3;
 
 /**
  * Single sign-on without an upstream round trip: a new grant for `request` as the session's person, started from
- * the identity (and upstream tokens, re-sealed for the new grant) of their newest live grant. `undefined` when they
- * have none, and the upstream must be asked.
+ * the identity (and upstream tokens, re-sealed for the new grant) of their newest live grant whose upstream login is
+ * at most SSO_MAX_AGE old; the new grant keeps that login's time and ends REFRESH_MAX_TTL after it. `undefined` when
+ * they have none, and the upstream must be asked.
  */
 export async function reuseSignedIn(c: Context<AppEnv>, request: AuthorizationParams, session: Session): Promise<Response | undefined> {
   const config = c.var.config;
   if (!config.upstreams.some((p) => p.name === session.provider)) return undefined;
   const candidates = await newestLiveGrants(c.env.DB, session.userId, Math.floor(Date.now() / 1000), REUSE_CANDIDATES);
   for (const candidate of candidates) {
-    const found = await grantStub(c.env, candidate.id)?.signedInLogin();
+    const found = await grantStub(c.env, candidate.id)?.signedInLogin({ ssoMaxAgeSeconds: config.ssoMaxAge });
     if (!found?.ok || found.login.provider !== session.provider || found.login.user.userId !== session.userId) continue;
     const { login } = found;
     // The policy may have tightened since that sign-in: then the upstream login applies it, with its page.
-    if (!(await admitEmailDomain(c, login.user.domain)).ok) return undefined;
+    if (!(await admitEmailDomain(c, { domain: login.user.domain, verified: login.user.emailVerified })).ok) return undefined;
     const tokens = login.sealedUpstreamTokens === undefined ? undefined : await unsealUpstreamTokens(c.env, config, candidate.id, login.sealedUpstreamTokens);
     if (login.sealedUpstreamTokens !== undefined && tokens === undefined) continue;
     const id = c.env.GRANTS.newUniqueId();
     const grantId = id.toString();
     const sealedUpstreamTokens = tokens && (await sealUpstreamTokens(c.env, config, grantId, tokens));
-    const begun = await c.env.GRANTS.get(id).beginSignedIn({ request, provider: login.provider, user: login.user, sealedUpstreamTokens });
+    const begun = await c.env.GRANTS.get(id).beginSignedIn({ request, provider: login.provider, user: login.user, sealedUpstreamTokens, authTime: login.authTime, refreshMaxTtlSeconds: config.refreshMaxTtl });
     if (!begun.ok) throw new Error(`a new grant refused beginSignedIn: ${begun.reason}`);
     audit(c, { type: "grant.created", grantId, clientId: request.clientId, userId: session.userId, detail: { provider: login.provider, scope: request.scope, sso: "reused" } });
-    return finishAuthorization(c, { grantId, request, userId: session.userId, provider: login.provider, code: begun.code, expiresAt: begun.expiresAt });
+    return finishAuthorization(c, { grantId, request, userId: session.userId, provider: login.provider, code: begun.code, expiresAt: begun.expiresAt, signedInUpstream: false });
   }
   return undefined;
 }

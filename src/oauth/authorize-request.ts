@@ -7,7 +7,7 @@ import type { AuthorizationParams } from "../durable/grant-state";
 import { OAuthError, PageError } from "./errors";
 import { uniqueParams } from "./params";
 import { CODE_CHALLENGE, PKCE_METHOD } from "./pkce";
-import { matchRedirectUri } from "./redirect-uri";
+import { checkRedirectUri, matchRedirectUri } from "./redirect-uri";
 import { resolveResource } from "./resource";
 import { narrowScope } from "./scope";
 
@@ -57,6 +57,12 @@ export function checkAuthorizationRequest(config: Config, client: ClientRecord |
   } else {
     return page("Invalid sign-in link", "The sign-in link has no redirect_uri, and the application has registered several.", "redirect_uri missing");
   }
+  // A registration accepted before today's redirect URI policy (a dangerous OS handler, a dotless private-use
+  // scheme) is never redirected to; the operator's static clients are the operator's call.
+  const registered = matchRedirectUri(client.redirectUris, redirectUri) ?? redirectUri;
+  if (client.kind !== "static" && checkRedirectUri(registered, "native") !== undefined) {
+    return page("Refused redirect URI", `The redirect URI registered for ${client.clientName} is not allowed here, so the result cannot be sent back safely.`, "registered redirect_uri fails the redirect URI policy");
+  }
 
   const states = params.getAll("state");
   const state = states.length === 1 && states[0] && states[0].length <= MAX_STATE_LENGTH ? states[0] : undefined;
@@ -89,6 +95,17 @@ export function checkAuthorizationRequest(config: Config, client: ClientRecord |
     client,
     request: { clientId: client.clientId, redirectUri, redirectUriSent, scope: scope.scopes.join(" "), resource, codeChallenge: single.code_challenge, state, prompt },
   };
+}
+
+/**
+ * How an error after the redirect URI was validated reaches the client. Anyone can register a client (DCR, or a
+ * metadata document) with a redirect URI of their choosing, so before the person has interacted an immediate
+ * redirect would lend this server's domain to that URI: the error is a page with a link instead. After the person
+ * approved or denied, and for the operator's own static clients, it is redirected (RFC 6749 §4.1.2.1, RFC 9207).
+ * @see https://www.rfc-editor.org/rfc/rfc9700#section-4.11.2
+ */
+export function errorDelivery(client: Pick<ClientRecord, "kind">, interacted: boolean): "redirect" | "page" {
+  return interacted || client.kind === "static" ? "redirect" : "page";
 }
 
 /** An /authorize URL that asks again for `request` (a grant's stored parameters), with `prompt`. */

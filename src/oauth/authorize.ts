@@ -10,8 +10,8 @@ import { randomSecret } from "../crypto";
 import { PENDING_TTL_MS, type SsoContext } from "../durable/grant-state";
 import { formatHandle } from "../durable/handle";
 import type { AppEnv } from "../env";
-import { Consent } from "../ui/consent";
-import { type UpstreamLeg, upstreamAuthorizationUrl } from "../upstream/federation";
+import { Consent, redirectTarget } from "../ui/consent";
+import { callbackUri, type UpstreamLeg, upstreamAuthorizationUrl } from "../upstream/federation";
 import type { Session } from "../tokens/session-token";
 import { audit } from "./audit";
 import { reuseSignedIn } from "./authorization-issued";
@@ -19,7 +19,7 @@ import { consentStep, redirectHost, scopesApproved, sessionCounts, upstreamPromp
 import { presentedSession } from "./session";
 import { checkCsrf, COOKIE_VALUE, csrfToken, sameOrigin } from "./csrf";
 import { lookupClient } from "./client-lookup";
-import { type AuthorizationRequest, authorizationFields, checkAuthorizationRequest, requestedClientId } from "./authorize-request";
+import { type AuthorizationRequest, authorizationFields, checkAuthorizationRequest, errorDelivery, requestedClientId } from "./authorize-request";
 import { authorizationErrorUrl } from "./authorization-response";
 import { noteFailure } from "../respond";
 import { OAuthError, PageError } from "./errors";
@@ -39,16 +39,17 @@ authorizeRoutes.use("/authorize", sameOrigin);
 authorizeRoutes.get("/authorize", async (c) => {
   const limited = await limitPage(c);
   if (limited) return limited;
-  const checked = await validate(c, new URL(c.req.url).searchParams);
+  const checked = await validate(c, new URL(c.req.url).searchParams, false);
   if (checked instanceof Response) return checked;
   const { client, request } = checked;
   const signedIn = await signedInPerson(c, client.clientId, request.redirectUri);
   const remembered = scopesApproved(signedIn?.approvedScopes, request.scope.split(" "));
   const provider = signedIn && c.var.config.upstreams.find((p) => p.name === signedIn.session.provider);
-  if (consentStep({ prompt: request.prompt, signedIn: provider !== undefined, approved: remembered }) === "skip" && signedIn && provider) {
+  if (consentStep({ prompt: request.prompt, signedIn: provider !== undefined, approved: remembered, client, redirectUri: request.redirectUri }) === "skip" && signedIn && provider) {
     return continueSignedIn(c, client, request, provider, signedIn.session, true);
   }
-  const page = Consent({ config: c.var.config, client, redirectUri: request.redirectUri, scopes: request.scope.split(" "), fields: authorizationFields(request), csrfToken: csrfToken(c) });
+  const signedInAs = provider && signedIn.email !== undefined ? { email: signedIn.email, provider } : undefined;
+  const page = Consent({ config: c.var.config, client, redirectUri: request.redirectUri, scopes: request.scope.split(" "), fields: authorizationFields(request), csrfToken: csrfToken(c), signedInAs });
   return c.html(page, 200);
 });
 
@@ -68,31 +69,34 @@ authorizeRoutes.post("/authorize", async (c) => {
   if (!csrfChecked.ok) {
     throw new PageError("This form has expired", "The consent form could not be verified. Go back to your application and start the sign-in again.", { status: 403, reason: csrfChecked.reason });
   }
-  const checked = await validate(c, form);
+  const checked = await validate(c, form, true);
   if (checked instanceof Response) return checked;
   const { client, request } = checked;
   if (decisions.length === 1 && decisions[0] === "cancel") {
     return redirectError(c, request.redirectUri, new OAuthError("access_denied", "the user denied the request", { reason: "consent cancelled" }), request.state);
   }
-  if (decisions.length !== 1 || decisions[0] !== "approve") {
+  const decision = decisions.length === 1 ? decisions[0] : undefined;
+  if (decision !== "approve" && decision !== "another_account") {
     throw new PageError("Invalid form", "The consent form was incomplete. Go back to your application and start the sign-in again.", { reason: "no consent decision" });
   }
   const config = c.var.config;
   const chosen = c.req.query("provider");
   const provider = chosen === undefined ? config.upstreams[0] : config.upstreams.find((p) => p.name === chosen);
   if (!provider) throw new PageError("Unknown sign-in provider", "The sign-in provider you chose is not available.", { reason: "unknown provider in consent POST" });
+  // "Use another account": no identity is lent, and the provider must show its login even to a signed-in person.
+  if (decision === "another_account") return approve(c, client, request, provider, { upstreamPrompt: "login" });
   const signedIn = await signedInPerson(c, client.clientId, request.redirectUri);
   if (signedIn?.session.provider === provider.name) return continueSignedIn(c, client, request, provider, signedIn.session, false);
   return approve(c, client, request, provider, { upstreamPrompt: upstreamPrompt({ prompt: request.prompt, remembered: false, oidc: provider.type === "oidc" }) });
 });
 
-/** The browser's signed-in person (a valid session not ended by "sign out everywhere") and their consent for this client. */
-async function signedInPerson(c: Context<AppEnv>, clientId: string, redirectUri: string): Promise<{ session: Session; approvedScopes?: string[] } | undefined> {
+/** The browser's signed-in person (a valid session not ended by "sign out everywhere"), their email and their consent for this client. */
+async function signedInPerson(c: Context<AppEnv>, clientId: string, redirectUri: string): Promise<{ session: Session; approvedScopes?: string[]; email?: string } | undefined> {
   const session = await presentedSession(c);
   if (!session) return undefined;
   const view = await sessionView(c.env.DB, session.userId, clientId, redirectHost(redirectUri));
   if (!view || !sessionCounts(session, view.sessionsRevokedAt)) return undefined;
-  return { session, approvedScopes: view.approvedScopes };
+  return { session, approvedScopes: view.approvedScopes, email: view.email };
 }
 
 /**
@@ -121,7 +125,7 @@ async function approve(c: Context<AppEnv>, client: ClientRecord, request: Author
     state: formatHandle("state", grantId, stateSecret),
     nonce: generateRandomNonce(),
     codeVerifier: generateRandomCodeVerifier(),
-    redirectUri: `${config.publicUrl}/callback`,
+    redirectUri: callbackUri(config, provider),
   };
   // Built first: when the provider is unreachable nothing has been stored yet.
   const upstreamUrl = await upstreamAuthorizationUrl(c.env, config, provider, leg, sso.upstreamPrompt ? { prompt: sso.upstreamPrompt } : undefined);
@@ -142,14 +146,44 @@ async function approve(c: Context<AppEnv>, client: ClientRecord, request: Author
   return c.redirect(upstreamUrl.href, 302);
 }
 
-/** Loads the client and validates; a `Response` is the error redirect to send, a thrown `PageError` the error page. */
-async function validate(c: Context<AppEnv>, params: URLSearchParams): Promise<{ client: ClientRecord; request: AuthorizationRequest } | Response> {
+/**
+ * Loads the client and validates; a `Response` is the error redirect to send, a thrown `PageError` the error page.
+ * `interacted`: the person has approved or denied (the consent form), which decides `errorDelivery`.
+ */
+async function validate(c: Context<AppEnv>, params: URLSearchParams, interacted: boolean): Promise<{ client: ClientRecord; request: AuthorizationRequest } | Response> {
   const clientId = requestedClientId(params);
   const client = clientId && clientId.length <= 2000 ? await lookupClient(c, clientId) : undefined;
   const checked = checkAuthorizationRequest(c.var.config, client, params);
   if (checked.ok) return { client: checked.client, request: checked.request };
   if ("page" in checked) throw checked.page;
+  if (client && errorDelivery(client, interacted) === "page") {
+    const href = authorizationErrorUrl(checked.redirectUri, c.var.config.issuer, checked.error, checked.state);
+    throw new PageError("This sign-in request cannot continue", `${refusalInWords(checked.error.code)} (error: ${checked.error.code})`, {
+      status: checked.error.status,
+      reason: `${checked.error.code}: ${checked.error.description}`,
+      returnTo: { href, destination: redirectTarget(checked.redirectUri).label },
+    });
+  }
   return redirectError(c, checked.redirectUri, checked.error, checked.state);
+}
+
+/**
+ * What went wrong, in fixed words: the page is on this server's domain, so it never shows text from the request
+ * (a crafted `scope` could otherwise speak with this server's voice).
+ */
+function refusalInWords(code: OAuthError["code"]): string {
+  switch (code) {
+    case "invalid_scope":
+      return "The application asked for a permission this service does not offer.";
+    case "invalid_target":
+      return "The application asked for access to a resource this service does not serve.";
+    case "login_required":
+      return "The application asked to sign you in without showing anything, which this service never does.";
+    case "unauthorized_client":
+      return "The application is not allowed to sign in this way.";
+    default:
+      return "The application sent a sign-in request that is not valid.";
+  }
 }
 
 /** An error sent back to the validated redirect URI, with `state` and `iss`. @see RFC 6749 §4.1.2.1, RFC 9207 §2 */

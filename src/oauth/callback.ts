@@ -28,16 +28,25 @@ import { limitPage } from "./rate-limit";
 export const callbackRoutes = new Hono<AppEnv>();
 
 callbackRoutes.use("/callback", browserPageHeaders);
+callbackRoutes.use("/callback/:provider", browserPageHeaders);
 
 /**
- * The redirection endpoint of Gatehouse's own upstream client.
+ * The redirection endpoint of Gatehouse's own upstream client: `/callback/<provider>` with several providers,
+ * `/callback` with one (and still accepted with several, for sign-ins begun before a second provider was added).
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2
  * @see https://openid.net/specs/openid-connect-core-1_0.html#AuthResponseValidation
+ * @see https://www.rfc-editor.org/rfc/rfc9700#section-4.4.2
  */
-callbackRoutes.get("/callback", async (c) => {
+callbackRoutes.get("/callback", (c) => callback(c, undefined));
+callbackRoutes.get("/callback/:provider", (c) => callback(c, c.req.param("provider")));
+
+async function callback(c: Context<AppEnv>, callbackProvider: string | undefined): Promise<Response> {
   const limited = await limitPage(c);
   if (limited) return limited;
   const config = c.var.config;
+  if (callbackProvider !== undefined && !config.upstreams.some((p) => p.name === callbackProvider)) {
+    throw new PageError("Invalid sign-in response", "This sign-in response came back for a sign-in provider that is not configured here. Start the sign-in again from your application.", { reason: "callback path names an unknown provider" });
+  }
   const url = new URL(c.req.url);
   const states = url.searchParams.getAll("state");
   const handle = states.length === 1 ? parseHandle("state", states[0]) : undefined;
@@ -46,7 +55,7 @@ callbackRoutes.get("/callback", async (c) => {
     throw new PageError("Invalid sign-in response", "This sign-in response is incomplete or was altered. Start the sign-in again from your application.", { reason: "callback state missing or malformed" });
   }
   const grantId = handle.grantId;
-  const taken = await stub.takePending(handle.secret, getCookie(c, BIND_COOKIE));
+  const taken = await stub.takePending(handle.secret, getCookie(c, BIND_COOKIE), callbackProvider);
   if (!taken.ok) {
     audit(c, { type: "login.failed", grantId, detail: { check: taken.error } });
     if (taken.revoked) audit(c, { type: "grant.revoked", grantId, detail: { reason: taken.reason } });
@@ -74,19 +83,19 @@ callbackRoutes.get("/callback", async (c) => {
       const title = login.error === "email_unverified" ? "Email address not verified" : "Sign-in failed";
       throw new PageError(title, login.description, { status: login.error === "email_unverified" ? 403 : 502, reason: login.reason });
     }
-    const admitted = await admitEmailDomain(c, login.identity.domain);
+    const admitted = await admitEmailDomain(c, { domain: login.identity.domain, verified: login.identity.emailVerified });
     if (!admitted.ok) {
       await stub.failLogin(admitted.reason);
       audit(c, { type: "login.failed", grantId, clientId, detail: { error: "email_domain", reason: admitted.reason } });
       throw emailRefusalPage(admitted.error, config.branding.serviceName, admitted.reason);
     }
-    return await issueCode(c, stub, grantId, pending, login.identity, login.tokens);
+    return await issueCode(c, stub, grantId, pending, login.identity, login.tokens, login.authTime);
   } catch (err) {
     // Nothing was issued: the grant goes (a no-op when the failure came after failLogin or from completeLogin).
     await stub.failLogin("callback failed").catch(() => undefined);
     throw err;
   }
-});
+}
 
 /** Resolves the user, issues the code, and finishes the authorization (src/oauth/authorization-issued.ts). */
 async function issueCode(
@@ -96,6 +105,7 @@ async function issueCode(
   pending: PendingLogin,
   identity: UpstreamIdentity,
   tokens: UpstreamTokens,
+  authTime: number,
 ): Promise<Response> {
   const config = c.var.config;
   const { request } = pending;
@@ -116,11 +126,11 @@ async function issueCode(
   }
   const sealedUpstreamTokens = await sealUpstreamTokens(c.env, config, grantId, tokens);
   const { subject: _subject, ...profile } = identity;
-  const issued = await stub.completeLogin({ user: { ...profile, userId }, sealedUpstreamTokens });
+  const issued = await stub.completeLogin({ user: { ...profile, userId }, sealedUpstreamTokens, authTime });
   if (!issued.ok) {
     throw new PageError("This sign-in has expired", "The sign-in took too long. Start it again from your application.", { reason: `completeLogin: ${issued.reason}` });
   }
-  return finishAuthorization(c, { grantId, request, userId, provider: identity.provider, code: issued.code, expiresAt: issued.expiresAt });
+  return finishAuthorization(c, { grantId, request, userId, provider: identity.provider, code: issued.code, expiresAt: issued.expiresAt, signedInUpstream: true });
 }
 
 /**
@@ -141,6 +151,8 @@ function takeFailure(error: GrantError, reason: string): PageError {
       return new PageError("This sign-in was already used", `This sign-in response has already been used. ${restart}`, { reason });
     case "binding_mismatch":
       return new PageError("Sign-in started in another browser", `For your safety, finish signing in in the browser where you started. ${restart}`, { reason });
+    case "provider_mismatch":
+      return new PageError("Invalid sign-in response", `This sign-in response came back from another sign-in provider than the one you chose. ${restart}`, { reason });
     case "not_found":
     case "expired":
       return new PageError("This sign-in has expired", `This sign-in is no longer valid. ${restart}`, { reason });

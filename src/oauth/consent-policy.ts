@@ -1,5 +1,7 @@
 // When a browser's earlier consent and sign-in carry over to a new authorization request. Pure: /authorize applies
 // it to the session cookie and the D1 consent it found (src/oauth/session.ts, src/db/consents.ts).
+import { isLoopbackHost } from "../config";
+import type { ClientRecord } from "../db/clients";
 import type { Session } from "../tokens/session-token";
 
 /** The part of a redirect URI a consent is remembered for: scheme and host (a loopback port changes per run). */
@@ -19,13 +21,38 @@ export function sessionCounts(session: Session | undefined, sessionsRevokedAt: n
 }
 
 /**
+ * Whether a remembered consent may stand in for the page for `client` returning to `redirectUri`. A client that
+ * cannot authenticate and returns to a loopback or private-use URI proves nothing about who it is: any local
+ * process can use its `client_id` with its own port and PKCE pair, so such a client always sees the page
+ * (RFC 8252 §8.6; CVE-2023-34246). Otherwise only a redirect the client owns counts: an https URI of a confidential
+ * client or of a metadata document, or a client the operator declared.
+ * @see https://www.rfc-editor.org/rfc/rfc8252#section-8.6
+ */
+export function consentRememberable(client: Pick<ClientRecord, "kind" | "tokenEndpointAuthMethod">, redirectUri: string): boolean {
+  const url = new URL(redirectUri);
+  const https = url.protocol === "https:";
+  const native = !https && (url.protocol !== "http:" || isLoopbackHost(url.hostname));
+  if (client.tokenEndpointAuthMethod === "none" && native) return false;
+  if (client.kind === "static") return true;
+  return https && (client.tokenEndpointAuthMethod !== "none" || client.kind === "cimd");
+}
+
+/**
  * What GET /authorize does: show the consent page, or go on as the signed-in person because they approved this
- * client, redirect host and every requested scope before. `prompt=consent` always shows the page; `prompt=login`
- * still skips it but signs in upstream again.
+ * client, redirect host and every requested scope before, and the client is one a remembered consent may stand in
+ * for (`consentRememberable`). `prompt=consent` always shows the page; `prompt=login` still skips it but signs in
+ * upstream again.
  * @see https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest (prompt)
  */
-export function consentStep(input: { prompt: readonly string[]; signedIn: boolean; approved: boolean }): "show" | "skip" {
+export function consentStep(input: {
+  prompt: readonly string[];
+  signedIn: boolean;
+  approved: boolean;
+  client: Pick<ClientRecord, "kind" | "tokenEndpointAuthMethod">;
+  redirectUri: string;
+}): "show" | "skip" {
   if (input.prompt.includes("consent")) return "show";
+  if (!consentRememberable(input.client, input.redirectUri)) return "show";
   return input.signedIn && input.approved ? "skip" : "show";
 }
 

@@ -82,11 +82,15 @@ export class PageError extends Error {
   readonly status: number;
   readonly reason?: string;
 
-  constructor(title: string, message: string, options: { status?: number; reason?: string } = {}) {
+  /** A link back to the client the page offers instead of redirecting there itself: its URL and where it leads, in words. */
+  readonly returnTo?: { href: string; destination: string };
+
+  constructor(title: string, message: string, options: { status?: number; reason?: string; returnTo?: { href: string; destination: string } } = {}) {
     super(message);
     this.name = "PageError";
     this.title = title;
     this.status = options.status ?? 400;
     this.reason = options.reason;
+    this.returnTo = options.returnTo;
   }
 }

@@ -8,6 +8,11 @@ export const MAX_REDIRECT_URI_LENGTH = 2000;
  * Schemes that are never a redirect target: they run script or show content in the browser that followed the
  * redirect (javascript, data, vbscript, blob, filesystem, view-source, about), read local files (file, jar), or
  * are not redirect endpoints at all (ftp, ws, wss, mailto, tel, sms, intent — the last can start any Android app).
+ * Then operating-system protocol handlers that a link can use to run code or open remote files: Windows'
+ * diagnostics tool (ms-msdt, CVE-2022-30190 "Follina"), search (search-ms, search, ms-search: remote folders that
+ * look local), Office (ms-officecmd and the ms-word, ms-excel… handlers, which open remote documents), settings
+ * and installers (ms-settings, ms-appinstaller, ms-cxh), compiled help (ms-its, its, mk, hcp), and handlers that
+ * open remote shares or shells (smb, afp, ssh, telnet, x-apple-systempreferences).
  */
 const FORBIDDEN_SCHEMES = new Set([
   "javascript",
@@ -26,7 +31,43 @@ const FORBIDDEN_SCHEMES = new Set([
   "tel",
   "sms",
   "intent",
+  "ms-msdt",
+  "search-ms",
+  "search",
+  "ms-search",
+  "ms-officecmd",
+  "ms-word",
+  "ms-excel",
+  "ms-powerpoint",
+  "ms-visio",
+  "ms-access",
+  "ms-project",
+  "ms-publisher",
+  "ms-infopath",
+  "ms-spd",
+  "ms-settings",
+  "ms-appinstaller",
+  "ms-cxh",
+  "ms-cxh-full",
+  "ms-its",
+  "its",
+  "mk",
+  "hcp",
+  "x-apple-systempreferences",
+  "smb",
+  "afp",
+  "ssh",
+  "telnet",
 ]);
+
+/**
+ * Private-use schemes without a dot that MCP clients register today (Cursor's `cursor://anysphere.…`, VS Code's
+ * `vscode://…`); every other private-use scheme must be a reverse domain name (RFC 8252 §7.1).
+ */
+const KNOWN_APP_SCHEMES = new Set(["cursor", "vscode", "vscode-insiders"]);
+
+/** A reverse domain name as a scheme (`com.example.app`): two or more dot-separated labels. @see RFC 8252 §7.1 */
+const REVERSE_DOMAIN_SCHEME = /^[a-z][a-z0-9-]*(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/;
 
 /** RFC 3986 §3.1 scheme, followed by the rest of an absolute URI. */
 const ABSOLUTE_URI = /^([A-Za-z][A-Za-z0-9+.-]*):(.+)$/s;
@@ -45,11 +86,12 @@ const LOOPBACK_HTTP = /^(http:\/\/(?:localhost|127(?:\.\d{1,3}){3}|\[::1\]))(?::
  *   §8.3), for any client: CLI and desktop clients (Claude Code, VS Code, mcp-remote) and the browser-based
  *   MCP Inspector on localhost all use it, and a loopback redirect cannot leave the user's machine. `localhost`
  *   is allowed although §8.3 prefers IP literals, because that is what these clients register.
- * - Private-use schemes (`cursor://…`, `com.example.app:/cb`, RFC 8252 §7.1) only for native clients: a web
- *   client has no app to receive them. `/register` infers `native` when `application_type` is omitted and a
- *   URI needs it, since Cursor and other MCP clients omit the field. RFC 8252's reverse-DNS naming is not
- *   required: `cursor` and `vscode` schemes are in use and only the OS decides which app receives them.
- * - Never: forbidden schemes, fragments (RFC 6749 §3.1.2), `*` wildcards, userinfo, relative references,
+ * - Private-use schemes only for native clients: a web client has no app to receive them. `/register` infers
+ *   `native` when `application_type` is omitted and a URI needs it, since Cursor and other MCP clients omit the
+ *   field. The scheme must be a reverse domain name (`com.example.app:/cb`, RFC 8252 §7.1), or one of the
+ *   few dotless schemes MCP clients use today (`cursor:`, `vscode:`, `vscode-insiders:`): a short word such as
+ *   `myapp:` may be claimed by any program, and the operating system's own handlers run code.
+ * - Never: forbidden schemes (including dangerous OS protocol handlers such as `ms-msdt:` and `search-ms:`), fragments (RFC 6749 §3.1.2), `*` wildcards, userinfo, relative references,
  *   whitespace, control or non-ASCII characters (register the percent-encoded form), backslashes, and hosts
  *   not written in canonical form (`127.1`, `0x7f.0.0.1`, `%2e`), since matching is by exact string.
  *
@@ -80,6 +122,7 @@ export function checkRedirectUri(uri: string, applicationType: "web" | "native")
   }
 
   if (parts[2] === "/" || parts[2] === "//") return "must have a path after the scheme";
+  if (!KNOWN_APP_SCHEMES.has(scheme) && !REVERSE_DOMAIN_SCHEME.test(scheme)) return "must use a private-use scheme named as a reverse domain (such as com.example.app:)";
   if (applicationType !== "native") return "may use a private-use scheme only for a native client (application_type native)";
   return undefined;
 }

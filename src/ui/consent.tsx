@@ -1,5 +1,6 @@
 // The consent page: who is asking (and how far to trust that name), where the answer goes, what it may do, and
-// which provider the person will sign in with; Approve and Cancel post back to /authorize with a CSRF token.
+// which provider the person will sign in with (or, when this browser is signed in, as whom); Approve, "Use another
+// account" and Cancel post back to /authorize with a CSRF token.
 // The privacy link is in the shared layout's footer.
 import type { Config, UpstreamProvider } from "../config";
 import { isLoopbackHost } from "../config";
@@ -15,6 +16,8 @@ export interface ConsentProps {
   /** The validated request as hidden fields (src/oauth/authorize-request.ts `authorizationFields`). */
   fields: Record<string, string>;
   csrfToken: string;
+  /** The person this browser is signed in as, and with which provider: single sign-on will continue as them. */
+  signedInAs?: { email: string; provider: UpstreamProvider };
 }
 
 /** What a scope lets the application do, in words. */
@@ -35,7 +38,7 @@ export function redirectTarget(redirectUri: string): { label: string; local: boo
 }
 
 /** The consent page. With several providers there is one Approve button per provider. */
-export function Consent({ config, client, redirectUri, scopes, fields, csrfToken }: ConsentProps) {
+export function Consent({ config, client, redirectUri, scopes, fields, csrfToken, signedInAs }: ConsentProps) {
   const { serviceName, signupUrl } = config.branding;
   const target = redirectTarget(redirectUri);
   const providers = config.upstreams;
@@ -77,15 +80,24 @@ export function Consent({ config, client, redirectUri, scopes, fields, csrfToken
             <input type="hidden" name={name} value={value} />
           ))}
           <input type="hidden" name="csrf" value={csrfToken} />
-          {providers.length === 1 && providers[0] ? <p>You will sign in with {providers[0].label}.</p> : <p>Choose how to sign in:</p>}
+          {signedInAs ? (
+            <p>
+              You are signed in with {signedInAs.provider.label} as <strong>{signedInAs.email}</strong>.
+            </p>
+          ) : providers.length === 1 && providers[0] ? (
+            <p>You will sign in with {providers[0].label}.</p>
+          ) : (
+            <p>Choose how to sign in:</p>
+          )}
           <div class="actions">
-            {providers.length === 1 ? (
+            {signedInAs ? (
+              <SignedInButtons email={signedInAs.email} provider={signedInAs.provider} several={providers.length > 1} />
+            ) : providers.length === 1 ? (
               <button class="primary" type="submit" name="decision" value="approve">
                 Approve
               </button>
-            ) : (
-              providers.map((provider) => <ProviderButton provider={provider} />)
-            )}
+            ) : null}
+            {signedInAs || providers.length > 1 ? providers.filter((p) => p !== signedInAs?.provider).map((provider) => <ProviderButton provider={provider} />) : null}
             <button type="submit" name="decision" value="cancel">
               Cancel
             </button>
@@ -102,6 +114,24 @@ export function Consent({ config, client, redirectUri, scopes, fields, csrfToken
         </p>
       </main>
     </Layout>
+  );
+}
+
+/**
+ * "Continue as" approves as the signed-in person; "Use another account" approves too, but the provider is asked to
+ * show its login (`prompt=login`) so someone else can sign in. With several providers both name the session's.
+ */
+function SignedInButtons({ email, provider, several }: { email: string; provider: UpstreamProvider; several: boolean }) {
+  const formaction = several ? `/authorize?provider=${encodeURIComponent(provider.name)}` : undefined;
+  return (
+    <>
+      <button class="primary" type="submit" name="decision" value="approve" formaction={formaction}>
+        Continue as {email}
+      </button>
+      <button type="submit" name="decision" value="another_account" formaction={formaction}>
+        Use another account
+      </button>
+    </>
   );
 }
 

@@ -12,6 +12,7 @@ import { type OAuthErrorCode, OAuthError, PageError } from "../oauth/errors";
 import { parseParams, readForm, uniqueParams } from "../oauth/params";
 import { NO_STORE, onError } from "../respond";
 import { DevIdpLogin } from "../ui/dev-idp-login";
+import { callbackUri } from "./federation";
 import { DEV_IDP_CLIENT_ID, devIdpJwks, devLogin, issueDevCode, issueDevTokens, readDevAccessToken, readDevCode } from "./dev-idp-tokens";
 
 const SCOPES = ["openid", "email", "profile"];
@@ -175,9 +176,11 @@ function checkAuthorizeRequest(config: Config, params: Record<string, string>): 
   if (params.client_id !== DEV_IDP_CLIENT_ID) {
     throw new PageError("Unknown client", `The development sign-in only serves Gatehouse (client_id "${DEV_IDP_CLIENT_ID}").`, { reason: "dev-idp: unknown client_id" });
   }
-  const redirectUri = `${config.publicUrl}/callback`;
-  if (params.redirect_uri !== redirectUri) {
-    throw new PageError("Unregistered redirect URI", `The development sign-in only redirects to ${redirectUri}.`, { reason: "dev-idp: redirect_uri mismatch" });
+  // Exactly the callback URLs Gatehouse itself uses, as an operator registers them at a real provider.
+  const redirectUri = params.redirect_uri;
+  const registered = config.upstreams.filter((p) => p.issuer === `${config.publicUrl}/dev-idp`).map((p) => callbackUri(config, p));
+  if (redirectUri === undefined || !registered.includes(redirectUri)) {
+    throw new PageError("Unregistered redirect URI", `The development sign-in only redirects to ${registered.join(" or ")}.`, { reason: "dev-idp: redirect_uri mismatch" });
   }
   const state = typeof params.state === "string" && params.state.length <= 2048 ? params.state : undefined;
   const fail = (error: OAuthErrorCode, description: string): CheckedRequest => ({ ok: false, redirectUri, params: { error, error_description: description, state } });

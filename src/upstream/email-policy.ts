@@ -4,24 +4,35 @@ import type { Config } from "../config";
 import { candidateDomains, type EmailDomainKind, type EmailDomainLookup, type ListedDomain } from "../db/email-domains";
 
 /** Why a domain was refused; the callback shows one page per kind (src/oauth/email-admission.ts). */
-export type EmailRefusal = "not_allowed" | "no_domain" | "free" | "disposable" | "list_not_loaded";
+export type EmailRefusal = "not_allowed" | "no_domain" | "unverified" | "free" | "disposable" | "list_not_loaded";
+
+/** The address a sign-in presents: its lower-cased domain, and whether the provider verified it. */
+export interface PresentedEmail {
+  domain: string | undefined;
+  verified: boolean;
+}
 
 export type EmailDecision = { ok: true } | { ok: false; error: EmailRefusal; reason: string };
 
 /**
- * Admits `domain` when every configured rule does:
- * - ALLOWED_EMAIL_DOMAINS, when set, must list it (exactly, case-insensitively; subdomains are separate domains);
- * - EMAIL_POLICY=work refuses what `classifyEmailDomain` finds in `lookup` (the lists for `domain`, required then),
+ * Admits `email` when every configured rule does:
+ * - with any domain rule configured, the address must be verified: an unverified one (admitted at all only under
+ *   ALLOW_UNVERIFIED_EMAIL) proves nothing about its domain, since anyone can type `ceo@victim.example`;
+ * - ALLOWED_EMAIL_DOMAINS, when set, must list its domain (exactly, case-insensitively; subdomains are separate);
+ * - EMAIL_POLICY=work refuses what `classifyEmailDomain` finds in `lookup` (the lists for the domain, required then),
  *   an identity without an email domain, and everyone while the lists are not loaded (fails closed).
  * Both rules apply when both are set, so a listed free-mail domain stays refused under EMAIL_POLICY=work.
  */
-export function checkEmailDomain(config: Config, domain: string | undefined, lookup?: EmailDomainLookup): EmailDecision {
-  if (config.allowedEmailDomains.length > 0) {
-    if (domain === undefined) return refuse("no_domain", "no email domain to check against ALLOWED_EMAIL_DOMAINS");
-    if (!config.allowedEmailDomains.includes(domain.toLowerCase())) return refuse("not_allowed", "email domain not in ALLOWED_EMAIL_DOMAINS");
+export function checkEmailDomain(config: Config, email: PresentedEmail, lookup?: EmailDomainLookup): EmailDecision {
+  const { domain } = email;
+  const rules = [...(config.allowedEmailDomains.length > 0 ? ["ALLOWED_EMAIL_DOMAINS"] : []), ...(config.emailPolicy === "work" ? ["EMAIL_POLICY=work"] : [])];
+  if (rules.length === 0) return { ok: true };
+  if (domain === undefined) return refuse("no_domain", `no email domain to check against ${rules[0]}`);
+  if (!email.verified) return refuse("unverified", `unverified email address under ${rules.join(" and ")}`);
+  if (config.allowedEmailDomains.length > 0 && !config.allowedEmailDomains.includes(domain.toLowerCase())) {
+    return refuse("not_allowed", "email domain not in ALLOWED_EMAIL_DOMAINS");
   }
   if (config.emailPolicy !== "work") return { ok: true };
-  if (domain === undefined) return refuse("no_domain", "no email domain to check against EMAIL_POLICY=work");
   if (!lookup) throw new Error("EMAIL_POLICY=work checked without the email_domains lookup");
   if (!lookup.loaded) return refuse("list_not_loaded", "EMAIL_POLICY=work but the email_domains table is empty: run npm run email-domains -- --remote");
   const kind = classifyEmailDomain(domain, lookup.listed);

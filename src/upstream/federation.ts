@@ -31,17 +31,28 @@ export interface UpstreamTokens {
   idToken?: string;
 }
 
+/**
+ * Gatehouse's redirection endpoint at `provider`: `PUBLIC_URL/callback` when it is the only provider, else
+ * `PUBLIC_URL/callback/<name>`, so a response arriving for one provider's pending sign-in at another's path is
+ * recognised (the mix-up defence of RFC 9700 §4.4.2, distinct redirect URIs per issuer).
+ * @see https://www.rfc-editor.org/rfc/rfc9700#section-4.4.2
+ */
+export function callbackUri(config: Config, provider: UpstreamProvider): string {
+  return config.upstreams.length > 1 ? `${config.publicUrl}/callback/${provider.name}` : `${config.publicUrl}/callback`;
+}
+
 /** Secrets of the upstream leg, generated at approval and kept in the pending grant. */
 export interface UpstreamLeg {
   state: string;
   nonce: string;
   codeVerifier: string;
-  /** Gatehouse's own callback URL: `PUBLIC_URL/callback`. */
+  /** Gatehouse's own callback URL at this provider (`callbackUri`). */
   redirectUri: string;
 }
 
 export type UpstreamLoginResult =
-  | { ok: true; identity: UpstreamIdentity; tokens: UpstreamTokens }
+  /** `authTime`: when the person last authenticated at the provider, epoch ms (the ID token's `auth_time`, else now). */
+  | { ok: true; identity: UpstreamIdentity; tokens: UpstreamTokens; authTime: number }
   | {
       ok: false;
       /**
@@ -125,6 +136,7 @@ async function complete(env: Env, config: Config, provider: UpstreamProvider, ca
   const response = await oauth.authorizationCodeGrantRequest(as, client, clientAuthentication(as, provider), callback, leg.redirectUri, leg.codeVerifier, http);
   let result: oauth.TokenEndpointResponse;
   let claims: Record<string, unknown>;
+  let idTokenAuthTime: number | undefined;
   if (provider.type === "oidc") {
     result = await oauth.processAuthorizationCodeResponse(as, client, response, { expectedNonce: leg.nonce, requireIdToken: true });
     const { alg } = decodeProtectedHeader(result.id_token ?? "");
@@ -133,6 +145,7 @@ async function complete(env: Env, config: Config, provider: UpstreamProvider, ca
     }
     await oauth.validateApplicationLevelSignature(as, response, http);
     claims = { ...oauth.getValidatedIdTokenClaims(result) };
+    idTokenAuthTime = typeof claims.auth_time === "number" && Number.isFinite(claims.auth_time) ? claims.auth_time * 1000 : undefined;
     // Some providers (e.g. Entra ID, Okta by default) leave email out of the ID token but serve it at userinfo.
     if (readClaim(claims, provider.claims.email) === undefined && as.userinfo_endpoint && typeof claims.sub === "string") {
       const info = await oauth.processUserInfoResponse(as, client, claims.sub, await oauth.userInfoRequest(as, client, result.access_token, http));
@@ -155,13 +168,16 @@ async function complete(env: Env, config: Config, provider: UpstreamProvider, ca
       reason: identity.email ? "upstream email is not verified" : "upstream gave no email",
     };
   }
+  const now = Date.now();
   return {
     ok: true,
     identity,
+    // Never later than now: a provider's clock ahead of ours must not make a login look fresher than it is.
+    authTime: Math.min(idTokenAuthTime ?? now, now),
     tokens: {
       accessToken: result.access_token,
       refreshToken: result.refresh_token,
-      expiresAt: result.expires_in === undefined ? undefined : Date.now() + result.expires_in * 1000,
+      expiresAt: result.expires_in === undefined ? undefined : now + result.expires_in * 1000,
       idToken: result.id_token,
     },
   };

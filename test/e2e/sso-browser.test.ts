@@ -1,8 +1,9 @@
 // Single sign-on in a real headless Chromium (test/e2e/chromium.ts: the one npm install brings, driven by playwright-core): after one
-// sign-in, the session cookie and the remembered consent carry a second authorization from the same browser straight
-// to the client's redirect URI; /account lists the connected app, revokes it and signs out everywhere. Against a
-// real OpenID provider (node-oidc-provider), a browser whose grants are all revoked is signed in again silently
-// with `prompt=none` from the provider's own session, and falls back to its login page when that session is gone.
+// sign-in, the session cookie carries a second authorization from the same browser past the IdP; a public client on a
+// loopback redirect still sees the consent page ("Continue as", RFC 8252 §8.6); /account lists the connected app,
+// revokes it and signs out everywhere. Against a real OpenID provider (node-oidc-provider), a static confidential
+// client's remembered consent and a browser whose grants are all revoked sign in again silently with `prompt=none`
+// from the provider's own session, falling back to its login page when that session is gone.
 // @see https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest (prompt)
 import { createHash, randomBytes } from "node:crypto";
 import type { Browser, BrowserContext, Page } from "playwright-core";
@@ -60,7 +61,7 @@ interface Tokens {
 }
 
 /** Redeems the code of `callback` with the authorization's PKCE verifier, after checking code, state and iss. */
-async function redeem(gatehouse: Gatehouse, clientId: string, redirectUri: string, authorization: Authorization, callback: URL): Promise<Tokens> {
+async function redeem(gatehouse: Gatehouse, clientId: string, redirectUri: string, authorization: Authorization, callback: URL, clientSecret?: string): Promise<Tokens> {
   expect(`${callback.origin}${callback.pathname}`).toBe(redirectUri);
   expect(callback.searchParams.get("error"), callback.href).toBeNull();
   expect(callback.searchParams.get("state")).toBe(authorization.state);
@@ -70,7 +71,7 @@ async function redeem(gatehouse: Gatehouse, clientId: string, redirectUri: strin
   const res = await fetch(`${gatehouse.url}/token`, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ grant_type: "authorization_code", code: code ?? "", redirect_uri: redirectUri, client_id: clientId, code_verifier: authorization.verifier }),
+    body: new URLSearchParams({ grant_type: "authorization_code", code: code ?? "", redirect_uri: redirectUri, client_id: clientId, code_verifier: authorization.verifier, ...(clientSecret ? { client_secret: clientSecret } : {}) }),
   });
   const tokens = (await res.json()) as Tokens;
   expect(res.status, JSON.stringify(tokens)).toBe(200);
@@ -197,25 +198,31 @@ describe("single sign-on and connected apps in a real browser (development IdP)"
     expect(days).toBeLessThanOrEqual(30);
   });
 
-  it("a second sign-in from the same browser goes straight through: no consent page, no IdP page", async () => {
+  it("a second sign-in from the same browser shows the consent page as the signed-in person, and Continue goes straight back: no IdP page", async () => {
     const gatehouse = server!;
     const authorization = newAuthorization(gatehouse, clientId, REDIRECT_URI);
     navigations.length = 0;
-    const response = await page.goto(authorization.url.href);
+    // A public client on a loopback redirect never skips the page (RFC 8252 §8.6): any local program could be it.
+    const consent = await page.goto(authorization.url.href);
+    expect(consent?.status()).toBe(200);
+    await expect.poll(() => page.title()).toContain("Allow access?");
+    expect(await page.locator('button[name="decision"][value="approve"]').innerText()).toBe(`Continue as ${EMAIL}`);
+    expect(await page.locator('button[name="decision"][value="another_account"]').innerText()).toBe("Use another account");
+    const callback = callbackOf(page, REDIRECT_URI);
+    await page.locator('button[name="decision"][value="approve"]').click();
+    const url = await callback;
+    await page.waitForURL((u) => u.href.startsWith(REDIRECT_URI));
     expect(await page.locator("body").innerText()).toBe("callback received");
-    const callback = new URL(response!.url());
     const trail = describeNavigations(navigations);
     // The client's listener got exactly this authorization response (the first sign-in's, then this one).
     expect(listener!.callbacks.filter((u) => u.pathname === "/callback").map((u) => u.searchParams.get("state"))).toHaveLength(2);
-    expect(listener!.callbacks.filter((u) => u.pathname === "/callback").at(-1)?.href).toBe(callback.href);
+    expect(listener!.callbacks.filter((u) => u.pathname === "/callback").at(-1)?.href).toBe(url.href);
 
-    // The only document requests: /authorize (answered 302) and the redirect URI. Nothing was shown.
-    expect(navigations.filter((n) => n.kind === "request").map((n) => `${n.url.origin}${n.url.pathname}`), trail).toEqual([`${gatehouse.url}/authorize`, REDIRECT_URI]);
+    // The only document requests: /authorize (the page), its form post (answered 302) and the redirect URI: no IdP.
+    expect(navigations.filter((n) => n.kind === "request").map((n) => `${n.url.origin}${n.url.pathname}`), trail).toEqual([`${gatehouse.url}/authorize`, `${gatehouse.url}/authorize`, REDIRECT_URI]);
     expect(navigations.some((n) => n.url.pathname.startsWith("/dev-idp/")), trail).toBe(false);
-    expect(navigations.some((n) => n.url.pathname === "/authorize" && n.status === 200), trail).toBe(false);
-    expect(navigations.find((n) => n.kind === "response" && n.url.pathname === "/authorize")?.status, trail).toBe(302);
 
-    const tokens = await redeem(gatehouse, clientId, REDIRECT_URI, authorization, callback);
+    const tokens = await redeem(gatehouse, clientId, REDIRECT_URI, authorization, url);
     accessTokens.push(tokens.access_token);
     expect(tokens.access_token).not.toBe(accessTokens[0]);
     const listed = await mcp(gatehouse, tokens.access_token, "tools/list");
@@ -227,7 +234,7 @@ describe("single sign-on and connected apps in a real browser (development IdP)"
     expect((whoami.body as { result?: { structuredContent?: { email?: string } } }).result?.structuredContent?.email).toBe(EMAIL);
   });
 
-  it("prompt=consent still shows the consent page; prompt=login skips it but shows the IdP's sign-in", async () => {
+  it("prompt=consent shows the consent page; prompt=login shows it too and then the IdP's sign-in", async () => {
     const gatehouse = server!;
     const consent = await page.goto(newAuthorization(gatehouse, clientId, REDIRECT_URI, { prompt: "consent" }).url.href);
     expect(consent?.status()).toBe(200);
@@ -236,14 +243,17 @@ describe("single sign-on and connected apps in a real browser (development IdP)"
 
     const authorization = newAuthorization(gatehouse, clientId, REDIRECT_URI, { prompt: "login" });
     navigations.length = 0;
-    const login = await page.goto(authorization.url.href);
+    const shown = await page.goto(authorization.url.href);
+    expect(shown?.status()).toBe(200);
+    await expect.poll(() => page.title()).toContain("Allow access?");
+    await page.locator('button[name="decision"][value="approve"]').click();
+    const email = page.locator('input[name="email"]');
+    await email.waitFor({ state: "visible" });
     const trail = describeNavigations(navigations);
-    expect(login?.status(), trail).toBe(200);
-    expect(new URL(login!.url()).pathname, trail).toBe("/dev-idp/authorize");
-    expect(new URL(login!.url()).searchParams.get("prompt"), trail).toBe("login");
-    expect(navigations.some((n) => n.url.pathname === "/authorize" && n.status === 200), trail).toBe(false);
+    expect(new URL(page.url()).pathname, trail).toBe("/dev-idp/authorize");
+    expect(new URL(page.url()).searchParams.get("prompt"), trail).toBe("login");
     expect(await page.locator("h1").innerText()).toBe("Development sign-in");
-    await page.locator('input[name="email"]').fill(EMAIL);
+    await email.fill(EMAIL);
     const callback = callbackOf(page, REDIRECT_URI);
     await page.locator('button[name="action"][value="login"]').click();
     const tokens = await redeem(gatehouse, clientId, REDIRECT_URI, authorization, await callback);
@@ -331,6 +341,9 @@ describe("silent single sign-on through a real OpenID provider's session (oidc-p
   const PORT = 8901;
   const REDIRECT_URI = "http://127.0.0.1:8903/callback";
   const CLIENT_NAME = "SSO Upstream Test App";
+  // A client the operator declared, authenticating with a secret: one whose remembered consent may skip the page.
+  const STATIC_CLIENT_ID = "sso-upstream-e2e";
+  const STATIC_CLIENT_SECRET = "e2e-sso-static-client-secret-0123456789abcdef";
   let gatehouse: Gatehouse;
   let upstream: Upstream;
   let browser: Browser | undefined;
@@ -346,11 +359,19 @@ describe("silent single sign-on through a real OpenID provider's session (oidc-p
     upstream = await startUpstream(`http://localhost:${PORT}`, { clientId: UPSTREAM_CLIENT_ID, clientSecret: UPSTREAM_CLIENT_SECRET });
     let started: Gatehouse;
     [started, browser] = await Promise.all([
-      startGatehouse(PORT, { DEV_IDP: "false", UPSTREAM_ISSUER: upstream.issuer, UPSTREAM_CLIENT_ID, UPSTREAM_CLIENT_SECRET }),
+      startGatehouse(PORT, {
+        DEV_IDP: "false",
+        UPSTREAM_ISSUER: upstream.issuer,
+        UPSTREAM_CLIENT_ID,
+        UPSTREAM_CLIENT_SECRET,
+        STATIC_CLIENTS: JSON.stringify([
+          { client_id: STATIC_CLIENT_ID, client_name: CLIENT_NAME, redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: "client_secret_post", client_secret: STATIC_CLIENT_SECRET, application_type: "native" },
+        ]),
+      }),
       launchChromium(),
     ]);
     gatehouse = started;
-    clientId = await registerClient(gatehouse, CLIENT_NAME, REDIRECT_URI);
+    clientId = STATIC_CLIENT_ID;
     context = await browser.newContext();
     // oidc-provider's development pages import a web font: nothing off this machine is reachable, so fail it at once.
     await context.route(/^https?:\/\/(?!localhost[:/]|127\.0\.0\.1[:/])/, (route) => route.abort());
@@ -390,7 +411,7 @@ describe("silent single sign-on through a real OpenID provider's session (oidc-p
     expect(consent?.status()).toBe(200);
     await expect.poll(() => page.title()).toContain("Allow access?");
     await page.locator('button[name="decision"][value="approve"]').click();
-    tokens = await redeem(gatehouse, clientId, REDIRECT_URI, authorization, await upstreamLogin());
+    tokens = await redeem(gatehouse, clientId, REDIRECT_URI, authorization, await upstreamLogin(), STATIC_CLIENT_SECRET);
     expect(tokens.refresh_token, "a client registered for refresh_token with offline_access gets one").toBeTruthy();
     expect((await mcp(gatehouse, tokens.access_token, "tools/list")).status).toBe(200);
 
@@ -409,7 +430,7 @@ describe("silent single sign-on through a real OpenID provider's session (oidc-p
     const revoked = await fetch(`${gatehouse.url}/revoke`, {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ token: tokens.refresh_token ?? "", token_type_hint: "refresh_token", client_id: clientId }),
+      body: new URLSearchParams({ token: tokens.refresh_token ?? "", token_type_hint: "refresh_token", client_id: clientId, client_secret: STATIC_CLIENT_SECRET }),
     });
     expect(revoked.status).toBe(200);
     expect((await mcp(gatehouse, tokens.access_token, "tools/list")).status).toBe(401);
@@ -438,7 +459,7 @@ describe("silent single sign-on through a real OpenID provider's session (oidc-p
 
     const callback = new URL(response!.url());
     expect(listener!.callbacks.filter((u) => u.pathname === "/callback").at(-1)?.href).toBe(callback.href);
-    tokens = await redeem(gatehouse, clientId, REDIRECT_URI, authorization, callback);
+    tokens = await redeem(gatehouse, clientId, REDIRECT_URI, authorization, callback, STATIC_CLIENT_SECRET);
     const whoami = await mcp(gatehouse, tokens.access_token, "tools/call", { name: "whoami", arguments: {} });
     expect(whoami.status).toBe(200);
     expect((whoami.body as { result?: { structuredContent?: { email?: string } } }).result?.structuredContent?.email).toBe(ACCOUNT.email);
@@ -448,7 +469,7 @@ describe("silent single sign-on through a real OpenID provider's session (oidc-p
     const revoked = await fetch(`${gatehouse.url}/revoke`, {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ token: tokens.refresh_token ?? "", client_id: clientId }),
+      body: new URLSearchParams({ token: tokens.refresh_token ?? "", client_id: clientId, client_secret: STATIC_CLIENT_SECRET }),
     });
     expect(revoked.status).toBe(200);
     // The upstream's session ends in this browser; Gatehouse's stays.
@@ -469,7 +490,7 @@ describe("silent single sign-on through a real OpenID provider's session (oidc-p
     expect(navigations.some((n) => n.url.origin === gatehouse.url && n.url.pathname === "/authorize" && n.status === 200), trail).toBe(false);
     expect(authorizations(upstream).at(-1)).toMatch(/^authorization\.error prompt=none login_required/);
 
-    tokens = await redeem(gatehouse, clientId, REDIRECT_URI, authorization, await upstreamLogin());
+    tokens = await redeem(gatehouse, clientId, REDIRECT_URI, authorization, await upstreamLogin(), STATIC_CLIENT_SECRET);
     expect((await mcp(gatehouse, tokens.access_token, "tools/list")).status).toBe(200);
   });
 });

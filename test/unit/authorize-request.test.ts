@@ -4,7 +4,7 @@ import { parseConfig } from "../../src/config";
 import type { ClientRecord } from "../../src/db/clients";
 import type { Env } from "../../src/env";
 import { authorizationErrorUrl, authorizationResponseUrl } from "../../src/oauth/authorization-response";
-import { authorizationFields, checkAuthorizationRequest, MAX_STATE_LENGTH, requestedClientId } from "../../src/oauth/authorize-request";
+import { authorizationFields, checkAuthorizationRequest, errorDelivery, MAX_STATE_LENGTH, requestedClientId } from "../../src/oauth/authorize-request";
 import { OAuthError, PageError } from "../../src/oauth/errors";
 
 const config = parseConfig({ PUBLIC_URL: "https://auth.example.com", UPSTREAM_ISSUER: "https://idp.example.com", UPSTREAM_CLIENT_ID: "gh" } as Env);
@@ -96,6 +96,16 @@ describe("checkAuthorizationRequest", () => {
     expect(pageReason(p)).toBe(reason);
   });
 
+  it.each([
+    ["an OS protocol handler", "ms-msdt:/id%20PCWDiagnostic"],
+    ["a dotless private-use scheme", "myapp://callback"],
+  ])("shows a page for a registered client whose redirect URI, registered before the policy, is %s", (_name, uri) => {
+    const old = { ...client, redirectUris: [uri] };
+    expect(pageReason(params({ redirect_uri: uri }), old)).toBe("registered redirect_uri fails the redirect URI policy");
+    expect(pageReason(params({ redirect_uri: undefined }), old)).toBe("registered redirect_uri fails the redirect URI policy");
+    expect(check(params({ redirect_uri: uri }), { ...old, kind: "static" }).ok).toBe(true);
+  });
+
   it("shows a page for an unknown client before looking at anything else", () => {
     expect(pageReason(params({ response_type: "token", code_challenge: undefined }), null)).toBe("unknown client_id");
   });
@@ -182,5 +192,18 @@ describe("authorization responses", () => {
   it("leaves state out of an error when the request had none", () => {
     const url = new URL(authorizationErrorUrl("http://127.0.0.1:1/cb", "https://a.example", new OAuthError("access_denied", "no"), undefined));
     expect(Object.fromEntries(url.searchParams)).toEqual({ error: "access_denied", error_description: "no", iss: "https://a.example" });
+  });
+});
+
+describe("errorDelivery (RFC 9700 §4.11.2)", () => {
+  it("shows a page for a registered or metadata-document client before the person interacted", () => {
+    expect(errorDelivery({ kind: "dcr" }, false)).toBe("page");
+    expect(errorDelivery({ kind: "cimd" }, false)).toBe("page");
+  });
+  it("redirects once the person approved or denied, and always for a static client (RFC 6749 §4.1.2.1)", () => {
+    expect(errorDelivery({ kind: "dcr" }, true)).toBe("redirect");
+    expect(errorDelivery({ kind: "cimd" }, true)).toBe("redirect");
+    expect(errorDelivery({ kind: "static" }, false)).toBe("redirect");
+    expect(errorDelivery({ kind: "static" }, true)).toBe("redirect");
   });
 });

@@ -54,6 +54,8 @@ describe("checkMetadataDocument", () => {
     ["a client_secret", doc({ client_secret: "s" }), "client_secret"],
     ["confidential authentication", doc({ token_endpoint_auth_method: "client_secret_basic" }), "token_endpoint_auth_method"],
     ["a javascript: redirect URI", doc({ redirect_uris: ["javascript:alert(1)"] }), "redirect_uris.0"],
+    ["an ms-msdt: redirect URI (an OS protocol handler)", doc({ redirect_uris: ["ms-msdt:/id%20PCWDiagnostic"] }), "redirect_uris.0"],
+    ["a dotless private-use scheme (RFC 8252 §7.1)", doc({ redirect_uris: ["myapp://callback"] }), "redirect_uris.0"],
     ["a plain-http non-loopback redirect URI", doc({ redirect_uris: ["http://app.example.com/cb"] }), "redirect_uris.0"],
     ["no authorization_code grant", doc({ grant_types: ["refresh_token"] }), "authorization_code"],
     ["a bidi override in client_name", doc({ client_name: "Evil\u202eemaN" }), "client_name must not contain control, format or invisible characters"],

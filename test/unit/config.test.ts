@@ -150,6 +150,9 @@ describe("parseConfig", () => {
     ["REFRESH_REPLAY_WINDOW", "301"],
     ["LIVENESS_CACHE_TTL", "-1"],
     ["LIVENESS_CACHE_TTL", "31"],
+    ["SSO_MAX_AGE", "-1"],
+    ["SSO_MAX_AGE", String(30 * 86400 + 1)],
+    ["SSO_MAX_AGE", "a day"],
     ["KEY_ROTATION_DAYS", "0"],
     ["EVENT_RETENTION_DAYS", "0"],
     ["MAX_DCR_CLIENTS", "0"],
@@ -162,6 +165,13 @@ describe("parseConfig", () => {
     const config = parse({ PUBLIC_URL: "https://auth.example.com", ...upstream, ACCESS_TOKEN_TTL: "600", REFRESH_IDLE_TTL: "86400", REFRESH_MAX_TTL: "172800", REFRESH_REPLAY_WINDOW: "0", LIVENESS_CACHE_TTL: "0" });
     expect(config.problems).toEqual([]);
     expect([config.accessTokenTtl, config.refreshIdleTtl, config.refreshMaxTtl, config.refreshReplayWindow, config.livenessCacheTtl]).toEqual([600, 86400, 172800, 0, 0]);
+  });
+
+  it("defaults SSO_MAX_AGE to a day, accepts 0 (never lend a login) up to 30 days, and never past REFRESH_MAX_TTL", () => {
+    expect(parse({ PUBLIC_URL: "https://auth.example.com", ...upstream }).ssoMaxAge).toBe(86400);
+    expect(parse({ PUBLIC_URL: "https://auth.example.com", ...upstream, SSO_MAX_AGE: "0" }).ssoMaxAge).toBe(0);
+    expect(parse({ PUBLIC_URL: "https://auth.example.com", ...upstream, SSO_MAX_AGE: String(30 * 86400) }).ssoMaxAge).toBe(30 * 86400);
+    expect(variables({ PUBLIC_URL: "https://auth.example.com", ...upstream, REFRESH_IDLE_TTL: "3600", REFRESH_MAX_TTL: "7200", SSO_MAX_AGE: "7201" })).toEqual(["SSO_MAX_AGE"]);
   });
 
   it("refuses a maximum refresh lifetime shorter than the idle one", () => {

@@ -1,6 +1,6 @@
 // When an earlier consent and sign-in carry over (src/oauth/consent-policy.ts).
 import { describe, expect, it } from "vitest";
-import { consentStep, redirectHost, scopesApproved, sessionCounts, upstreamPrompt } from "../../src/oauth/consent-policy";
+import { consentRememberable, consentStep, redirectHost, scopesApproved, sessionCounts, upstreamPrompt } from "../../src/oauth/consent-policy";
 
 describe("redirectHost", () => {
   it("keeps scheme and host, drops port, path and query", () => {
@@ -39,15 +39,58 @@ describe("sessionCounts", () => {
   });
 });
 
+describe("consentRememberable", () => {
+  const publicDcr = { kind: "dcr", tokenEndpointAuthMethod: "none" } as const;
+  const confidentialDcr = { kind: "dcr", tokenEndpointAuthMethod: "client_secret_post" } as const;
+  const cimd = { kind: "cimd", tokenEndpointAuthMethod: "none" } as const;
+  const publicStatic = { kind: "static", tokenEndpointAuthMethod: "none" } as const;
+  const confidentialStatic = { kind: "static", tokenEndpointAuthMethod: "client_secret_basic" } as const;
+
+  it("never lets a client that cannot authenticate return to a loopback or private-use URI without the page (RFC 8252 §8.6)", () => {
+    for (const client of [publicDcr, cimd, publicStatic]) {
+      expect(consentRememberable(client, "http://127.0.0.1:33418/callback")).toBe(false);
+      expect(consentRememberable(client, "http://localhost:5173/cb")).toBe(false);
+      expect(consentRememberable(client, "http://[::1]:8080/cb")).toBe(false);
+      expect(consentRememberable(client, "cursor://anysphere.cursor-retrieval/oauth/callback")).toBe(false);
+      expect(consentRememberable(client, "com.example.app:/oauth")).toBe(false);
+    }
+  });
+
+  it("remembers consent for an https redirect of a confidential client or a metadata document", () => {
+    expect(consentRememberable(confidentialDcr, "https://claude.ai/api/mcp/auth_callback")).toBe(true);
+    expect(consentRememberable(cimd, "https://app.example/cb")).toBe(true);
+  });
+
+  it("does not remember consent for a public registered client's https redirect, nor a confidential one's loopback or private-use redirect", () => {
+    expect(consentRememberable(publicDcr, "https://app.example/cb")).toBe(false);
+    expect(consentRememberable(confidentialDcr, "http://127.0.0.1:33418/callback")).toBe(false);
+    expect(consentRememberable(confidentialDcr, "cursor://anysphere.cursor-retrieval/oauth/callback")).toBe(false);
+  });
+
+  it("remembers consent for the operator's static clients, except a public one returning to this device", () => {
+    expect(consentRememberable(confidentialStatic, "http://127.0.0.1:33418/callback")).toBe(true);
+    expect(consentRememberable(confidentialStatic, "https://app.example/cb")).toBe(true);
+    expect(consentRememberable(publicStatic, "https://app.example/cb")).toBe(true);
+  });
+});
+
 describe("consentStep", () => {
+  const client = { kind: "dcr", tokenEndpointAuthMethod: "client_secret_post" } as const;
+  const redirectUri = "https://app.example/cb";
+
   it("skips the page only for a signed-in person who approved everything asked", () => {
-    expect(consentStep({ prompt: [], signedIn: true, approved: true })).toBe("skip");
-    expect(consentStep({ prompt: [], signedIn: true, approved: false })).toBe("show");
-    expect(consentStep({ prompt: [], signedIn: false, approved: true })).toBe("show");
+    expect(consentStep({ prompt: [], signedIn: true, approved: true, client, redirectUri })).toBe("skip");
+    expect(consentStep({ prompt: [], signedIn: true, approved: false, client, redirectUri })).toBe("show");
+    expect(consentStep({ prompt: [], signedIn: false, approved: true, client, redirectUri })).toBe("show");
   });
   it("always shows it with prompt=consent, and skips it with prompt=login", () => {
-    expect(consentStep({ prompt: ["consent"], signedIn: true, approved: true })).toBe("show");
-    expect(consentStep({ prompt: ["login"], signedIn: true, approved: true })).toBe("skip");
+    expect(consentStep({ prompt: ["consent"], signedIn: true, approved: true, client, redirectUri })).toBe("show");
+    expect(consentStep({ prompt: ["login"], signedIn: true, approved: true, client, redirectUri })).toBe("skip");
+  });
+  it("always shows it to a public client returning to a loopback or private-use URI, even with everything approved", () => {
+    const publicClient = { kind: "dcr", tokenEndpointAuthMethod: "none" } as const;
+    expect(consentStep({ prompt: [], signedIn: true, approved: true, client: publicClient, redirectUri: "http://127.0.0.1:50123/callback" })).toBe("show");
+    expect(consentStep({ prompt: ["login"], signedIn: true, approved: true, client: publicClient, redirectUri: "cursor://anysphere.cursor-retrieval/oauth/callback" })).toBe("show");
   });
 });
 

@@ -26,7 +26,10 @@ describe("checkRedirectUri accepts", () => {
     ["a reverse-DNS private-use scheme (RFC 8252 §7.1)", "com.example.app:/oauth2redirect/example-provider"],
     ["Cursor's scheme", "cursor://anysphere.cursor-retrieval/oauth/user-abc/callback"],
     ["VS Code's scheme", "vscode://vscode.github-authentication/did-authenticate"],
-    ["a private-use scheme with a query", "myapp://callback?from=gatehouse"],
+    ["VS Code Insiders' scheme", "vscode-insiders://vscode.github-authentication/did-authenticate"],
+    ["Cursor's MCP callback", "cursor://anysphere.cursor-mcp/oauth/callback"],
+    ["a reverse-DNS scheme with a query", "com.example.app://callback?from=gatehouse"],
+    ["a reverse-DNS scheme with digits and hyphens", "io.my-company.app2:/cb"],
   ])("%s for a native client only", (_name, uri) => {
     expect(checkRedirectUri(uri, "native")).toBeUndefined();
     expect(checkRedirectUri(uri, "web")).toBe("may use a private-use scheme only for a native client (application_type native)");
@@ -58,7 +61,7 @@ describe("checkRedirectUri rejects", () => {
     ["a wildcard path", "https://client.example.com/*", "must not contain wildcards"],
     ["userinfo", "https://user:pass@client.example.com/cb", "must not contain user information"],
     ["a user name that disguises the host", "https://client.example.com@evil.com/cb", "must not contain user information"],
-    ["userinfo in a private-use URI", "myapp://user@host/cb", "must not contain user information"],
+    ["userinfo in a private-use URI", "com.example.app://user@host/cb", "must not contain user information"],
     ["a relative path", "/callback", "is not an absolute URI"],
     ["a scheme-relative URI", "//client.example.com/cb", "is not an absolute URI"],
     ["plain text", "not a url", "contains whitespace, control or non-ASCII characters"],
@@ -72,12 +75,41 @@ describe("checkRedirectUri rejects", () => {
     ["https without a host", "https:///cb", "must have a host"],
     ["https without slashes", "https:client.example.com", "must have a host"],
     ["a scheme alone", "myapp:", "is not an absolute URI"],
-    ["a private-use scheme with no path", "myapp://", "must have a path after the scheme"],
+    ["a private-use scheme with no path", "com.example.app://", "must have a path after the scheme"],
+    ["a dotless private-use scheme no MCP client uses (RFC 8252 §7.1)", "myapp://callback?from=gatehouse", "must use a private-use scheme named as a reverse domain (such as com.example.app:)"],
+    ["a reverse-DNS scheme with an empty label", "com..app:/cb", "must use a private-use scheme named as a reverse domain (such as com.example.app:)"],
+    ["a reverse-DNS scheme ending in a dot", "com.example.:/cb", "must use a private-use scheme named as a reverse domain (such as com.example.app:)"],
+    ["a scheme with a plus", "com.example+app:/cb", "must use a private-use scheme named as a reverse domain (such as com.example.app:)"],
     ["an out-of-range port", "http://127.0.0.1:70000/cb", "is not an absolute URI"],
     ["an overlong URI", `https://client.example.com/${"a".repeat(2000)}`, "is longer than 2000 characters"],
   ])("%s", (_name, uri, reason) => {
     expect(checkRedirectUri(uri, "native")).toBe(reason);
     expect(checkRedirectUri(uri, "web")).toBe(reason);
+  });
+});
+
+describe("checkRedirectUri refuses dangerous operating-system protocol handlers", () => {
+  it.each([
+    ["ms-msdt:/id%20PCWDiagnostic%20/skip%20force"],
+    ["search-ms:query=invoice&crumb=location:%5C%5Cattacker.example%5Cshare"],
+    ["search:query=x"],
+    ["ms-search:query=x"],
+    ["ms-officecmd:%7B%22id%22:3%7D"],
+    ["ms-word:ofe|u|https://attacker.example/doc.docx"],
+    ["ms-excel:ofv|u|https://attacker.example/book.xlsx"],
+    ["ms-powerpoint:ofe|u|https://attacker.example/p.pptx"],
+    ["ms-settings:privacy"],
+    ["ms-appinstaller:?source=https://attacker.example/x.appinstaller"],
+    ["ms-cxh-full://0"],
+    ["ms-its:mhtml:file://c:/x.mht!https://attacker.example/x.chm::/x.htm"],
+    ["hcp://services/search?query=x"],
+    ["smb://attacker.example/share"],
+    ["ssh://attacker.example/"],
+    ["MS-MSDT:/id%20PCWDiagnostic"],
+  ])("%s", (uri) => {
+    const scheme = uri.slice(0, uri.indexOf(":")).toLowerCase();
+    expect(checkRedirectUri(uri, "native")).toBe(`must not use the ${scheme}: scheme`);
+    expect(checkRedirectUri(uri, "web")).toBe(`must not use the ${scheme}: scheme`);
   });
 });
 

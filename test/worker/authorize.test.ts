@@ -65,29 +65,107 @@ describe("GET /authorize: errors shown as a page, never redirected", () => {
   });
 });
 
-describe("GET /authorize: errors redirected to the client with state and iss", () => {
-  it.each([
-    ["invalid_request", "response_type is missing", { response_type: undefined }],
-    ["unsupported_response_type", "response_type is token", { response_type: "token" }],
-    ["invalid_request", "code_challenge is missing", { code_challenge: undefined }],
-    ["invalid_request", "code_challenge_method is missing", { code_challenge_method: undefined }],
-    ["invalid_request", "code_challenge_method is plain", { code_challenge_method: "plain" }],
-    ["invalid_request", "code_challenge is too short", { code_challenge: "abc" }],
-    ["invalid_request", "code_challenge has characters outside the unreserved set", { code_challenge: `${"a".repeat(42)}+` }],
-    ["invalid_target", "resource is another server", { resource: "https://other.example/mcp" }],
-    ["invalid_target", "resource is the issuer rather than the MCP endpoint", { resource: BASE }],
-    ["invalid_scope", "a scope is unknown", { scope: "mcp admin" }],
-    ["login_required", "prompt is none", { prompt: "none" }],
-  ])("%s when %s", async (error, _name, params) => {
-    expectErrorRedirect(await get(authorizeUrl(client, challenge, params)), error);
+/**
+ * Asserts the page that stands in for an error redirect before the person interacted (RFC 9700 §4.11.2): the
+ * error's status, no redirect, the page headers, the destination named, and a "Return to the application" link to
+ * the redirect URI with exactly `error`, `error_description`, `state` and `iss`.
+ */
+async function expectReturnPage(res: Response, status: number, error: string, destination: string, state: string | null = "client-state-123", redirectUri = REDIRECT_URI): Promise<URL> {
+  expect(res.status).toBe(status);
+  expect(res.headers.get("Location")).toBeNull();
+  expect(res.headers.get("Content-Type")).toBe("text/html; charset=UTF-8");
+  expect(res.headers.get("Cache-Control")).toBe("no-store");
+  expect(res.headers.get("X-Frame-Options")).toBe("DENY");
+  expect(res.headers.get("Content-Security-Policy")).toContain("frame-ancestors 'none'");
+  const html = await res.text();
+  expect(html).toContain("This sign-in request cannot continue");
+  expect(html).toContain(`The link below goes to <strong>${destination}</strong>`);
+  const href = /<a href="([^"]*)">Return to the application<\/a>/.exec(html)?.[1];
+  if (href === undefined) throw new Error("no Return to the application link");
+  const url = new URL(href.replace(/&amp;/g, "&"));
+  expect(url.href.split("?")[0]).toBe(redirectUri.split("?")[0]);
+  const registered = Object.fromEntries(new URL(redirectUri).searchParams);
+  expect(Object.fromEntries(url.searchParams)).toEqual({ ...registered, error, error_description: expect.any(String), iss: BASE, ...(state === null ? {} : { state }) });
+  return url;
+}
+
+const BAD_REQUESTS: [string, string, Record<string, string | undefined>][] = [
+  ["invalid_request", "response_type is missing", { response_type: undefined }],
+  ["unsupported_response_type", "response_type is token", { response_type: "token" }],
+  ["invalid_request", "code_challenge is missing", { code_challenge: undefined }],
+  ["invalid_request", "code_challenge_method is missing", { code_challenge_method: undefined }],
+  ["invalid_request", "code_challenge_method is plain", { code_challenge_method: "plain" }],
+  ["invalid_request", "code_challenge is too short", { code_challenge: "abc" }],
+  ["invalid_request", "code_challenge has characters outside the unreserved set", { code_challenge: `${"a".repeat(42)}+` }],
+  ["invalid_target", "resource is another server", { resource: "https://other.example/mcp" }],
+  ["invalid_target", "resource is the issuer rather than the MCP endpoint", { resource: BASE }],
+  ["invalid_scope", "a scope is unknown", { scope: "mcp admin" }],
+  ["login_required", "prompt is none", { prompt: "none" }],
+];
+
+describe("GET /authorize: a registered client's errors are a page with a link back, not a redirect (RFC 9700 §4.11.2)", () => {
+  it.each(BAD_REQUESTS)("%s when %s", async (error, _name, params) => {
+    await expectReturnPage(await get(authorizeUrl(client, challenge, params)), 400, error, "an app on this computer (127.0.0.1)");
   });
 
   it("invalid_request when a parameter is repeated", async () => {
-    expectErrorRedirect(await get(`${authorizeUrl(client, challenge)}&scope=mcp`), "invalid_request");
+    await expectReturnPage(await get(`${authorizeUrl(client, challenge)}&scope=mcp`), 400, "invalid_request", "an app on this computer (127.0.0.1)");
   });
 
   it("without state when the request had none", async () => {
-    expectErrorRedirect(await get(authorizeUrl(client, challenge, { state: undefined, response_type: "token" })), "unsupported_response_type", null);
+    await expectReturnPage(await get(authorizeUrl(client, challenge, { state: undefined, response_type: "token" })), 400, "unsupported_response_type", "an app on this computer (127.0.0.1)", null);
+  });
+
+  it("to the port the client used, for a loopback redirect URI (RFC 8252 §7.3)", async () => {
+    const other = "http://127.0.0.1:50123/callback";
+    await expectReturnPage(await get(authorizeUrl(client, challenge, { redirect_uri: other, response_type: "token" })), 400, "unsupported_response_type", "an app on this computer (127.0.0.1)", "client-state-123", other);
+  });
+
+  it("never shows request text on the page: a crafted scope stays in the link only", async () => {
+    const crafted = "Your-account-is-locked-call-555-0100";
+    const res = await get(authorizeUrl(client, challenge, { scope: `mcp ${crafted}` }));
+    const html = await res.clone().text();
+    expect(html).toContain("The application asked for a permission this service does not offer. (error: invalid_scope)");
+    const url = await expectReturnPage(res, 400, "invalid_scope", "an app on this computer (127.0.0.1)");
+    expect(html.replace(/<a href="[^"]*">/g, "")).not.toContain(crafted);
+    expect(url.searchParams.get("error_description")).toContain(crafted);
+  });
+
+  it("names the https host an error would go to, keeping the registered redirect URI's query", async () => {
+    const phish = await registerClient({ redirect_uris: ["https://phish.example/cb?tenant=7"], token_endpoint_auth_method: "none" });
+    const url = await expectReturnPage(await get(authorizeUrl(phish, challenge, { scope: "bogus" })), 400, "invalid_scope", "phish.example", "client-state-123", "https://phish.example/cb?tenant=7");
+    expect(url.href).toMatch(/^https:\/\/phish\.example\/cb\?tenant=7&error=invalid_scope&/);
+  });
+
+  it("names the app of a private-use scheme", async () => {
+    const cursor = await registerClient({ redirect_uris: ["cursor://anysphere.cursor-retrieval/oauth/callback"] });
+    await expectReturnPage(await get(authorizeUrl(cursor, challenge, { resource: "https://other.example/mcp" })), 400, "invalid_target", "the app that opens cursor:// links", "client-state-123", "cursor://anysphere.cursor-retrieval/oauth/callback");
+  });
+});
+
+describe("GET /authorize: a static client's errors are redirected with state and iss", () => {
+  const staticClient = { client_id: "static-native", redirect_uris: [REDIRECT_URI] };
+
+  beforeAll(async () => {
+    await insertClient(env.DB, {
+      clientId: "static-native",
+      kind: "static",
+      clientName: "Static",
+      redirectUris: [REDIRECT_URI],
+      grantTypes: ["authorization_code"],
+      tokenEndpointAuthMethod: "none",
+      applicationType: "native",
+      metadata: {},
+      createdAt: 0,
+    });
+  });
+
+  it.each(BAD_REQUESTS)("%s when %s", async (error, _name, params) => {
+    expectErrorRedirect(await get(authorizeUrl(staticClient, challenge, params)), error);
+  });
+
+  it("without state when the request had none", async () => {
+    expectErrorRedirect(await get(authorizeUrl(staticClient, challenge, { state: undefined, response_type: "token" })), "unsupported_response_type", null);
   });
 
   it("unauthorized_client when the client may not use the authorization code grant", async () => {
@@ -103,17 +181,6 @@ describe("GET /authorize: errors redirected to the client with state and iss", (
       createdAt: 0,
     });
     expectErrorRedirect(await get(authorizeUrl({ client_id: "refresh-only", redirect_uris: [REDIRECT_URI] }, challenge)), "unauthorized_client");
-  });
-
-  it("to the port the client used, for a loopback redirect URI (RFC 8252 §7.3)", async () => {
-    const other = "http://127.0.0.1:50123/callback";
-    expectErrorRedirect(await get(authorizeUrl(client, challenge, { redirect_uri: other, response_type: "token" })), "unsupported_response_type", "client-state-123", other);
-  });
-
-  it("keeping the query of a registered redirect URI", async () => {
-    const withQuery = await registerClient({ redirect_uris: ["https://app.example/cb?tenant=7"], token_endpoint_auth_method: "none" });
-    const url = location(await get(authorizeUrl(withQuery, challenge, { scope: "bogus" })));
-    expect(url.href).toMatch(/^https:\/\/app\.example\/cb\?tenant=7&error=invalid_scope&/);
   });
 });
 

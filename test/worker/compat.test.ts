@@ -279,8 +279,11 @@ describe("ChatGPT connector", () => {
       const res = await new Browser().fetch(
         authorizeUrlWith({ response_type: "code", client_id: client.client_id, redirect_uri: REDIRECT, state: "s", scope: "mcp", code_challenge: challenge, code_challenge_method: "S256", resource }),
       );
-      const redirect = location(res);
-      expect(redirect.searchParams.get("error"), resource).toBe("invalid_target");
+      // Before the person interacted, a registered client's error is a page whose link carries it (RFC 9700 §4.11.2).
+      expect(res.status, resource).toBe(400);
+      expect(res.headers.get("Location")).toBeNull();
+      const href = /<a href="([^"]*)">Return to the application<\/a>/.exec(await res.text())?.[1]?.replace(/&amp;/g, "&") ?? "";
+      expect(new URL(href).searchParams.get("error"), resource).toBe("invalid_target");
     }
   });
 

@@ -1,12 +1,14 @@
 // ALLOWED_EMAIL_DOMAINS and EMAIL_POLICY=work at the callback: a refused account gets a clear page, and no user,
 // grant or code.
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import disposableDomains from "disposable-email-domains-js/dist/dict/disposable_email_blocklist.json";
 import freeDomains from "email-providers/all.json";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Env } from "../../src/env";
 import { Browser, location } from "./helpers/browser";
-import { approveAndSignIn, authorizeUrl, pkce, registerClient } from "./helpers/oauth";
+import { emailRefusalPage } from "../../src/oauth/email-admission";
+import { approveAndSignIn, authorizeUrl, grantOf, pkce, registerClient } from "./helpers/oauth";
 
 const restricted = { ...env, ALLOWED_EMAIL_DOMAINS: "analytical.example" } as Env;
 
@@ -86,5 +88,38 @@ describe("EMAIL_POLICY=work", () => {
     } finally {
       await loadLists();
     }
+  });
+});
+
+// ALLOW_UNVERIFIED_EMAIL admits unverified addresses, but never through a domain rule: an unverified domain proves
+// nothing. The development IdP always verifies, so the unverified person here is a live grant's, lent by single sign-on.
+describe("an unverified address under ALLOWED_EMAIL_DOMAINS with ALLOW_UNVERIFIED_EMAIL", () => {
+  const lenient = { ...env, ALLOWED_EMAIL_DOMAINS: "victim.example", ALLOW_UNVERIFIED_EMAIL: "true" } as Env;
+
+  it("is not lent by single sign-on: the person must sign in at the provider again", async () => {
+    const browser = new Browser(lenient);
+    const client = await registerClient();
+    const callback = await approveAndSignIn(browser, authorizeUrl(client, (await pkce()).challenge), "ceo@victim.example");
+    const first = location(await browser.fetch(callback.href));
+    const code = first.searchParams.get("code") ?? "";
+    // A verified sign-in is lent as before.
+    const again = await browser.fetch(authorizeUrl(client, (await pkce()).challenge));
+    expect(location(await browser.submit(await again.text(), { name: "decision", value: "approve" })).searchParams.get("code")).toMatch(/^gh1c_/);
+    await runInDurableObject(grantOf(code), (_i, state) => {
+      state.storage.sql.exec("UPDATE grant_state SET user = json_set(user, '$.emailVerified', json('false'))");
+    });
+    await env.DB.prepare("DELETE FROM grants WHERE id != ?").bind(/^gh1c_([0-9a-f]{64})\./.exec(code)?.[1] ?? "").run();
+    const page = await browser.fetch(authorizeUrl(client, (await pkce()).challenge));
+    const upstream = location(await browser.submit(await page.text(), { name: "decision", value: "approve" }));
+    expect(upstream.pathname).toBe("/dev-idp/authorize");
+  });
+
+  it("gets a page saying why", async () => {
+    const page = emailRefusalPage("unverified", "Gatehouse", "unverified email address under ALLOWED_EMAIL_DOMAINS");
+    expect(page.status).toBe(403);
+    expect(page.title).toBe("Verify your email address first");
+    expect(page.message).toBe(
+      "Gatehouse only admits accounts from approved email domains, and your identity provider has not verified your email address, so its domain proves nothing. Verify your email address there, then sign in again.",
+    );
   });
 });

@@ -100,6 +100,10 @@ describe("completeUpstreamLogin against the built-in development IdP", () => {
     expect(result.tokens.refreshToken).toBeUndefined();
     expect(result.tokens.expiresAt).toBeGreaterThanOrEqual(before + 3600_000);
     expect(result.tokens.expiresAt).toBeLessThanOrEqual(Date.now() + 3600_000);
+    // When the person last authenticated: the ID token's auth_time (seconds), in epoch milliseconds.
+    const idClaims = JSON.parse(atob((result.tokens.idToken ?? "").split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/"))) as { auth_time: number };
+    expect(typeof idClaims.auth_time).toBe("number");
+    expect(result.authTime).toBe(idClaims.auth_time * 1000);
   });
 
   it("gives the same subject to the same person on every sign-in", async () => {
@@ -225,9 +229,14 @@ describe("completeUpstreamLogin against a plain OAuth 2.0 provider", () => {
   it("reads the identity from the userinfo endpoint when there is no ID token", async () => {
     const leg = newLeg();
     const provider = oauth2Provider();
-    const result = await completeUpstreamLogin(env, config, provider, await signIn(provider, leg, { email: "ivan@corp.example", action: "login" }), leg);
+    const callback = await signIn(provider, leg, { email: "ivan@corp.example", action: "login" });
+    const before = Date.now();
+    const result = await completeUpstreamLogin(env, config, provider, callback, leg);
     expect(result.ok).toBe(true);
     if (!result.ok) return;
+    // No ID token, so no auth_time: the sign-in counts from the callback.
+    expect(result.authTime).toBeGreaterThanOrEqual(before);
+    expect(result.authTime).toBeLessThanOrEqual(Date.now());
     expect(result.identity).toMatchObject({ provider: "plain", email: "ivan@corp.example", emailVerified: true, domain: "corp.example", name: "ivan", orgId: "corp.example", orgName: "Corp" });
     expect(result.tokens.idToken).toBeUndefined();
   });

@@ -42,14 +42,16 @@ type Stub = ReturnType<typeof newGrant>["stub"];
 async function issueCode(stub: Stub, input = beginInput()): Promise<string> {
   expect((await stub.begin(input)).ok).toBe(true);
   expect((await stub.takePending(input.stateSecret, input.browserBinding)).ok).toBe(true);
-  const login = await stub.completeLogin({ user: USER, sealedUpstreamTokens: "sealed" });
+  const login = await stub.completeLogin({ user: USER, sealedUpstreamTokens: "sealed", authTime: Date.now() });
   if (!login.ok) throw new Error(login.reason);
   const handle = parseHandle("code", login.code);
   if (!handle) throw new Error("code is not a code handle");
   return handle.secret;
 }
 
-const redemption = { clientId: "client-1", redirectUri: "http://127.0.0.1:3000/cb", verifierChallenge: CHALLENGE, resource: "http://localhost:8787/mcp", issueRefreshToken: true };
+/** REFRESH_IDLE_TTL and REFRESH_MAX_TTL as the Worker passes them in (the defaults). */
+const TTLS = { refreshIdleTtlSeconds: 30 * 86_400, refreshMaxTtlSeconds: 90 * 86_400 };
+const redemption = { clientId: "client-1", redirectUri: "http://127.0.0.1:3000/cb", verifierChallenge: CHALLENGE, resource: "http://localhost:8787/mcp", issueRefreshToken: true, ...TTLS };
 
 async function storedRow(stub: Stub): Promise<Record<string, unknown> | undefined> {
   return runInDurableObject(stub, (_instance, state) => {
@@ -85,6 +87,17 @@ describe("Grant: pending state", () => {
     const { stub } = newGrant();
     await stub.begin(beginInput());
     expect(await stub.begin(beginInput())).toEqual({ ok: false, error: "wrong_state", reason: "grant already exists" });
+  });
+
+  it("refuses a response at another provider's callback path without any change, even from another browser", async () => {
+    const { stub } = newGrant();
+    const input = beginInput();
+    await stub.begin(input);
+    const before = await storedRow(stub);
+    expect(await stub.takePending(input.stateSecret, input.browserBinding, "corp")).toEqual({ ok: false, error: "provider_mismatch", reason: "response at another provider's callback path" });
+    expect(await stub.takePending(input.stateSecret, randomSecret(), "corp")).toMatchObject({ ok: false, error: "provider_mismatch" });
+    expect(await storedRow(stub)).toEqual(before);
+    expect(await stub.takePending(input.stateSecret, input.browserBinding, "dev")).toMatchObject({ ok: true, pending: { provider: "dev" } });
   });
 
   it("hands the upstream leg out exactly once", async () => {
@@ -151,7 +164,7 @@ describe("Grant: login", () => {
     await stub.begin(input);
     await stub.takePending(input.stateSecret, input.browserBinding);
     const before = Date.now();
-    const login = await stub.completeLogin({ user: USER, sealedUpstreamTokens: "sealed-blob" });
+    const login = await stub.completeLogin({ user: USER, sealedUpstreamTokens: "sealed-blob", authTime: Date.now() });
     expect(login).toEqual({ ok: true, code: expect.stringMatching(/^gh1c_[0-9a-f]{64}\.[A-Za-z0-9_-]{43}$/), expiresAt: expect.any(Number), request: input.request });
     if (!login.ok) return;
     const handle = parseHandle("code", login.code);
@@ -159,13 +172,13 @@ describe("Grant: login", () => {
     expect(login.expiresAt).toBeGreaterThanOrEqual(before + CODE_TTL_MS);
     const row = await storedRow(stub);
     expect(row).toMatchObject({ status: "code_issued", code_hash: await sha256(handle?.secret ?? ""), upstream_tokens: "sealed-blob", binding_hash: null });
-    expect(await stub.completeLogin({ user: USER })).toMatchObject({ ok: false, error: "wrong_state" });
+    expect(await stub.completeLogin({ user: USER, authTime: Date.now() })).toMatchObject({ ok: false, error: "wrong_state" });
   });
 
   it("refuses to complete a login that was never taken", async () => {
     const { stub } = newGrant();
     await stub.begin(beginInput());
-    expect(await stub.completeLogin({ user: USER })).toMatchObject({ ok: false, error: "wrong_state" });
+    expect(await stub.completeLogin({ user: USER, authTime: Date.now() })).toMatchObject({ ok: false, error: "wrong_state" });
   });
 
   it("deletes the grant when the upstream login fails", async () => {
@@ -175,7 +188,7 @@ describe("Grant: login", () => {
     await stub.takePending(input.stateSecret, input.browserBinding);
     expect(await stub.failLogin("upstream error=access_denied")).toEqual({ ok: true, reason: "upstream error=access_denied" });
     expect(await storedRow(stub)).toBeUndefined();
-    expect(await stub.completeLogin({ user: USER })).toMatchObject({ ok: false, error: "not_found" });
+    expect(await stub.completeLogin({ user: USER, authTime: Date.now() })).toMatchObject({ ok: false, error: "not_found" });
   });
 });
 
@@ -248,7 +261,7 @@ describe("Grant: code redemption", () => {
     const { stub } = newGrant();
     const input = beginInput();
     const secret = await issueCode(stub, { ...input, request: { ...input.request, redirectUriSent: false } });
-    expect((await stub.redeemCode(secret, { clientId: "client-1", verifierChallenge: CHALLENGE, issueRefreshToken: false })).ok).toBe(true);
+    expect((await stub.redeemCode(secret, { clientId: "client-1", verifierChallenge: CHALLENGE, issueRefreshToken: false, ...TTLS })).ok).toBe(true);
   });
 
   it("changes nothing when the code secret is wrong, even after redemption (a grant id alone is not a credential)", async () => {
@@ -310,5 +323,83 @@ describe("Grant: revocation and expiry", () => {
   it("answers not_found when revoking a grant that does not exist", async () => {
     const { stub } = newGrant();
     expect(await stub.revoke("admin")).toMatchObject({ ok: false, error: "not_found" });
+  });
+});
+
+describe("Grant: single sign-on within SSO_MAX_AGE of the upstream login", () => {
+  const HOUR = 3_600_000;
+  const LEND = { ssoMaxAgeSeconds: 86_400 };
+
+  /** A grant in `code_issued` whose person authenticated upstream at `authTime`. */
+  async function signedInGrant(authTime: number): Promise<Stub> {
+    const { stub } = newGrant();
+    const input = beginInput();
+    await stub.begin(input);
+    await stub.takePending(input.stateSecret, input.browserBinding);
+    expect((await stub.completeLogin({ user: USER, sealedUpstreamTokens: "sealed", authTime })).ok).toBe(true);
+    return stub;
+  }
+
+  it("records the upstream authentication time and lends the identity with it while within SSO_MAX_AGE", async () => {
+    const authTime = Date.now() - 2 * HOUR;
+    const stub = await signedInGrant(authTime);
+    expect((await storedRow(stub))?.auth_time).toBe(authTime);
+    expect(await stub.signedInLogin(LEND)).toEqual({ ok: true, login: { provider: "dev", user: USER, sealedUpstreamTokens: "sealed", authTime } });
+  });
+
+  it("does not lend the identity of a grant whose upstream login is older than SSO_MAX_AGE", async () => {
+    const stub = await signedInGrant(Date.now() - 25 * HOUR);
+    expect(await stub.signedInLogin(LEND)).toEqual({ ok: false, error: "stale_login", reason: "the upstream sign-in is older than SSO_MAX_AGE" });
+    expect(await stub.signedInLogin({ ssoMaxAgeSeconds: 26 * 3600 })).toMatchObject({ ok: true });
+    expect(await stub.signedInLogin({ ssoMaxAgeSeconds: 0 })).toMatchObject({ ok: false, error: "stale_login" });
+  });
+
+  it("never records an authentication time later than now (a provider clock ahead of ours)", async () => {
+    const before = Date.now();
+    const stub = await signedInGrant(Date.now() + 10 * HOUR);
+    const stored = Number((await storedRow(stub))?.auth_time);
+    expect(stored).toBeGreaterThanOrEqual(before);
+    expect(stored).toBeLessThanOrEqual(Date.now());
+  });
+
+  it("ends a lent grant REFRESH_MAX_TTL after the lent login, not after its own redemption", async () => {
+    const authTime = Date.now() - 10 * 86_400_000;
+    const lender = await signedInGrant(authTime);
+    const lent = await lender.signedInLogin({ ssoMaxAgeSeconds: 30 * 86_400 });
+    if (!lent.ok) throw new Error(lent.reason);
+    const { stub } = newGrant();
+    const begun = await stub.beginSignedIn({ request: beginInput().request, provider: "dev", user: lent.login.user, authTime: lent.login.authTime, refreshMaxTtlSeconds: TTLS.refreshMaxTtlSeconds });
+    if (!begun.ok) throw new Error(begun.reason);
+    const redeemed = await stub.redeemCode(parseHandle("code", begun.code)?.secret ?? "", redemption);
+    if (!redeemed.ok) throw new Error(redeemed.reason);
+    expect(redeemed.grant.expiresAt).toBe(authTime + 90 * 86_400_000);
+    expect(await storedRow(stub)).toMatchObject({ auth_time: authTime, max_expires_at: authTime + 90 * 86_400_000, idle_expires_at: expect.any(Number) });
+    expect(Number((await storedRow(stub))?.idle_expires_at)).toBeLessThanOrEqual(authTime + 90 * 86_400_000);
+    // The lent grant lends on with the same login time: a chain of sign-ons never freshens it.
+    expect(await stub.signedInLogin({ ssoMaxAgeSeconds: 30 * 86_400 })).toMatchObject({ ok: true, login: { authTime } });
+  });
+
+  it("keeps a grant that was not lent ending REFRESH_MAX_TTL after its redemption", async () => {
+    const fresh = newGrant().stub;
+    const secret = await issueCode(fresh);
+    const before = Date.now();
+    const redeemed = await fresh.redeemCode(secret, redemption);
+    if (!redeemed.ok) throw new Error(redeemed.reason);
+    expect(redeemed.grant.expiresAt).toBeGreaterThanOrEqual(before + 90 * 86_400_000);
+  });
+
+  it("adds the column to a grant begun before it existed, and never lends a live grant that has no authentication time", async () => {
+    const { stub } = newGrant();
+    const input = beginInput();
+    await stub.begin(input);
+    await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("ALTER TABLE grant_state DROP COLUMN auth_time"));
+    await stub.takePending(input.stateSecret, input.browserBinding);
+    const authTime = Date.now() - HOUR;
+    expect((await stub.completeLogin({ user: USER, authTime })).ok).toBe(true);
+    expect((await storedRow(stub))?.auth_time).toBe(authTime);
+
+    const old = await signedInGrant(Date.now());
+    await runInDurableObject(old, (_i, state) => state.storage.sql.exec("ALTER TABLE grant_state DROP COLUMN auth_time"));
+    expect(await old.signedInLogin(LEND)).toMatchObject({ ok: false, error: "stale_login" });
   });
 });

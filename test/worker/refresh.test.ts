@@ -138,9 +138,9 @@ describe("POST /token: rotating a refresh token", () => {
     const handle = (tokens.refresh_token ?? "").split(".")[1] ?? "";
     const stub = grantOf(tokens.refresh_token ?? "");
     const clientId = await runInDurableObject(stub, (_i, state) => (JSON.parse(state.storage.sql.exec<{ request: string }>("SELECT request FROM grant_state").one().request) as { clientId: string }).clientId);
-    const first = await stub.rotateRefresh(handle, { clientId, replayWindowSeconds: 0 });
+    const first = await stub.rotateRefresh(handle, { clientId, replayWindowSeconds: 0, refreshIdleTtlSeconds: 30 * 86_400 });
     expect(first.ok).toBe(true);
-    const second = await stub.rotateRefresh(handle, { clientId, replayWindowSeconds: 0 });
+    const second = await stub.rotateRefresh(handle, { clientId, replayWindowSeconds: 0, refreshIdleTtlSeconds: 30 * 86_400 });
     expect(second).toMatchObject({ ok: false, error: "refresh_reused", revoked: true });
   });
 

@@ -255,6 +255,11 @@ describe("POST /register: rejections change nothing", () => {
     ["a relative URI", "/callback", "redirect_uris.0 is not an absolute URI"],
     ["a non-URL", "not a url", "redirect_uris.0 contains whitespace, control or non-ASCII characters"],
     ["a control character", "https://app.example.com/c\u0000b", "redirect_uris.0 contains whitespace, control or non-ASCII characters"],
+    ["Windows' diagnostics handler ms-msdt:", "ms-msdt:/id%20PCWDiagnostic", "redirect_uris.0 must not use the ms-msdt: scheme"],
+    ["Windows' search handler search-ms:", "search-ms:query=x&crumb=location:%5C%5Cattacker.example", "redirect_uris.0 must not use the search-ms: scheme"],
+    ["Office's ms-officecmd:", "ms-officecmd:%7B%7D", "redirect_uris.0 must not use the ms-officecmd: scheme"],
+    ["Word's ms-word:", "ms-word:ofe|u|https://attacker.example/d.docx", "redirect_uris.0 must not use the ms-word: scheme"],
+    ["a dotless private-use scheme (RFC 8252 §7.1)", "myapp://callback", "redirect_uris.0 must use a private-use scheme named as a reverse domain (such as com.example.app:)"],
   ])("refuses a redirect URI with %s (invalid_redirect_uri)", async (_name, uri, description) => {
     const before = await clientCount();
     await expectRejected(await register({ redirect_uris: [uri], token_endpoint_auth_method: "none" }), 400, "invalid_redirect_uri", description);

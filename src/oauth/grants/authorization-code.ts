@@ -39,6 +39,8 @@ export const authorizationCodeGrant: GrantType = {
       verifierChallenge: await pkceS256(params.code_verifier),
       resource: presentedResource(c.var.config, params.resource),
       issueRefreshToken: client.grantTypes.includes("refresh_token"),
+      refreshIdleTtlSeconds: c.var.config.refreshIdleTtl,
+      refreshMaxTtlSeconds: c.var.config.refreshMaxTtl,
     });
     if (!result.ok) {
       if (result.error === "code_replayed" || result.error === "duplicate_submission") {

@@ -36,6 +36,7 @@ export const refreshTokenGrant: GrantType = {
       scope: scope?.length ? scope : undefined,
       resource: presentedResource(c.var.config, params.resource),
       replayWindowSeconds: c.var.config.refreshReplayWindow,
+      refreshIdleTtlSeconds: c.var.config.refreshIdleTtl,
     });
     if (!result.ok) {
       if (result.error === "refresh_reused") audit(c, { type: "refresh_token.reused", grantId, clientId: client.clientId, detail: { revoked: true } });

@@ -14,11 +14,11 @@ export async function liveGrantId(clientId = "client-1"): Promise<string> {
   const request = { clientId, redirectUri: "http://127.0.0.1:3000/cb", redirectUriSent: true, scope: "mcp", resource: "http://localhost:8787/mcp", codeChallenge: CHALLENGE };
   await stub.begin({ request, provider: "dev", stateSecret, browserBinding, nonce: "n", codeVerifier: "v", upstreamRedirectUri: "http://localhost:8787/callback" });
   await stub.takePending(stateSecret, browserBinding);
-  const login = await stub.completeLogin({ user: { userId: "usr_ada", provider: "dev", emailVerified: true } });
+  const login = await stub.completeLogin({ user: { userId: "usr_ada", provider: "dev", emailVerified: true }, authTime: Date.now() });
   if (!login.ok) throw new Error(login.reason);
   const code = parseHandle("code", login.code);
   if (!code) throw new Error("no code handle");
-  const redeemed = await stub.redeemCode(code.secret, { clientId, redirectUri: request.redirectUri, verifierChallenge: CHALLENGE, issueRefreshToken: false });
+  const redeemed = await stub.redeemCode(code.secret, { clientId, redirectUri: request.redirectUri, verifierChallenge: CHALLENGE, issueRefreshToken: false, refreshIdleTtlSeconds: 30 * 86_400, refreshMaxTtlSeconds: 90 * 86_400 });
   if (!redeemed.ok) throw new Error(redeemed.reason);
   return id.toString();
 }
