@@ -9,7 +9,7 @@ import { NO_STORE } from "../respond";
 import { audit } from "./audit";
 import { OAuthError } from "./errors";
 import { readText } from "./params";
-import { limitOAuth, sourceAddress } from "./rate-limit";
+import { limitOAuth, sourceKey } from "./rate-limit";
 import { checkRedirectUri } from "./redirect-uri";
 
 /** Largest registration body accepted (413 beyond). */
@@ -67,7 +67,7 @@ export const registerRoutes = new Hono<AppEnv>();
  */
 registerRoutes.post("/register", async (c) => {
   const config = c.var.config;
-  await limitOAuth(c, "RATE_LIMIT_REGISTER", sourceAddress(c));
+  await limitOAuth(c, "RATE_LIMIT_REGISTER", sourceKey(c));
   if (!/^application\/json\s*(;|$)/i.test(c.req.header("Content-Type") ?? "")) {
     throw new OAuthError("invalid_client_metadata", "the body must be application/json");
   }
