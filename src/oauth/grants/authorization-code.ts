@@ -27,6 +27,7 @@ const request = z.object({
  */
 export const authorizationCodeGrant: GrantType = {
   grantType: "authorization_code",
+  presentedGrant: (form) => parseHandle("code", form.code)?.grantId,
   async handle(c, form, client) {
     const params = parseParams(request, form);
     const handle = parseHandle("code", params.code);
