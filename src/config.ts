@@ -343,7 +343,7 @@ export function parseConfig(env: Env): Config {
   if (upstreamTokenKey !== undefined && !/^[A-Za-z0-9_-]{43}$/.test(upstreamTokenKey)) problem("UPSTREAM_TOKEN_KEY", "must be 32 random bytes in base64url (43 characters)");
 
   const rateLimits = flag("RATE_LIMITS", true);
-  if (!rateLimits) warnings.push("RATE_LIMITS is false: /register, /authorize, /callback, /token and /mcp are not rate limited");
+  if (!rateLimits) warnings.push("RATE_LIMITS is false: /register, /authorize, /callback, /token, /revoke, /introspect and /mcp are not rate limited");
   const requireAuth = flag("REQUIRE_AUTH", true);
   if (!requireAuth) warnings.push("REQUIRE_AUTH is false: anonymous requests reach /mcp");
 

@@ -12,6 +12,7 @@ export interface Env {
   /** Rate limits (wrangler.toml `[[ratelimits]]`, src/oauth/rate-limit.ts); absent → unlimited. */
   RATE_LIMIT_REGISTER?: RateLimit;
   RATE_LIMIT_BROWSER?: RateLimit;
+  RATE_LIMIT_SOURCE?: RateLimit;
   RATE_LIMIT_TOKEN?: RateLimit;
   RATE_LIMIT_MCP?: RateLimit;
   PUBLIC_URL?: string;

@@ -11,6 +11,7 @@ import { verifyAccessToken } from "../tokens/access-token";
 import { authenticateClient } from "./client-auth";
 import { OAuthError } from "./errors";
 import { parseParams, readForm } from "./params";
+import { limitOAuth, sourceKey } from "./rate-limit";
 
 const request = z.object({
   token: z.string().min(1).max(8192),
@@ -23,6 +24,7 @@ export const introspectRoutes = new Hono<AppEnv>();
 
 /** @see https://www.rfc-editor.org/rfc/rfc7662#section-2 */
 introspectRoutes.post("/introspect", async (c) => {
+  await limitOAuth(c, "RATE_LIMIT_SOURCE", sourceKey(c));
   const form = await readForm(c);
   await authenticateCaller(c, form);
   const { token } = parseParams(request, form);

@@ -23,6 +23,7 @@ export const tokenRoutes = new Hono<AppEnv>();
  * @see https://datatracker.ietf.org/doc/html/draft-ietf-oauth-v2-1-13#section-3.2
  */
 tokenRoutes.post("/token", async (c) => {
+  await limitOAuth(c, "RATE_LIMIT_SOURCE", sourceKey(c));
   const form = await readForm(c);
   if (!form.grant_type) throw new OAuthError("invalid_request", "missing parameter grant_type");
   const grantType = GRANT_TYPES.find((g) => g.grantType === form.grant_type);
