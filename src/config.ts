@@ -75,6 +75,8 @@ export interface Config {
   eventRetentionDays: number;
   /** Most dynamically registered clients kept at once (`MAX_DCR_CLIENTS`); /register answers 503 beyond. */
   maxDcrClients: number;
+  /** Most never-used registrations from one source (`MAX_DCR_CLIENTS_PER_SOURCE`); /register answers 429 beyond. */
+  maxDcrClientsPerSource: number;
   /** base64url AES-256 key sealing upstream tokens in grants (src/tokens/seal.ts); absent → a key kept in the KeyRing. */
   upstreamTokenKey?: string;
   /** Why the flow endpoints are refused; empty when the configuration is complete. */
@@ -337,6 +339,7 @@ export function parseConfig(env: Env): Config {
     }
   }
   const maxDcrClients = seconds("MAX_DCR_CLIENTS", 10_000, 1, 10_000_000);
+  const maxDcrClientsPerSource = seconds("MAX_DCR_CLIENTS_PER_SOURCE", 100, 1, 10_000_000);
   const eventRetentionDays = seconds("EVENT_RETENTION_DAYS", 90, 1, 3650);
 
   const upstreamTokenKey = text(env.UPSTREAM_TOKEN_KEY);
@@ -375,6 +378,7 @@ export function parseConfig(env: Env): Config {
     adminToken,
     staticClients,
     maxDcrClients,
+    maxDcrClientsPerSource,
     eventRetentionDays,
     upstreamTokenKey,
     problems,

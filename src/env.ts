@@ -45,6 +45,7 @@ export interface Env {
   ADMIN_TOKEN?: string;
   STATIC_CLIENTS?: string;
   MAX_DCR_CLIENTS?: string;
+  MAX_DCR_CLIENTS_PER_SOURCE?: string;
   EVENT_RETENTION_DAYS?: string;
   UPSTREAM_TOKEN_KEY?: string;
 }

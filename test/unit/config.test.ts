@@ -153,6 +153,7 @@ describe("parseConfig", () => {
     ["KEY_ROTATION_DAYS", "0"],
     ["EVENT_RETENTION_DAYS", "0"],
     ["MAX_DCR_CLIENTS", "0"],
+    ["MAX_DCR_CLIENTS_PER_SOURCE", "0"],
   ])("refuses %s=%s (out of bounds)", (variable, value) => {
     expect(variables({ PUBLIC_URL: "https://auth.example.com", ...upstream, [variable]: value })).toEqual([variable]);
   });
