@@ -1,10 +1,11 @@
 // POST /token with grant_type=authorization_code: one winner, replay and duplicate rules, every check on the code,
 // client authentication, and the endpoint's own request errors.
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { createExecutionContext, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { sha256 } from "../../src/crypto";
 import { insertClient } from "../../src/db/clients";
+import { app } from "../../src/worker";
 import { BASE } from "./helpers/browser";
 import { grantOf, MCP_RESOURCE, obtainCode, REDIRECT_URI, registerClient, type TestClient, tokenRequest } from "./helpers/oauth";
 
@@ -271,6 +272,30 @@ describe("POST /token: request errors", () => {
   it("answers invalid_request when code is missing", async () => {
     const client = await registerClient();
     await expectError(await tokenRequest({ grant_type: "authorization_code", code_verifier: "v".repeat(43), client_id: client.client_id }), 400, "invalid_request", "missing parameter code");
+  });
+
+  it("stops reading a body streamed without Content-Length at the first byte past 16 KiB, answering 413", async () => {
+    let sent = 0;
+    let cancelled = false;
+    // A chunked body of 1 MiB, pulled 1 KiB at a time: it is read only as far as the limit, never buffered whole.
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        sent += 1024;
+        controller.enqueue(new Uint8Array(1024).fill(0x78));
+        if (sent >= 1024 * 1024) controller.close();
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    const request = new Request(`${BASE}/token`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body });
+    expect(request.headers.get("Content-Length")).toBeNull();
+    const ctx = createExecutionContext();
+    const res = await app.fetch(request, env, ctx);
+    await waitOnExecutionContext(ctx);
+    await expectError(res, 413, "invalid_request", "request body too large");
+    expect(sent).toBeLessThanOrEqual(18 * 1024);
+    expect(cancelled).toBe(true);
   });
 
   it("answers unauthorized_client when the client may not use the grant type", async () => {
