@@ -4,7 +4,7 @@ import type { ClientRecord } from "../db/clients";
 import { grantStub } from "../durable/grant-stub";
 import type { AppEnv } from "../env";
 import { NO_STORE } from "../respond";
-import { authenticateClient } from "./client-auth";
+import { authenticateClient, recordClientUse } from "./client-auth";
 import { OAuthError } from "./errors";
 import { authorizationCodeGrant } from "./grants/authorization-code";
 import type { GrantType } from "./grants/grant-type";
@@ -33,7 +33,9 @@ tokenRoutes.post("/token", async (c) => {
   if (!client.grantTypes.includes(grantType.grantType)) {
     throw new OAuthError("unauthorized_client", `the client is not registered for the ${grantType.grantType} grant`);
   }
-  return c.json(await grantType.handle(c, form, client), 200, NO_STORE);
+  const tokens = await grantType.handle(c, form, client);
+  recordClientUse(c, client);
+  return c.json(tokens, 200, NO_STORE);
 });
 
 /**

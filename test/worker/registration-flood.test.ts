@@ -7,6 +7,7 @@ import { insertClient } from "../../src/db/clients";
 import type { Env } from "../../src/env";
 import worker, { app } from "../../src/worker";
 import { BASE } from "./helpers/browser";
+import { obtainCode, REDIRECT_URI, registerClient, tokenRequest } from "./helpers/oauth";
 
 async function call(request: Request, target: Env): Promise<Response> {
   const ctx = createExecutionContext();
@@ -79,5 +80,20 @@ describe("a registration flood", () => {
     // Once one of them is used for a token it no longer counts: a network whose people sign in is never refused.
     await env.DB.prepare("UPDATE clients SET last_used_at = ? WHERE client_id = ?").bind(Math.floor(Date.now() / 1000), first[0]).run();
     expect((await register("2001:db8:5:6::5", "flood 5", capped)).status).toBe(201);
+  });
+
+  it("counts a registration as used only once a token is issued to it, not for authenticating at /token, /revoke or /introspect", async () => {
+    const client = await registerClient();
+    const lastUsed = async () => (await env.DB.prepare("SELECT last_used_at FROM clients WHERE client_id = ?").bind(client.client_id).first<{ last_used_at: number | null }>())?.last_used_at;
+    const post = (path: string, body: Record<string, string>) =>
+      call(new Request(`${BASE}${path}`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(body) }), env);
+    expect((await post("/token", { grant_type: "refresh_token", refresh_token: "junk", client_id: client.client_id })).status).toBe(400);
+    expect((await post("/revoke", { token: "junk", client_id: client.client_id })).status).toBe(200);
+    expect((await post("/introspect", { token: "junk", client_id: client.client_id })).status).toBe(401);
+    expect(await lastUsed()).toBeNull();
+    const { code, verifier } = await obtainCode(client);
+    const issued = await tokenRequest({ grant_type: "authorization_code", code, code_verifier: verifier, redirect_uri: REDIRECT_URI, client_id: client.client_id });
+    expect(issued.status).toBe(200);
+    await expect.poll(lastUsed).toBeGreaterThan(Math.floor(Date.now() / 1000) - 60);
   });
 });
