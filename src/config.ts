@@ -43,6 +43,8 @@ export interface StaticClient {
   /** The plain secret as configured (a wrangler secret); hashed when the client is looked up. */
   clientSecret?: string;
   applicationType: "web" | "native";
+  /** A resource server allowed to call /introspect (`"introspection": true`); confidential only. */
+  introspection: boolean;
 }
 
 export interface Config {
@@ -109,11 +111,12 @@ export function isLoopbackHost(hostname: string): boolean {
 const staticClientEntry = z.object({
   client_id: z.string().min(1).max(200),
   client_name: z.string().min(1).max(128),
-  redirect_uris: z.array(z.string().min(1)).min(1).max(20),
+  redirect_uris: z.array(z.string().min(1)).max(20).default([]),
   grant_types: z.array(z.enum(["authorization_code", "refresh_token"])).default(["authorization_code", "refresh_token"]),
   token_endpoint_auth_method: z.enum(["none", "client_secret_basic", "client_secret_post"]).default("none"),
   client_secret: z.string().min(32).optional(),
   application_type: z.enum(["web", "native"]).default("web"),
+  introspection: z.boolean().default(false),
 });
 
 const upstreamEntry = z.object({
@@ -326,6 +329,13 @@ export function parseConfig(env: Env): Config {
         if ((entry.token_endpoint_auth_method === "none") !== (entry.client_secret === undefined)) {
           problem("STATIC_CLIENTS", `client ${entry.client_id} needs a client_secret (of 32 or more characters) exactly when it authenticates with one`);
         }
+        // RFC 7662 §2.1: the endpoint answers only callers it has authenticated; a public client proves nothing.
+        if (entry.introspection && entry.token_endpoint_auth_method === "none") {
+          problem("STATIC_CLIENTS", `client ${entry.client_id} may introspect only when it authenticates with a client_secret`);
+        }
+        if (entry.redirect_uris.length === 0 && !entry.introspection) {
+          problem("STATIC_CLIENTS", `client ${entry.client_id} needs redirect_uris (only an introspection-only resource server may omit them)`);
+        }
         staticClients.push({
           clientId: entry.client_id,
           clientName: entry.client_name,
@@ -334,6 +344,7 @@ export function parseConfig(env: Env): Config {
           tokenEndpointAuthMethod: entry.token_endpoint_auth_method,
           clientSecret: entry.client_secret,
           applicationType: entry.application_type,
+          introspection: entry.introspection,
         });
       }
     }

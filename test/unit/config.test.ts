@@ -181,6 +181,30 @@ describe("parseConfig", () => {
     expect(variables({ PUBLIC_URL: "https://auth.example.com", ...upstream, [variable]: value })).toEqual([variable]);
   });
 
+  it("reads a STATIC_CLIENTS resource server marked for introspection, which needs no redirect_uris", () => {
+    const config = parse({
+      PUBLIC_URL: "https://auth.example.com",
+      ...upstream,
+      STATIC_CLIENTS: JSON.stringify([
+        { client_id: "rs", client_name: "Resource server", token_endpoint_auth_method: "client_secret_basic", client_secret: "s".repeat(32), introspection: true },
+        { client_id: "tool", client_name: "Tool", redirect_uris: ["https://tool.example.com/cb"] },
+      ]),
+    });
+    expect(config.problems).toEqual([]);
+    expect(config.staticClients.map((s) => [s.clientId, s.introspection, s.redirectUris])).toEqual([
+      ["rs", true, []],
+      ["tool", false, ["https://tool.example.com/cb"]],
+    ]);
+  });
+
+  it.each([
+    ["a public client marked for introspection", { client_id: "rs", client_name: "RS", redirect_uris: ["https://rs.example.com/cb"], introspection: true }],
+    ["a client without redirect_uris that does not introspect", { client_id: "tool", client_name: "Tool", token_endpoint_auth_method: "client_secret_basic", client_secret: "s".repeat(32) }],
+    ["introspection that is not a boolean", { client_id: "rs", client_name: "RS", token_endpoint_auth_method: "client_secret_basic", client_secret: "s".repeat(32), introspection: "yes" }],
+  ])("refuses STATIC_CLIENTS with %s", (_case, entry) => {
+    expect(variables({ PUBLIC_URL: "https://auth.example.com", ...upstream, STATIC_CLIENTS: JSON.stringify([entry]) })).toEqual(["STATIC_CLIENTS"]);
+  });
+
   it("requires the webhook secret with the webhook URL", () => {
     expect(variables({ PUBLIC_URL: "https://auth.example.com", ...upstream, CAPTURE_WEBHOOK_URL: "https://hooks.example.com/x" })).toEqual(["CAPTURE_WEBHOOK_SECRET"]);
     const config = parse({ PUBLIC_URL: "https://auth.example.com", ...upstream, CAPTURE_WEBHOOK_URL: "https://hooks.example.com/x", CAPTURE_WEBHOOK_SECRET: "whsec" });
