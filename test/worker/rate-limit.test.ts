@@ -9,6 +9,7 @@ import type { Env } from "../../src/env";
 import { mintAccessToken } from "../../src/tokens/access-token";
 import { app } from "../../src/worker";
 import { BASE } from "./helpers/browser";
+import { interceptD1 } from "./helpers/d1";
 import { liveGrantId } from "./helpers/grant";
 import { MCP_RESOURCE, obtainCode, pkce, REDIRECT_URI, registerClient, tokenRequest } from "./helpers/oauth";
 
@@ -34,19 +35,11 @@ const form = (path: string, ip: string, body: Record<string, string>, headers: R
 /** `target` with a D1 binding that counts the statements reading `clients`, i.e. client lookups. */
 function countingClientLookups(target: Env): { env: Env; lookups: () => number } {
   let lookups = 0;
-  const db = new Proxy(target.DB, {
-    get(real, property) {
-      if (property === "prepare") {
-        return (sql: string) => {
-          if (/\bFROM clients\b/.test(sql)) lookups++;
-          return real.prepare(sql);
-        };
-      }
-      const value = Reflect.get(real, property) as unknown;
-      return typeof value === "function" ? value.bind(real) : value;
-    },
+  const counted = interceptD1(target, (sql, statement) => {
+    if (/\bFROM clients\b/.test(sql)) lookups++;
+    return statement;
   });
-  return { env: { ...target, DB: db }, lookups: () => lookups };
+  return { env: counted, lookups: () => lookups };
 }
 
 describe("rate limits", () => {

@@ -7,6 +7,7 @@ import { sha256 } from "../../src/crypto";
 import { insertClient } from "../../src/db/clients";
 import { app } from "../../src/worker";
 import { BASE } from "./helpers/browser";
+import { interceptD1, onRun } from "./helpers/d1";
 import { grantOf, MCP_RESOURCE, obtainCode, REDIRECT_URI, registerClient, type TestClient, tokenRequest } from "./helpers/oauth";
 
 /** Asserts an RFC 6749 §5.2 error response. */
@@ -159,6 +160,40 @@ describe("POST /token: redeeming a code", () => {
   ])("refuses a code that is %s", async (_name, code) => {
     const client = await registerClient();
     await expectError(await redeem(client, code, "v".repeat(43)), 400, "invalid_grant", "the authorization code is invalid");
+  });
+});
+
+describe("POST /token: the grant index", () => {
+  const isIndexWrite = (sql: string) => sql.trimStart().startsWith("INSERT INTO grants");
+  const indexed = async (grantId: string) => (await env.DB.prepare("SELECT status, expires_at FROM grants WHERE id = ?").bind(grantId).first<{ status: string; expires_at: number }>()) ?? undefined;
+
+  it("writes the grant's lifetime into its index row before answering (the code's row expires in 60 s)", async () => {
+    const client = await registerClient();
+    const { code, verifier } = await obtainCode(client);
+    // A slow D1 write: an answer that does not wait for it would arrive first.
+    const slow = interceptD1(env, (sql, statement) => (isIndexWrite(sql) ? onRun(statement, async (run) => (await scheduler.wait(300), run())) : statement));
+    const ctx = createExecutionContext();
+    const res = await app.fetch(new Request(`${BASE}/token`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ grant_type: "authorization_code", code, code_verifier: verifier, redirect_uri: REDIRECT_URI, client_id: client.client_id }) }), slow, ctx);
+    expect(res.status).toBe(200);
+    // REFRESH_IDLE_TTL (30 days) from now, read before any background work could finish.
+    const row = await indexed(grantOf(code).id.toString());
+    expect(row?.status).toBe("active");
+    expect(row?.expires_at).toBeGreaterThan(Math.floor(Date.now() / 1000) + 29 * 86_400);
+    await waitOnExecutionContext(ctx);
+  });
+
+  it("answers 500 server_error and revokes the grant when its index row cannot be written", async () => {
+    const client = await registerClient({ grant_types: ["authorization_code", "refresh_token"] });
+    const { code, verifier } = await obtainCode(client);
+    const failing = interceptD1(env, (sql, statement) => (isIndexWrite(sql) ? onRun(statement, () => Promise.reject(new Error("D1_ERROR: storage unavailable"))) : statement));
+    const ctx = createExecutionContext();
+    const res = await app.fetch(new Request(`${BASE}/token`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ grant_type: "authorization_code", code, code_verifier: verifier, redirect_uri: REDIRECT_URI, client_id: client.client_id }) }), failing, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(res.status).toBe(500);
+    expect(res.headers.get("Cache-Control")).toBe("no-store");
+    expect(await res.json()).toEqual({ error: "server_error", error_description: expect.stringMatching(/^internal error \(reference [0-9a-f-]{36}\)$/) });
+    expect(await grantOf(code).checkLive()).toBe(false);
+    expect((await indexed(grantOf(code).id.toString()))?.expires_at).toBeLessThan(Math.floor(Date.now() / 1000) + 120);
   });
 });
 
