@@ -310,7 +310,12 @@ export function parseConfig(env: Env): Config {
   const livenessCacheTtl = seconds("LIVENESS_CACHE_TTL", 30, 0, 30);
   const keyRotationDays = seconds("KEY_ROTATION_DAYS", 30, 1, 365);
 
-  const webhookUrl = url("CAPTURE_WEBHOOK_URL");
+  let webhookUrl = url("CAPTURE_WEBHOOK_URL");
+  // The body names people (email, organisation) and the signature does not hide it: plain http only to this machine.
+  if (webhookUrl && new URL(webhookUrl).protocol === "http:" && !isLoopbackHost(new URL(webhookUrl).hostname)) {
+    problem("CAPTURE_WEBHOOK_URL", "must use https unless the host is loopback");
+    webhookUrl = undefined;
+  }
   const webhookSecret = text(env.CAPTURE_WEBHOOK_SECRET);
   if (webhookUrl && !webhookSecret) problem("CAPTURE_WEBHOOK_SECRET", "is required with CAPTURE_WEBHOOK_URL");
 

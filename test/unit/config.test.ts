@@ -211,6 +211,23 @@ describe("parseConfig", () => {
     expect(config.captureWebhook).toEqual({ url: "https://hooks.example.com/x", secret: "whsec" });
   });
 
+  it.each([
+    ["plain http to a public host", "http://hooks.example.com/x"],
+    ["plain http to a private address", "http://10.0.0.5/x"],
+    ["a non-http scheme", "ftp://hooks.example.com/x"],
+    ["a relative URL", "/hooks"],
+  ])("refuses CAPTURE_WEBHOOK_URL with %s", (_case, value) => {
+    const config = parse({ PUBLIC_URL: "https://auth.example.com", ...upstream, CAPTURE_WEBHOOK_URL: value, CAPTURE_WEBHOOK_SECRET: "whsec" });
+    expect(config.problems.map((p) => p.variable)).toEqual(["CAPTURE_WEBHOOK_URL"]);
+    expect(config.captureWebhook).toBeUndefined();
+  });
+
+  it.each(["http://localhost:9000/hook", "http://127.0.0.1:9000/hook", "http://[::1]:9000/hook", "https://hooks.example.com/x"])("accepts CAPTURE_WEBHOOK_URL %s", (value) => {
+    const config = parse({ PUBLIC_URL: "https://auth.example.com", ...upstream, CAPTURE_WEBHOOK_URL: value, CAPTURE_WEBHOOK_SECRET: "whsec" });
+    expect(config.problems).toEqual([]);
+    expect(config.captureWebhook).toEqual({ url: value, secret: "whsec" });
+  });
+
   it("reads flags, policies, domains and branding", () => {
     const config = parse({
       PUBLIC_URL: "https://auth.example.com",
