@@ -190,8 +190,13 @@ describe("POST /introspect", () => {
   it("refuses a self-registered confidential client and a declared client not marked for introspection, with 401", async () => {
     const { tokens } = await signIn();
     const registered = await registerClient({ token_endpoint_auth_method: "client_secret_basic" });
-    for (const authorization of [basic(registered.client_id, registered.client_secret ?? ""), basic("internal-tool", SECRET)]) {
-      const res = await introspectAt(declared, { token: tokens.access_token }, { Authorization: authorization });
+    const attempts: [Env, string][] = [
+      [env, basic(registered.client_id, registered.client_secret ?? "")],
+      [declared, basic(registered.client_id, registered.client_secret ?? "")],
+      [declared, basic("internal-tool", SECRET)],
+    ];
+    for (const [target, authorization] of attempts) {
+      const res = await introspectAt(target, { token: tokens.access_token }, { Authorization: authorization });
       expect(res.status).toBe(401);
       expect(res.headers.get("Cache-Control")).toBe("no-store");
       expect(await res.json()).toEqual({ error: "invalid_client", error_description: "introspection is allowed only to resource servers declared by the operator" });
