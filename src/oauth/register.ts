@@ -84,8 +84,8 @@ registerRoutes.post("/register", async (c) => {
     const existing = await findRegistration(c.env.DB, registrationHash, now - DUPLICATE_REGISTRATION_WINDOW);
     if (existing) return c.json({ client_id: existing.clientId, client_id_issued_at: existing.createdAt, ...existing.metadata }, 201, NO_STORE);
   }
-  // One source (an IPv6 /64 holds 2^64 addresses) must not fill the table for everyone: only registrations it has
-  // not used yet count, so a network whose people do sign in is never refused.
+  // One source (an IPv6 /64 holds 2^64 addresses) must not fill the table for everyone. Only registrations it has not
+  // used for a token count, so a shared network whose people finish signing in is not held back by its neighbours.
   const sourceHash = await sha256(source);
   if ((await countUnusedDynamicClients(c.env.DB, sourceHash)) >= config.maxDcrClientsPerSource) {
     throw new OAuthError("temporarily_unavailable", "too many unused registrations from this network: sign in with one of them, or retry later", {
