@@ -37,6 +37,7 @@ export interface ConfigVars {
   ADMIN_TOKEN?: string;
   STATIC_CLIENTS?: string;
   MAX_DCR_CLIENTS?: string;
+  MAX_DCR_CLIENTS_PER_SOURCE?: string;
   MAX_CIMD_CLIENTS?: string;
   SSO_MAX_AGE?: string;
   EVENT_RETENTION_DAYS?: string;
@@ -83,6 +84,8 @@ export interface StaticClient {
   /** The plain secret as configured (a wrangler secret); hashed when the client is looked up. */
   clientSecret?: string;
   applicationType: "web" | "native";
+  /** A resource server allowed to call /introspect (`"introspection": true`); confidential only. */
+  introspection: boolean;
 }
 
 export interface Config {
@@ -119,6 +122,8 @@ export interface Config {
   maxDcrClients: number;
   /** Most cached metadata documents kept at once (`MAX_CIMD_CLIENTS`); beyond, a new document URL is refused. */
   maxCimdClients: number;
+  /** Most never-used registrations from one source (`MAX_DCR_CLIENTS_PER_SOURCE`); /register answers 429 beyond. */
+  maxDcrClientsPerSource: number;
   /** base64url AES-256 key sealing upstream tokens in grants (src/tokens/seal.ts); absent → a key kept in the KeyRing. */
   upstreamTokenKey?: string;
   /** Why the flow endpoints are refused; empty when the configuration is complete. */
@@ -151,11 +156,12 @@ export function isLoopbackHost(hostname: string): boolean {
 const staticClientEntry = z.object({
   client_id: z.string().min(1).max(200),
   client_name: z.string().min(1).max(128),
-  redirect_uris: z.array(z.string().min(1)).min(1).max(20),
+  redirect_uris: z.array(z.string().min(1)).max(20).default([]),
   grant_types: z.array(z.enum(["authorization_code", "refresh_token"])).default(["authorization_code", "refresh_token"]),
   token_endpoint_auth_method: z.enum(["none", "client_secret_basic", "client_secret_post"]).default("none"),
   client_secret: z.string().min(32).optional(),
   application_type: z.enum(["web", "native"]).default("web"),
+  introspection: z.boolean().default(false),
 });
 
 const upstreamEntry = z.object({
@@ -351,7 +357,12 @@ export function parseConfig(env: ConfigVars): Config {
   const livenessCacheTtl = seconds("LIVENESS_CACHE_TTL", 30, 0, 30);
   const keyRotationDays = seconds("KEY_ROTATION_DAYS", 30, 1, 365);
 
-  const webhookUrl = url("CAPTURE_WEBHOOK_URL");
+  let webhookUrl = url("CAPTURE_WEBHOOK_URL");
+  // The body names people (email, organisation) and the signature does not hide it: plain http only to this machine.
+  if (webhookUrl && new URL(webhookUrl).protocol === "http:" && !isLoopbackHost(new URL(webhookUrl).hostname)) {
+    problem("CAPTURE_WEBHOOK_URL", "must use https unless the host is loopback");
+    webhookUrl = undefined;
+  }
   const webhookSecret = text(env.CAPTURE_WEBHOOK_SECRET);
   if (webhookUrl && !webhookSecret) problem("CAPTURE_WEBHOOK_SECRET", "is required with CAPTURE_WEBHOOK_URL");
 
@@ -370,6 +381,13 @@ export function parseConfig(env: ConfigVars): Config {
         if ((entry.token_endpoint_auth_method === "none") !== (entry.client_secret === undefined)) {
           problem("STATIC_CLIENTS", `client ${entry.client_id} needs a client_secret (of 32 or more characters) exactly when it authenticates with one`);
         }
+        // RFC 7662 §2.1: the endpoint answers only callers it has authenticated; a public client proves nothing.
+        if (entry.introspection && entry.token_endpoint_auth_method === "none") {
+          problem("STATIC_CLIENTS", `client ${entry.client_id} may introspect only when it authenticates with a client_secret`);
+        }
+        if (entry.redirect_uris.length === 0 && !entry.introspection) {
+          problem("STATIC_CLIENTS", `client ${entry.client_id} needs redirect_uris (only an introspection-only resource server may omit them)`);
+        }
         staticClients.push({
           clientId: entry.client_id,
           clientName: entry.client_name,
@@ -378,19 +396,21 @@ export function parseConfig(env: ConfigVars): Config {
           tokenEndpointAuthMethod: entry.token_endpoint_auth_method,
           clientSecret: entry.client_secret,
           applicationType: entry.application_type,
+          introspection: entry.introspection,
         });
       }
     }
   }
   const maxDcrClients = seconds("MAX_DCR_CLIENTS", 10_000, 1, 10_000_000);
   const maxCimdClients = seconds("MAX_CIMD_CLIENTS", 10_000, 1, 10_000_000);
+  const maxDcrClientsPerSource = seconds("MAX_DCR_CLIENTS_PER_SOURCE", 100, 1, 10_000_000);
   const eventRetentionDays = seconds("EVENT_RETENTION_DAYS", 90, 1, 3650);
 
   const upstreamTokenKey = text(env.UPSTREAM_TOKEN_KEY);
   if (upstreamTokenKey !== undefined && !/^[A-Za-z0-9_-]{43}$/.test(upstreamTokenKey)) problem("UPSTREAM_TOKEN_KEY", "must be 32 random bytes in base64url (43 characters)");
 
   const rateLimits = flag("RATE_LIMITS", true);
-  if (!rateLimits) warnings.push("RATE_LIMITS is false: /register, /authorize, /callback, /token and /mcp are not rate limited");
+  if (!rateLimits) warnings.push("RATE_LIMITS is false: /register, /authorize, /callback, /token, /revoke, /introspect and /mcp are not rate limited");
   const requireAuth = flag("REQUIRE_AUTH", true);
   if (!requireAuth) warnings.push("REQUIRE_AUTH is false: anonymous requests reach /mcp");
 
@@ -424,6 +444,7 @@ export function parseConfig(env: ConfigVars): Config {
     staticClients,
     maxDcrClients,
     maxCimdClients,
+    maxDcrClientsPerSource,
     eventRetentionDays,
     upstreamTokenKey,
     problems,

@@ -12,6 +12,7 @@ export type Env = Cloudflare.Env & OptionalBindings & ConfigVars;
 interface OptionalBindings {
   RATE_LIMIT_REGISTER?: RateLimit;
   RATE_LIMIT_BROWSER?: RateLimit;
+  RATE_LIMIT_SOURCE?: RateLimit;
   RATE_LIMIT_TOKEN?: RateLimit;
   RATE_LIMIT_MCP?: RateLimit;
 }

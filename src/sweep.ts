@@ -1,7 +1,7 @@
 // The cron sweep: bounded, idempotent clean-up of expired D1 state and webhook retries. Grant objects expire themselves
 // by alarm.
 import type { Config } from "./config";
-import { deleteExpiredMetadataClients, deleteStaleDynamicClients } from "./db/clients";
+import { countDynamicClients, deleteExpiredMetadataClients, deleteOldestUnusedDynamicClients, deleteStaleDynamicClients } from "./db/clients";
 import { deleteEventsBefore } from "./db/events";
 import { deleteDeliveredBefore } from "./db/outbox";
 import { deleteExpiredGrantIndex } from "./db/grants";
@@ -15,6 +15,8 @@ const BATCH = 500;
 const UNUSED_CLIENT_TTL = 86_400;
 /** A dynamically registered client, or a cached metadata document past its stale period, not used for this long is removed. */
 const IDLE_CLIENT_TTL = 90 * 86_400;
+/** Share of MAX_DCR_CLIENTS the sweep keeps free, evicting the oldest never-used registrations, so a flood leaves room. */
+const DCR_HEADROOM = 0.1;
 /** Webhook retries per run: each may take up to 10 s, so a backlog drains over several runs. */
 const WEBHOOK_BATCH = 50;
 /** Delivered outbox rows are kept this long (for support questions), then deleted. */
@@ -23,6 +25,7 @@ const DELIVERED_RETENTION = 7 * 86_400;
 export interface SweepSummary {
   grants: number;
   clients: number;
+  clients_evicted: number;
   metadataDocuments: number;
   events: number;
   webhooks_sent: number;
@@ -35,11 +38,22 @@ export async function sweep(env: Env, config: Config, nowMs: number): Promise<Sw
   const now = Math.floor(nowMs / 1000);
   const grants = await deleteExpiredGrantIndex(env.DB, now, BATCH);
   const clients = await deleteStaleDynamicClients(env.DB, now, UNUSED_CLIENT_TTL, IDLE_CLIENT_TTL, BATCH);
+  const clientsEvicted = await evictUnusedClients(env, config);
   const metadataDocuments = await deleteExpiredMetadataClients(env.DB, now - CIMD_STALE_TTL, now - IDLE_CLIENT_TTL, BATCH);
   const events = await deleteEventsBefore(env.DB, now - config.eventRetentionDays * 86_400, BATCH);
   const webhooks = await deliverDue(env.DB, config, now, WEBHOOK_BATCH);
   const outboxDeleted = await deleteDeliveredBefore(env.DB, now - DELIVERED_RETENTION, BATCH);
-  const summary = { grants, clients, metadataDocuments, events, webhooks_sent: webhooks.sent, webhooks_dead: webhooks.dead, outbox_deleted: outboxDeleted };
+  const summary = { grants, clients, clients_evicted: clientsEvicted, metadataDocuments, events, webhooks_sent: webhooks.sent, webhooks_dead: webhooks.dead, outbox_deleted: outboxDeleted };
   console.log(JSON.stringify({ event: "sweep.completed", ...summary }));
   return summary;
+}
+
+/**
+ * Near MAX_DCR_CLIENTS, deletes the oldest registrations never used for a token (up to one batch a run) until the
+ * headroom is free again: a flood of registrations then ages out first, and clients in use are never touched.
+ */
+async function evictUnusedClients(env: Env, config: Config): Promise<number> {
+  const keep = Math.floor(config.maxDcrClients * (1 - DCR_HEADROOM));
+  const excess = (await countDynamicClients(env.DB)) - keep;
+  return deleteOldestUnusedDynamicClients(env.DB, Math.min(excess, BATCH));
 }

@@ -111,13 +111,16 @@ function toRecord(row: ClientRow): ClientRecord {
   };
 }
 
-/** Stores a new client; arrays and metadata are JSON columns. Fails if the id exists (ids are random). */
-export async function insertClient(db: D1Database, client: ClientRecord, registrationHash?: string): Promise<void> {
+/**
+ * Stores a new client; arrays and metadata are JSON columns. Fails if the id exists (ids are random). A dynamic
+ * registration passes the hash of its duplicate rule (public clients) and of its source (the per-source cap).
+ */
+export async function insertClient(db: D1Database, client: ClientRecord, registrationHash?: string, sourceHash?: string): Promise<void> {
   await db
     .prepare(
       `INSERT INTO clients (client_id, kind, client_secret_hash, client_name, redirect_uris, grant_types,
-         token_endpoint_auth_method, application_type, scope, metadata, created_at, last_used_at, registration_hash)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         token_endpoint_auth_method, application_type, scope, metadata, created_at, last_used_at, registration_hash, source_hash)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .bind(
       client.clientId,
@@ -133,6 +136,7 @@ export async function insertClient(db: D1Database, client: ClientRecord, registr
       client.createdAt,
       client.lastUsedAt ?? null,
       registrationHash ?? null,
+      sourceHash ?? null,
     )
     .run();
 }
@@ -149,6 +153,23 @@ export async function findRegistration(db: D1Database, registrationHash: string,
 /** How many dynamically registered clients exist (the DCR cap). */
 export async function countDynamicClients(db: D1Database): Promise<number> {
   return (await db.prepare("SELECT COUNT(*) AS n FROM clients WHERE kind = 'dcr'").first<{ n: number }>())?.n ?? 0;
+}
+
+/** How many dynamically registered clients from the source with `sourceHash` were never used (the per-source cap). */
+export async function countUnusedDynamicClients(db: D1Database, sourceHash: string): Promise<number> {
+  return (
+    (await db.prepare("SELECT COUNT(*) AS n FROM clients WHERE source_hash = ? AND last_used_at IS NULL AND kind = 'dcr'").bind(sourceHash).first<{ n: number }>())?.n ?? 0
+  );
+}
+
+/** Deletes the `count` oldest dynamically registered clients that were never used; returns how many went. */
+export async function deleteOldestUnusedDynamicClients(db: D1Database, count: number): Promise<number> {
+  if (count <= 0) return 0;
+  const result = await db
+    .prepare("DELETE FROM clients WHERE client_id IN (SELECT client_id FROM clients WHERE kind = 'dcr' AND last_used_at IS NULL ORDER BY created_at, client_id LIMIT ?)")
+    .bind(count)
+    .run();
+  return result.meta.changes ?? 0;
 }
 
 /**

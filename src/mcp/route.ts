@@ -5,7 +5,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../env";
 import { toAuthInfo } from "./auth-info";
 import { bearerAuth, bearerToken } from "./bearer";
-import { mcpTooManyRequests, sourceAddress, withinLimit } from "../oauth/rate-limit";
+import { mcpTooManyRequests, sourceKey, withinLimit } from "../oauth/rate-limit";
 import { createMcpServer } from "./server";
 import { countRequest } from "./usage";
 
@@ -18,7 +18,7 @@ export const mcpRoutes = new Hono<AppEnv>();
 mcpRoutes.use("/mcp", bearerAuth);
 // Per grant, after authentication; anonymous callers (REQUIRE_AUTH=false) by address.
 mcpRoutes.use("/mcp", async (c, next) => {
-  const key = c.var.caller ? `grant:${c.var.caller.grantId}` : `ip:${sourceAddress(c)}`;
+  const key = c.var.caller ? `grant:${c.var.caller.grantId}` : `ip:${sourceKey(c)}`;
   if (!(await withinLimit(c, "RATE_LIMIT_MCP", key))) return mcpTooManyRequests(c);
   if (c.var.caller) countRequest(c, c.var.caller);
   await next();

@@ -15,9 +15,8 @@ interface PresentedCredentials {
 /**
  * Authenticates the client of a form request by its registered method (`none`, `client_secret_basic`,
  * `client_secret_post`); throws `OAuthError("invalid_client")` (401) on any mismatch. Using a method other than
- * the registered one fails even with the right secret (RFC 7591 §2 `token_endpoint_auth_method`). Records the
- * client's last use (throttled) in the background. Nothing is fetched: a metadata document URL that /authorize
- * has not stored is an unknown client.
+ * the registered one fails even with the right secret (RFC 7591 §2 `token_endpoint_auth_method`). Nothing is
+ * fetched: a metadata document URL that /authorize has not stored is an unknown client.
  *
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1
  * @see https://datatracker.ietf.org/doc/html/draft-ietf-oauth-v2-1-13#section-2.4
@@ -35,13 +34,20 @@ export async function authenticateClient(c: Context<AppEnv>, form: Record<string
       throw invalidClient("client authentication failed", "wrong client secret");
     }
   }
-  const now = Math.floor(Date.now() / 1000);
-  if (client.lastUsedAt === undefined || now - client.lastUsedAt >= TOUCH_INTERVAL) {
-    c.executionCtx.waitUntil(
-      touchClient(c.env.DB, client.clientId, now).catch((err: unknown) => console.error(JSON.stringify({ event: "client.touch_failed", error: err instanceof Error ? err.name : "unknown" }))),
-    );
-  }
   return client;
+}
+
+/**
+ * Records that `client` was issued a token (throttled, in the background). Only issuance counts: authenticating
+ * proves nothing for a public client, and a registration that was never used is what the sweep and the per-source
+ * registration cap look for.
+ */
+export function recordClientUse(c: Context<AppEnv>, client: ClientRecord): void {
+  const now = Math.floor(Date.now() / 1000);
+  if (client.lastUsedAt !== undefined && now - client.lastUsedAt < TOUCH_INTERVAL) return;
+  c.executionCtx.waitUntil(
+    touchClient(c.env.DB, client.clientId, now).catch((err: unknown) => console.error(JSON.stringify({ event: "client.touch_failed", error: err instanceof Error ? err.name : "unknown" }))),
+  );
 }
 
 /** The credentials in the request and the method they imply; more than one method is refused (RFC 6749 §2.3). */

@@ -1,5 +1,6 @@
 // POST /introspect (RFC 7662): for resource servers deployed apart from Gatehouse, authenticated by ADMIN_TOKEN or
-// as a confidential client. Live access and refresh tokens are described; everything else is `{"active": false}`.
+// as a STATIC_CLIENTS entry marked `"introspection": true`. Live access and refresh tokens are described; everything
+// else is `{"active": false}`.
 import { type Context, Hono } from "hono";
 import * as z from "zod";
 import { secretsEqual } from "../crypto";
@@ -11,6 +12,7 @@ import { verifyAccessToken } from "../tokens/access-token";
 import { authenticateClient } from "./client-auth";
 import { OAuthError } from "./errors";
 import { parseParams, readForm } from "./params";
+import { limitOAuth, sourceKey } from "./rate-limit";
 
 const request = z.object({
   token: z.string().min(1).max(8192),
@@ -23,13 +25,19 @@ export const introspectRoutes = new Hono<AppEnv>();
 
 /** @see https://www.rfc-editor.org/rfc/rfc7662#section-2 */
 introspectRoutes.post("/introspect", async (c) => {
+  await limitOAuth(c, "RATE_LIMIT_SOURCE", sourceKey(c));
   const form = await readForm(c);
   await authenticateCaller(c, form);
   const { token } = parseParams(request, form);
   return c.json(await introspect(c, token), 200, NO_STORE);
 });
 
-/** `Authorization: Bearer <ADMIN_TOKEN>`, or a confidential client's credentials; else 401. @see RFC 7662 §2.1 */
+/**
+ * `Authorization: Bearer <ADMIN_TOKEN>`, or the credentials of a static client the operator declared a resource
+ * server; else 401. Anyone can register a confidential client, and the answer names the token's user, so
+ * self-registered clients may not ask (RFC 7662 §4: the server decides which callers may learn what).
+ * @see https://www.rfc-editor.org/rfc/rfc7662#section-2.1
+ */
 async function authenticateCaller(c: Context<AppEnv>, form: Record<string, string>): Promise<void> {
   const authorization = c.req.header("Authorization") ?? "";
   const bearer = /^Bearer +(\S+) *$/i.exec(authorization);
@@ -39,8 +47,9 @@ async function authenticateCaller(c: Context<AppEnv>, form: Record<string, strin
     throw new OAuthError("invalid_client", "caller authentication failed", { reason: adminToken ? "wrong admin token" : "no ADMIN_TOKEN configured" });
   }
   const client = await authenticateClient(c, form);
-  if (client.tokenEndpointAuthMethod === "none") {
-    throw new OAuthError("invalid_client", "introspection requires a confidential client", { reason: "public client at /introspect" });
+  const declared = client.kind === "static" && c.var.config.staticClients.find((s) => s.clientId === client.clientId);
+  if (!declared || !declared.introspection) {
+    throw new OAuthError("invalid_client", "introspection is allowed only to resource servers declared by the operator", { reason: `${client.kind} client without introspection at /introspect` });
   }
 }
 

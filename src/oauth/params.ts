@@ -17,17 +17,47 @@ export async function readForm(c: Context, limit = FORM_LIMIT): Promise<Record<s
   return uniqueParams(new URLSearchParams(body));
 }
 
-/** Reads the body as text, refusing more than `limit` bytes (413) whatever Content-Length claims. */
+/**
+ * Reads the body as text, refusing more than `limit` bytes (413) whatever Content-Length claims: a body sent
+ * without it (chunked) is counted as it arrives and abandoned at the first byte past the limit, never buffered whole.
+ */
 export async function readText(c: Context, limit: number): Promise<string> {
   const declared = Number(c.req.header("Content-Length") ?? "0");
-  if (declared > limit) throw new OAuthError("invalid_request", "request body too large", { status: 413 });
-  const buffer = await c.req.arrayBuffer();
-  if (buffer.byteLength > limit) throw new OAuthError("invalid_request", "request body too large", { status: 413 });
+  if (declared > limit) throw tooLarge();
+  const bytes = await readAtMost(c.req.raw.body, limit);
   try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(buffer);
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
     throw new OAuthError("invalid_request", "the body is not valid UTF-8");
   }
+}
+
+async function readAtMost(body: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array> {
+  if (!body) return new Uint8Array();
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    length += value.byteLength;
+    if (length > limit) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}
+
+function tooLarge(): OAuthError {
+  return new OAuthError("invalid_request", "request body too large", { status: 413 });
 }
 
 /** Single-valued parameters; a repeated one is `invalid_request`. */

@@ -3,14 +3,14 @@ import { Hono } from "hono";
 import * as z from "zod";
 import type { Config } from "../config";
 import { randomSecret, sha256 } from "../crypto";
-import { type ClientRecord, countDynamicClients, findRegistration, insertClient } from "../db/clients";
+import { type ClientRecord, countDynamicClients, countUnusedDynamicClients, findRegistration, insertClient } from "../db/clients";
 import type { AppEnv } from "../env";
 import { NO_STORE } from "../respond";
 import { audit } from "./audit";
 import { displayMetadata, displayText, optional } from "./client-metadata";
 import { OAuthError } from "./errors";
 import { readText } from "./params";
-import { limitOAuth, sourceAddress } from "./rate-limit";
+import { limitOAuth, sourceKey } from "./rate-limit";
 import { checkRedirectUri } from "./redirect-uri";
 
 /** Largest registration body accepted (413 beyond). */
@@ -50,7 +50,8 @@ export const registerRoutes = new Hono<AppEnv>();
  */
 registerRoutes.post("/register", async (c) => {
   const config = c.var.config;
-  await limitOAuth(c, "RATE_LIMIT_REGISTER", sourceAddress(c));
+  const source = sourceKey(c);
+  await limitOAuth(c, "RATE_LIMIT_REGISTER", source);
   if (!/^application\/json\s*(;|$)/i.test(c.req.header("Content-Type") ?? "")) {
     throw new OAuthError("invalid_client_metadata", "the body must be application/json");
   }
@@ -61,10 +62,19 @@ registerRoutes.post("/register", async (c) => {
   const metadata = registeredMetadata(registration);
   // Clients that register on every start would pile up rows: the same public registration from the same source
   // within a day gets the same client back. A confidential client cannot, as its secret exists only in its response.
-  const registrationHash = confidential ? undefined : await sha256(`${JSON.stringify(metadata)}\n${c.req.header("CF-Connecting-IP") ?? ""}`);
+  const registrationHash = confidential ? undefined : await sha256(`${JSON.stringify(metadata)}\n${source}`);
   if (registrationHash) {
     const existing = await findRegistration(c.env.DB, registrationHash, now - DUPLICATE_REGISTRATION_WINDOW);
     if (existing) return c.json({ client_id: existing.clientId, client_id_issued_at: existing.createdAt, ...existing.metadata }, 201, NO_STORE);
+  }
+  // One source (an IPv6 /64 holds 2^64 addresses) must not fill the table for everyone. Only registrations it has not
+  // used for a token count, so a shared network whose people finish signing in is not held back by its neighbours.
+  const sourceHash = await sha256(source);
+  if ((await countUnusedDynamicClients(c.env.DB, sourceHash)) >= config.maxDcrClientsPerSource) {
+    throw new OAuthError("temporarily_unavailable", "too many unused registrations from this network: sign in with one of them, or retry later", {
+      status: 429,
+      reason: "MAX_DCR_CLIENTS_PER_SOURCE reached",
+    });
   }
   if ((await countDynamicClients(c.env.DB)) >= config.maxDcrClients) {
     throw new OAuthError("temporarily_unavailable", "registration is closed for now: too many registered clients", { reason: "MAX_DCR_CLIENTS reached" });
@@ -84,7 +94,7 @@ registerRoutes.post("/register", async (c) => {
     metadata,
     createdAt: now,
   };
-  await insertClient(c.env.DB, record, registrationHash);
+  await insertClient(c.env.DB, record, registrationHash, sourceHash);
 
   audit(c, { type: "client.registered", clientId, detail: { token_endpoint_auth_method: record.tokenEndpointAuthMethod, application_type: record.applicationType } });
 

@@ -9,6 +9,7 @@ import { verifyAccessToken } from "../tokens/access-token";
 import { authenticateClient } from "./client-auth";
 import { grantRevoked } from "./grant-revoked";
 import { parseParams, readForm } from "./params";
+import { limitOAuth, sourceKey } from "./rate-limit";
 
 const request = z.object({
   token: z.string().min(1).max(8192),
@@ -26,6 +27,7 @@ export const revokeRoutes = new Hono<AppEnv>();
  * @see https://www.rfc-editor.org/rfc/rfc7009#section-2
  */
 revokeRoutes.post("/revoke", async (c) => {
+  await limitOAuth(c, "RATE_LIMIT_SOURCE", sourceKey(c));
   const form = await readForm(c);
   const client = await authenticateClient(c, form);
   const { token } = parseParams(request, form);

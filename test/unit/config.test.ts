@@ -157,6 +157,7 @@ describe("parseConfig", () => {
     ["EVENT_RETENTION_DAYS", "0"],
     ["MAX_DCR_CLIENTS", "0"],
     ["MAX_CIMD_CLIENTS", "0"],
+    ["MAX_DCR_CLIENTS_PER_SOURCE", "0"],
   ])("refuses %s=%s (out of bounds)", (variable, value) => {
     expect(variables({ PUBLIC_URL: "https://auth.example.com", ...upstream, [variable]: value })).toEqual([variable]);
   });
@@ -191,10 +192,51 @@ describe("parseConfig", () => {
     expect(variables({ PUBLIC_URL: "https://auth.example.com", ...upstream, [variable]: value })).toEqual([variable]);
   });
 
+  it("reads a STATIC_CLIENTS resource server marked for introspection, which needs no redirect_uris", () => {
+    const config = parse({
+      PUBLIC_URL: "https://auth.example.com",
+      ...upstream,
+      STATIC_CLIENTS: JSON.stringify([
+        { client_id: "rs", client_name: "Resource server", token_endpoint_auth_method: "client_secret_basic", client_secret: "s".repeat(32), introspection: true },
+        { client_id: "tool", client_name: "Tool", redirect_uris: ["https://tool.example.com/cb"] },
+      ]),
+    });
+    expect(config.problems).toEqual([]);
+    expect(config.staticClients.map((s) => [s.clientId, s.introspection, s.redirectUris])).toEqual([
+      ["rs", true, []],
+      ["tool", false, ["https://tool.example.com/cb"]],
+    ]);
+  });
+
+  it.each([
+    ["a public client marked for introspection", { client_id: "rs", client_name: "RS", redirect_uris: ["https://rs.example.com/cb"], introspection: true }],
+    ["a client without redirect_uris that does not introspect", { client_id: "tool", client_name: "Tool", token_endpoint_auth_method: "client_secret_basic", client_secret: "s".repeat(32) }],
+    ["introspection that is not a boolean", { client_id: "rs", client_name: "RS", token_endpoint_auth_method: "client_secret_basic", client_secret: "s".repeat(32), introspection: "yes" }],
+  ])("refuses STATIC_CLIENTS with %s", (_case, entry) => {
+    expect(variables({ PUBLIC_URL: "https://auth.example.com", ...upstream, STATIC_CLIENTS: JSON.stringify([entry]) })).toEqual(["STATIC_CLIENTS"]);
+  });
+
   it("requires the webhook secret with the webhook URL", () => {
     expect(variables({ PUBLIC_URL: "https://auth.example.com", ...upstream, CAPTURE_WEBHOOK_URL: "https://hooks.example.com/x" })).toEqual(["CAPTURE_WEBHOOK_SECRET"]);
     const config = parse({ PUBLIC_URL: "https://auth.example.com", ...upstream, CAPTURE_WEBHOOK_URL: "https://hooks.example.com/x", CAPTURE_WEBHOOK_SECRET: "whsec" });
     expect(config.captureWebhook).toEqual({ url: "https://hooks.example.com/x", secret: "whsec" });
+  });
+
+  it.each([
+    ["plain http to a public host", "http://hooks.example.com/x"],
+    ["plain http to a private address", "http://10.0.0.5/x"],
+    ["a non-http scheme", "ftp://hooks.example.com/x"],
+    ["a relative URL", "/hooks"],
+  ])("refuses CAPTURE_WEBHOOK_URL with %s", (_case, value) => {
+    const config = parse({ PUBLIC_URL: "https://auth.example.com", ...upstream, CAPTURE_WEBHOOK_URL: value, CAPTURE_WEBHOOK_SECRET: "whsec" });
+    expect(config.problems.map((p) => p.variable)).toEqual(["CAPTURE_WEBHOOK_URL"]);
+    expect(config.captureWebhook).toBeUndefined();
+  });
+
+  it.each(["http://localhost:9000/hook", "http://127.0.0.1:9000/hook", "http://[::1]:9000/hook", "https://hooks.example.com/x"])("accepts CAPTURE_WEBHOOK_URL %s", (value) => {
+    const config = parse({ PUBLIC_URL: "https://auth.example.com", ...upstream, CAPTURE_WEBHOOK_URL: value, CAPTURE_WEBHOOK_SECRET: "whsec" });
+    expect(config.problems).toEqual([]);
+    expect(config.captureWebhook).toEqual({ url: value, secret: "whsec" });
   });
 
   it("reads flags, policies, domains and branding", () => {

@@ -190,7 +190,7 @@ describe("users", () => {
     expect(await json<Page<UserItem>>(await admin("/users?domain=nobody.example"))).toEqual({ items: [], next_cursor: null });
   });
 
-  it("exports matching users as a streamed CSV with RFC 4180 quoting and formulas neutralised", async () => {
+  it("exports matching users as a streamed CSV with every string quoted (RFC 4180) and formulas neutralised", async () => {
     const res = await admin("/users.csv?domain=evil.example");
     expect(res.status).toBe(200);
     expect(res.headers.get("Content-Type")).toBe("text/csv; charset=utf-8");
@@ -200,8 +200,8 @@ describe("users", () => {
     expect(res.body).toBeInstanceOf(ReadableStream);
     const text = await res.text();
     expect(text).toBe(
-      "id,provider,subject,email,email_verified,domain,org_id,org_name,name,first_seen_at,last_seen_at,request_count\r\n" +
-        `usr_seed_csv,test,usr_seed_csv,'=cmd@evil.example,true,evil.example,'@org,'+SUM(A1),"Lovelace, ""Ada""\nCountess",3000,3000,3\r\n`,
+      '"id","provider","subject","email","email_verified","domain","org_id","org_name","name","first_seen_at","last_seen_at","request_count"\r\n' +
+        `"usr_seed_csv","test","usr_seed_csv","'=cmd@evil.example",true,"evil.example","'@org","'+SUM(A1)","Lovelace, ""Ada""\nCountess",3000,3000,3\r\n`,
     );
   });
 
@@ -216,8 +216,8 @@ describe("users", () => {
     const text = await (await admin("/users.csv?domain=bulk.example")).text();
     const lines = text.split("\r\n").filter(Boolean);
     expect(lines).toHaveLength(1_101);
-    expect(lines[1]).toMatch(/^usr_bulk_0000,/);
-    expect(lines[1_100]).toMatch(/^usr_bulk_1099,/);
+    expect(lines[1]).toMatch(/^"usr_bulk_0000",/);
+    expect(lines[1_100]).toMatch(/^"usr_bulk_1099",/);
     expect(new Set(lines).size).toBe(1_101);
   });
 

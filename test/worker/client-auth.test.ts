@@ -1,5 +1,6 @@
 // Client authentication (RFC 6749 §2.3.1): Basic with form-urlencoded credentials, post, none, and every failure,
-// through a test-only /token route that calls authenticateClient with the real onError mapping.
+// through a test-only /token route that calls authenticateClient with the real onError mapping, then records the
+// client's use as /token does once it issued tokens (that only issuance counts is in registration-flood.test.ts).
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { Hono } from "hono";
@@ -8,7 +9,7 @@ import { loadConfig } from "../../src/config";
 import { sha256 } from "../../src/crypto";
 import { type ClientRecord, insertClient, TOUCH_INTERVAL, type TokenEndpointAuthMethod, touchClient } from "../../src/db/clients";
 import type { AppEnv } from "../../src/env";
-import { authenticateClient } from "../../src/oauth/client-auth";
+import { authenticateClient, recordClientUse } from "../../src/oauth/client-auth";
 import { readForm } from "../../src/oauth/params";
 import { onError } from "../../src/respond";
 
@@ -20,6 +21,7 @@ app.use(async (c, next) => {
 });
 app.post("/token", async (c) => {
   const client = await authenticateClient(c, await readForm(c));
+  recordClientUse(c, client);
   return c.json({ client_id: client.clientId, method: client.tokenEndpointAuthMethod });
 });
 app.onError(onError);

@@ -1,10 +1,10 @@
 // POST /revoke (RFC 7009), POST /introspect (RFC 7662) and grant liveness at /mcp, on real Grant objects.
-import { runInDurableObject } from "cloudflare:test";
+import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { sha256 } from "../../src/crypto";
-import { insertClient } from "../../src/db/clients";
+import type { Env } from "../../src/env";
 import { isGrantLive } from "../../src/tokens/liveness";
+import { app } from "../../src/worker";
 import { BASE } from "./helpers/browser";
 import { grantOf, mcpStatus, obtainCode, REDIRECT_URI, registerClient, type TestClient, tokenRequest } from "./helpers/oauth";
 
@@ -39,22 +39,23 @@ async function indexStatus(grantId: string): Promise<string | undefined> {
 }
 
 const SECRET = "resource-server-secret-0123456789";
+const RESOURCE_SERVER = "resource-server";
 
-async function confidentialClient(): Promise<string> {
-  const clientId = `rs-${crypto.randomUUID()}`;
-  await insertClient(env.DB, {
-    clientId,
-    kind: "static",
-    clientSecretHash: await sha256(SECRET),
-    clientName: "Resource server",
-    redirectUris: [REDIRECT_URI],
-    grantTypes: ["authorization_code"],
-    tokenEndpointAuthMethod: "client_secret_basic",
-    applicationType: "web",
-    metadata: {},
-    createdAt: 0,
-  });
-  return clientId;
+/** Gatehouse with a resource server declared for introspection, and a declared client that is not one. */
+const declared = {
+  ...env,
+  STATIC_CLIENTS: JSON.stringify([
+    { client_id: RESOURCE_SERVER, client_name: "Resource server", token_endpoint_auth_method: "client_secret_basic", client_secret: SECRET, introspection: true },
+    { client_id: "internal-tool", client_name: "Internal Tool", redirect_uris: ["https://tool.example.com/cb"], token_endpoint_auth_method: "client_secret_basic", client_secret: SECRET },
+  ]),
+} as Env;
+
+async function introspectAt(target: Env, form: Record<string, string>, headers: Record<string, string>): Promise<Response> {
+  const ctx = createExecutionContext();
+  const request = new Request(`${BASE}/introspect`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded", ...headers }, body: new URLSearchParams(form) });
+  const res = await app.fetch(request, target, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
 }
 
 const basic = (id: string, secret: string) => `Basic ${btoa(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`)}`;
@@ -119,16 +120,15 @@ describe("POST /introspect", () => {
   const WRONG_ADMIN = { Authorization: `Bearer ${"a".repeat(40)}` };
 
   async function introspect(token: string, headers: Record<string, string>): Promise<Record<string, unknown>> {
-    const res = await post("/introspect", { token }, headers);
+    const res = await introspectAt(declared, { token }, headers);
     expect(res.status).toBe(200);
     expect(res.headers.get("Cache-Control")).toBe("no-store");
     return (await res.json()) as Record<string, unknown>;
   }
 
-  it("describes a live access token to a confidential client", async () => {
+  it("describes a live access token to a resource server declared with introspection", async () => {
     const { client, tokens } = await signIn();
-    const rs = await confidentialClient();
-    expect(await introspect(tokens.access_token, { Authorization: basic(rs, SECRET) })).toMatchObject({
+    expect(await introspect(tokens.access_token, { Authorization: basic(RESOURCE_SERVER, SECRET) })).toMatchObject({
       active: true,
       token_type: "Bearer",
       client_id: client.client_id,
@@ -150,8 +150,7 @@ describe("POST /introspect", () => {
 
   it("describes a live refresh token, and a rotated one as inactive", async () => {
     const { client, tokens } = await signIn();
-    const rs = await confidentialClient();
-    const auth = { Authorization: basic(rs, SECRET) };
+    const auth = { Authorization: basic(RESOURCE_SERVER, SECRET) };
     expect(await introspect(tokens.refresh_token, auth)).toMatchObject({ active: true, token_type: "refresh_token", client_id: client.client_id, scope: "mcp" });
     await tokenRequest({ grant_type: "refresh_token", refresh_token: tokens.refresh_token, client_id: client.client_id });
     expect(await introspect(tokens.refresh_token, auth)).toEqual({ active: false });
@@ -159,8 +158,7 @@ describe("POST /introspect", () => {
 
   it("answers active false for revoked, expired and garbage tokens", async () => {
     const { client, tokens } = await signIn();
-    const rs = await confidentialClient();
-    const auth = { Authorization: basic(rs, SECRET) };
+    const auth = { Authorization: basic(RESOURCE_SERVER, SECRET) };
     expect(await introspect("garbage", auth)).toEqual({ active: false });
     expect(await introspect(`gh1r_${"0".repeat(64)}.${"A".repeat(43)}`, auth)).toEqual({ active: false });
     await post("/revoke", { token: tokens.refresh_token, client_id: client.client_id });
@@ -176,16 +174,32 @@ describe("POST /introspect", () => {
 
   it("refuses unauthenticated callers, public clients, a wrong secret and a wrong bearer with 401", async () => {
     const { client, tokens } = await signIn();
-    const rs = await confidentialClient();
     for (const [form, headers] of [
       [{ token: tokens.access_token }, {}],
       [{ token: tokens.access_token, client_id: client.client_id }, {}],
-      [{ token: tokens.access_token }, { Authorization: basic(rs, "wrong") }],
+      [{ token: tokens.access_token }, { Authorization: basic(RESOURCE_SERVER, "wrong") }],
       [{ token: tokens.access_token }, WRONG_ADMIN],
     ] as const) {
-      const res = await post("/introspect", form, headers);
+      const res = await introspectAt(declared, form, headers);
       expect(res.status).toBe(401);
+      expect(res.headers.get("Cache-Control")).toBe("no-store");
       expect(((await res.json()) as { error: string }).error).toBe("invalid_client");
+    }
+  });
+
+  it("refuses a self-registered confidential client and a declared client not marked for introspection, with 401", async () => {
+    const { tokens } = await signIn();
+    const registered = await registerClient({ token_endpoint_auth_method: "client_secret_basic" });
+    const attempts: [Env, string][] = [
+      [env, basic(registered.client_id, registered.client_secret ?? "")],
+      [declared, basic(registered.client_id, registered.client_secret ?? "")],
+      [declared, basic("internal-tool", SECRET)],
+    ];
+    for (const [target, authorization] of attempts) {
+      const res = await introspectAt(target, { token: tokens.access_token }, { Authorization: authorization });
+      expect(res.status).toBe(401);
+      expect(res.headers.get("Cache-Control")).toBe("no-store");
+      expect(await res.json()).toEqual({ error: "invalid_client", error_description: "introspection is allowed only to resource servers declared by the operator" });
     }
   });
 });

@@ -1,11 +1,13 @@
 // POST /token with grant_type=authorization_code: one winner, replay and duplicate rules, every check on the code,
 // client authentication, and the endpoint's own request errors.
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { createExecutionContext, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { sha256 } from "../../src/crypto";
 import { insertClient } from "../../src/db/clients";
+import { app } from "../../src/worker";
 import { BASE } from "./helpers/browser";
+import { interceptD1, onRun } from "./helpers/d1";
 import { grantOf, MCP_RESOURCE, obtainCode, REDIRECT_URI, registerClient, type TestClient, tokenRequest } from "./helpers/oauth";
 
 /** Asserts an RFC 6749 §5.2 error response. */
@@ -161,6 +163,40 @@ describe("POST /token: redeeming a code", () => {
   });
 });
 
+describe("POST /token: the grant index", () => {
+  const isIndexWrite = (sql: string) => sql.trimStart().startsWith("INSERT INTO grants");
+  const indexed = async (grantId: string) => (await env.DB.prepare("SELECT status, expires_at FROM grants WHERE id = ?").bind(grantId).first<{ status: string; expires_at: number }>()) ?? undefined;
+
+  it("writes the grant's lifetime into its index row before answering (the code's row expires in 60 s)", async () => {
+    const client = await registerClient();
+    const { code, verifier } = await obtainCode(client);
+    // A slow D1 write: an answer that does not wait for it would arrive first.
+    const slow = interceptD1(env, (sql, statement) => (isIndexWrite(sql) ? onRun(statement, async (run) => (await scheduler.wait(300), run())) : statement));
+    const ctx = createExecutionContext();
+    const res = await app.fetch(new Request(`${BASE}/token`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ grant_type: "authorization_code", code, code_verifier: verifier, redirect_uri: REDIRECT_URI, client_id: client.client_id }) }), slow, ctx);
+    expect(res.status).toBe(200);
+    // REFRESH_IDLE_TTL (30 days) from now, read before any background work could finish.
+    const row = await indexed(grantOf(code).id.toString());
+    expect(row?.status).toBe("active");
+    expect(row?.expires_at).toBeGreaterThan(Math.floor(Date.now() / 1000) + 29 * 86_400);
+    await waitOnExecutionContext(ctx);
+  });
+
+  it("answers 500 server_error and revokes the grant when its index row cannot be written", async () => {
+    const client = await registerClient({ grant_types: ["authorization_code", "refresh_token"] });
+    const { code, verifier } = await obtainCode(client);
+    const failing = interceptD1(env, (sql, statement) => (isIndexWrite(sql) ? onRun(statement, () => Promise.reject(new Error("D1_ERROR: storage unavailable"))) : statement));
+    const ctx = createExecutionContext();
+    const res = await app.fetch(new Request(`${BASE}/token`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ grant_type: "authorization_code", code, code_verifier: verifier, redirect_uri: REDIRECT_URI, client_id: client.client_id }) }), failing, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(res.status).toBe(500);
+    expect(res.headers.get("Cache-Control")).toBe("no-store");
+    expect(await res.json()).toEqual({ error: "server_error", error_description: expect.stringMatching(/^internal error \(reference [0-9a-f-]{36}\)$/) });
+    expect(await grantOf(code).checkLive()).toBe(false);
+    expect((await indexed(grantOf(code).id.toString()))?.expires_at).toBeLessThan(Math.floor(Date.now() / 1000) + 120);
+  });
+});
+
 describe("POST /token: client authentication", () => {
   const SECRET = "s3cret:with%special+chars and space";
   const CLIENT_ID = "conf:client+id";
@@ -271,6 +307,30 @@ describe("POST /token: request errors", () => {
   it("answers invalid_request when code is missing", async () => {
     const client = await registerClient();
     await expectError(await tokenRequest({ grant_type: "authorization_code", code_verifier: "v".repeat(43), client_id: client.client_id }), 400, "invalid_request", "missing parameter code");
+  });
+
+  it("stops reading a body streamed without Content-Length at the first byte past 16 KiB, answering 413", async () => {
+    let sent = 0;
+    let cancelled = false;
+    // A chunked body of 1 MiB, pulled 1 KiB at a time: it is read only as far as the limit, never buffered whole.
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        sent += 1024;
+        controller.enqueue(new Uint8Array(1024).fill(0x78));
+        if (sent >= 1024 * 1024) controller.close();
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    const request = new Request(`${BASE}/token`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body });
+    expect(request.headers.get("Content-Length")).toBeNull();
+    const ctx = createExecutionContext();
+    const res = await app.fetch(request, env, ctx);
+    await waitOnExecutionContext(ctx);
+    await expectError(res, 413, "invalid_request", "request body too large");
+    expect(sent).toBeLessThanOrEqual(18 * 1024);
+    expect(cancelled).toBe(true);
   });
 
   it("answers unauthorized_client when the client may not use the grant type", async () => {

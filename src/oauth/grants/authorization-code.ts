@@ -27,6 +27,7 @@ const request = z.object({
  */
 export const authorizationCodeGrant: GrantType = {
   grantType: "authorization_code",
+  presentedGrant: (form) => parseHandle("code", form.code)?.grantId,
   async handle(c, form, client) {
     const params = parseParams(request, form);
     const handle = parseHandle("code", params.code);
@@ -50,8 +51,11 @@ export const authorizationCodeGrant: GrantType = {
       throw redemptionError(result.error, result.reason);
     }
     const { grant } = result;
-    c.executionCtx.waitUntil(
-      upsertGrantIndex(c.env.DB, {
+    // The index row written with the code expires with it (60 s); bulk revocation (admin API, /account) and the sweep
+    // go by the row's expiry, so the grant's own lifetime is written before the tokens leave, and a grant whose row
+    // cannot be updated is withdrawn rather than left live where nobody can find it.
+    try {
+      await upsertGrantIndex(c.env.DB, {
         id: grantId,
         userId: grant.user.userId,
         clientId: grant.clientId,
@@ -59,8 +63,12 @@ export const authorizationCodeGrant: GrantType = {
         status: "active",
         createdAt: Math.floor(grant.createdAt / 1000),
         expiresAt: Math.ceil(grant.expiresAt / 1000),
-      }).catch((err: unknown) => console.error(JSON.stringify({ event: "grant.index_failed", grant_id: grantId, error: err instanceof Error ? err.name : "unknown" }))),
-    );
+      });
+    } catch (err) {
+      await stub.revoke("grant index write failed");
+      grantRevoked(c, grantId, client.clientId, "grant index write failed");
+      throw err;
+    }
     audit(c, { type: "code.redeemed", grantId, clientId: grant.clientId, userId: grant.user.userId });
     if (grant.refreshToken) audit(c, { type: "refresh_token.issued", grantId, clientId: grant.clientId, userId: grant.user.userId });
     return tokenResponse(c, grant);

@@ -15,6 +15,8 @@ export interface TokenResponse {
 /** One grant type: its `grant_type` value and the handler that turns an authenticated request into tokens. */
 export interface GrantType {
   grantType: string;
+  /** The grant id inside the credential `form` presents, unverified, or `undefined` when it does not parse (the rate-limit key). */
+  presentedGrant(form: Record<string, string>): string | undefined;
   /** `form` is the whole (duplicate-free) body; `client` is already authenticated and allowed this grant type. */
   handle(c: Context<AppEnv>, form: Record<string, string>, client: ClientRecord): Promise<TokenResponse>;
 }

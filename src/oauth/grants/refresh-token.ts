@@ -24,6 +24,7 @@ const request = z.object({
  */
 export const refreshTokenGrant: GrantType = {
   grantType: "refresh_token",
+  presentedGrant: (form) => parseHandle("refresh", form.refresh_token)?.grantId,
   async handle(c, form, client) {
     const params = parseParams(request, form);
     const handle = parseHandle("refresh", params.refresh_token);
