@@ -36,7 +36,7 @@ const form = (path: string, ip: string, body: Record<string, string>, headers: R
 function countingClientLookups(target: Env): { env: Env; lookups: () => number } {
   let lookups = 0;
   const counted = interceptD1(target, (sql, statement) => {
-    if (/\bFROM clients\b/.test(sql)) lookups++;
+    if (/\b(FROM|JOIN) clients\b/.test(sql)) lookups++;
     return statement;
   });
   return { env: counted, lookups: () => lookups };
