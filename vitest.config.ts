@@ -14,7 +14,7 @@ export default defineConfig({
         ],
         test: {
           name: "worker",
-          include: ["test/unit/**/*.test.{ts,tsx}", "test/worker/**/*.test.{ts,tsx}"],
+          include: ["src/**/*.test.{ts,tsx}", "test/unit/**/*.test.{ts,tsx}", "test/worker/**/*.test.{ts,tsx}"],
           setupFiles: ["./test/worker/apply-migrations.ts"],
         },
       },

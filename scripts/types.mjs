@@ -1,5 +1,5 @@
 // Generates worker-configuration.d.ts from wrangler.jsonc (`npm run types`), or with --check fails when it is stale
-// (`npm run typecheck`). Variables are typed as plain strings: src/config.ts parses them, and any may be unset.
+// (`npm run typecheck`). Variables are typed as plain strings: src/config/index.ts parses them, and any may be unset.
 import { spawnSync } from "node:child_process";
 
 const check = process.argv.includes("--check");

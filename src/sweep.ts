@@ -6,7 +6,7 @@ import { deleteEventsBefore } from "./db/events";
 import { deleteDeliveredBefore } from "./db/outbox";
 import { deleteExpiredGrantIndex } from "./db/grants";
 import type { Env } from "./env";
-import { CIMD_STALE_TTL } from "./oauth/cimd-policy";
+import { CIMD_STALE_TTL } from "./policy/cimd";
 import { deliverDue } from "./webhook/deliver";
 
 /** Rows deleted per statement, so one run stays within a Worker's limits however much has piled up. */

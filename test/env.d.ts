@@ -1,7 +1,7 @@
 // Types the `cloudflare:workers` env seen by tests as the Worker's own: the generated bindings
-// (worker-configuration.d.ts, which also types `exports`) plus the variables src/config.ts parses.
+// (worker-configuration.d.ts, which also types `exports`) plus the variables src/config/index.ts parses.
 import type { D1Migration } from "cloudflare:test";
-import type { ConfigVars } from "../src/config";
+import type { ConfigVars } from "../src/env";
 
 declare global {
   namespace Cloudflare {

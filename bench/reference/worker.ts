@@ -4,7 +4,7 @@ import { type OAuthHelpers, OAuthProvider, type OAuthResourceContext } from "@cl
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
-import type { Caller } from "../../src/env";
+import type { Caller } from "../../src/identity";
 import { registerWhoami } from "../../src/mcp/tools/whoami";
 
 interface Env {

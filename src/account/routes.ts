@@ -1,19 +1,19 @@
 // /account: the signed-in person's connected applications. Revoking one revokes its grants (its tokens stop working
 // at once) and forgets the consent; "Sign out everywhere" revokes every grant and ends every session.
 import { type Context, Hono } from "hono";
-import { revokeLiveGrants } from "../admin/revoke-grants";
+import { revokeLiveGrants } from "../http/revoke-grants";
 import { forgetConsents, listConnectedApps } from "../db/consents";
 import { accountHolder, revokeSessions } from "../db/users";
-import type { AppEnv } from "../env";
-import { audit } from "../oauth/audit";
-import { sessionCounts } from "../oauth/consent-policy";
-import { checkCsrf, csrfToken, sameOrigin } from "../oauth/csrf";
-import { PageError } from "../oauth/errors";
-import { browserPageHeaders } from "../oauth/page-headers";
-import { FORM_LIMIT, readText } from "../oauth/params";
-import { limitPage } from "../oauth/rate-limit";
-import { endSession, presentedSession } from "../oauth/session";
-import type { Session } from "../tokens/session-token";
+import type { AppEnv } from "../http/app-env";
+import { audit } from "../http/audit";
+import { sessionCounts } from "../policy/consent";
+import { checkCsrf, csrfToken, sameOrigin } from "../http/csrf";
+import { PageError } from "../errors";
+import { browserPageHeaders } from "../http/page-headers";
+import { FORM_LIMIT, readText } from "../http/params";
+import { limitPage } from "../http/rate-limit";
+import { endSession, presentedSession } from "../http/session";
+import type { Session } from "../identity";
 import { Account, SignedOut } from "../ui/account";
 
 export const accountRoutes = new Hono<AppEnv>();

@@ -1,8 +1,8 @@
 // Admin API authentication: `Authorization: Bearer <ADMIN_TOKEN>`; without ADMIN_TOKEN the API does not exist.
 import { createMiddleware } from "hono/factory";
 import { secretsEqual } from "../crypto";
-import type { AppEnv } from "../env";
-import { OAuthError } from "../oauth/errors";
+import type { AppEnv } from "../http/app-env";
+import { OAuthError } from "../errors";
 
 /**
  * Answers 404 for every path when ADMIN_TOKEN is unset (the API is off, and says nothing of itself), and 401

@@ -2,8 +2,8 @@
 import { base64url } from "jose";
 import * as z from "zod";
 import type { Context } from "hono";
-import { OAuthError } from "../oauth/errors";
-import { parseParams, uniqueParams } from "../oauth/params";
+import { OAuthError } from "../errors";
+import { parseParams, uniqueParams } from "../lib/params";
 
 /** Page size bounds of every listing. */
 export const DEFAULT_LIMIT = 50;

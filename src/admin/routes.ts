@@ -8,15 +8,15 @@ import { listEvents, type StoredEvent } from "../db/events";
 import { getGrantIndex, type GrantListing, listUserGrants } from "../db/grants";
 import { getOutbox, listDeadOutbox, type OutboxRecord, resurrectOutbox } from "../db/outbox";
 import { listUsers, type UserFilter, type UserRecord } from "../db/users";
-import type { AppEnv } from "../env";
-import { audit } from "../oauth/audit";
-import { OAuthError } from "../oauth/errors";
-import { NO_STORE } from "../respond";
+import type { AppEnv } from "../http/app-env";
+import { audit } from "../http/audit";
+import { OAuthError } from "../errors";
+import { NO_STORE } from "../http/respond";
 import { adminAuth } from "./auth";
 import { csvRow } from "./csv";
 import { cursorParam, limitParam, page, readQuery, textParam, timeIdKey, timeParam } from "./query";
 import { deliverNow } from "../webhook/deliver";
-import { revokeGrant, revokeLiveGrants } from "./revoke-grants";
+import { revokeGrant, revokeLiveGrants } from "../http/revoke-grants";
 
 export const adminRoutes = new Hono<AppEnv>();
 

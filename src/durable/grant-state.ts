@@ -1,5 +1,6 @@
 // The Grant Durable Object's stored state: its SQLite schema, the row it keeps, the lifetimes of each state, and
 // the shapes its transitions take and return (plain data: they cross Workers RPC). Documented in docs/storage.md.
+import type { AuthorizationParams } from "../policy/authorize-request";
 
 /**
  * `pending` (approved, waiting for the upstream callback) → `login` (the callback took the pending state once;
@@ -16,23 +17,6 @@ export const CODE_TTL_MS = 60_000;
 export const DUPLICATE_WINDOW_MS = 10_000;
 /** How long a revoked grant keeps a tombstone, so late presentations are reported as revoked rather than unknown. */
 export const TOMBSTONE_MS = 24 * 3_600_000;
-
-/** The validated authorization request the grant was created for (src/oauth/authorize-request.ts). */
-export interface AuthorizationParams {
-  clientId: string;
-  /** The redirect URI the response goes to (as presented; a loopback URI may differ from the registered one by port). */
-  redirectUri: string;
-  /** Whether `redirect_uri` was in the request: then /token requires the same value. @see RFC 6749 §4.1.3 */
-  redirectUriSent: boolean;
-  /** Space-separated granted scopes, `offline_access` included when asked for. */
-  scope: string;
-  /** The RFC 8707 resource the tokens are bound to. */
-  resource: string;
-  /** The client's PKCE S256 challenge. */
-  codeChallenge: string;
-  /** The client's `state`, echoed on the redirect back. */
-  state?: string;
-}
 
 /** What `begin` stores. Raw secrets are hashed by the object and never stored. */
 export interface BeginInput {
@@ -51,7 +35,7 @@ export interface BeginInput {
   sso?: SsoContext;
 }
 
-/** How a signed-in browser's request reached the upstream (src/oauth/consent-policy.ts). */
+/** How a signed-in browser's request reached the upstream (src/policy/consent.ts). */
 export interface SsoContext {
   /** Set when the consent page was skipped: the user whose remembered consent this relies on. */
   consentOf?: string;

@@ -3,8 +3,8 @@
 import { DurableObject } from "cloudflare:workers";
 import { hmacSha256, randomSecret, sha256, timingSafeEqual } from "../crypto";
 import type { Env } from "../env";
+import type { AuthorizationParams } from "../policy/authorize-request";
 import {
-  type AuthorizationParams,
   type BeginInput,
   CODE_TTL_MS,
   DUPLICATE_WINDOW_MS,

@@ -5,10 +5,11 @@ import { exportJWK, generateKeyPair } from "jose";
 import { loadConfig } from "../config";
 import { randomSecret } from "../crypto";
 import type { Env } from "../env";
-import { KEY_CACHE_MS } from "../tokens/key-cache";
-import { type PrivateSigningKey, type PublicSigningKey, toPublicKey, toSigningKey } from "../tokens/jwk";
+import { type PrivateSigningKey, type PublicSigningKey, toPublicKey, toSigningKey } from "../lib/jwk";
 
-/** ACCESS_TOKEN_TTL's upper bound (src/config.ts): lowering the TTL later never strands a token already issued. */
+/** How long an isolate trusts its copy of a ring's keys (src/tokens/key-cache.ts). */
+export const KEY_CACHE_MS = 5 * 60_000;
+/** ACCESS_TOKEN_TTL's upper bound (src/config/index.ts): lowering the TTL later never strands a token already issued. */
 const MAX_TOKEN_TTL_MS = 86_400_000;
 /** Verifiers accept `exp` this late (src/tokens/access-token.ts). */
 const CLOCK_LEEWAY_MS = 60_000;

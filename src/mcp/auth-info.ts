@@ -1,7 +1,7 @@
 // Carries the verified caller from the bearer middleware through the MCP SDK's `authInfo` to tool handlers.
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import type { Config } from "../config";
-import type { Caller } from "../env";
+import type { Caller } from "../identity";
 
 /** The SDK's view of a verified token; the caller rides in `extra`. */
 export function toAuthInfo(config: Config, token: string, caller: Caller): AuthInfo {

@@ -1,9 +1,10 @@
 // Bearer authentication for /mcp: the access token only from the Authorization header, verified locally; the
-// verified caller goes to `c.var.caller`. Failures become RFC 6750 challenges in `onError` (src/respond.ts).
+// verified caller goes to `c.var.caller`. Failures become RFC 6750 challenges in `onError` (src/http/respond.ts).
 import { createMiddleware } from "hono/factory";
-import type { AppEnv, Caller } from "../env";
-import { OAuthError } from "../oauth/errors";
-import { bearerChallenge, noteFailure } from "../respond";
+import type { AppEnv } from "../http/app-env";
+import type { Caller } from "../identity";
+import { OAuthError } from "../errors";
+import { bearerChallenge, noteFailure } from "../http/respond";
 import { type AccessTokenClaims, verifyAccessToken } from "../tokens/access-token";
 import { isGrantLive } from "../tokens/liveness";
 

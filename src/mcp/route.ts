@@ -2,10 +2,10 @@
 // @see MCP specification, basic/transports (Streamable HTTP)
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { Hono } from "hono";
-import type { AppEnv } from "../env";
+import type { AppEnv } from "../http/app-env";
 import { toAuthInfo } from "./auth-info";
 import { bearerAuth, bearerToken } from "./bearer";
-import { mcpTooManyRequests, sourceKey, withinLimit } from "../oauth/rate-limit";
+import { mcpTooManyRequests, sourceKey, withinLimit } from "../http/rate-limit";
 import { createMcpServer } from "./server";
 import { countRequest } from "./usage";
 

@@ -3,7 +3,8 @@
 // Counts an isolate holds when it is evicted are lost: the figures are a close lower bound, not an invoice.
 import type { Context } from "hono";
 import { recordUsage } from "../db/users";
-import type { AppEnv, Caller } from "../env";
+import type { AppEnv } from "../http/app-env";
+import type { Caller } from "../identity";
 
 /** Least time between two writes for one grant. */
 export const USAGE_FLUSH_MS = 60_000;

@@ -1,5 +1,5 @@
 // The redirect back to the client at the end of an authorization request, success or error, always with `iss`.
-import type { OAuthError } from "./errors";
+import type { OAuthError } from "../errors";
 
 /**
  * `redirect_uri` with the response parameters added to its query (keeping any query it already has) and `iss`

@@ -8,22 +8,24 @@ import { resolveUser } from "../db/users";
 import type { Grant } from "../durable/grant";
 import type { GrantError, PendingLogin } from "../durable/grant-state";
 import { parseHandle } from "../durable/handle";
-import type { AppEnv } from "../env";
+import type { AppEnv } from "../http/app-env";
 import { sealUpstreamTokens } from "../tokens/seal";
 import { admitEmailDomain, emailRefusalPage } from "./email-admission";
-import { completeUpstreamLogin, type UpstreamIdentity, type UpstreamTokens } from "../upstream/federation";
+import { completeUpstreamLogin } from "../upstream/federation";
+import type { UpstreamTokens } from "../tokens/seal";
+import type { UpstreamIdentity } from "../identity";
 import { deliverNow } from "../webhook/deliver";
 import { userCreatedEvent } from "../webhook/event";
-import { audit } from "./audit";
+import { audit } from "../http/audit";
 import { BIND_COOKIE } from "./authorize";
-import { finishAuthorization } from "./authorization-issued";
+import { finishAuthorization } from "./finish-authorization";
 import { authorizationErrorUrl } from "./authorization-response";
-import { authorizeAgainUrl } from "./authorize-request";
-import { OAuthError, PageError } from "./errors";
+import { authorizeAgainUrl } from "../policy/authorize-request";
+import { OAuthError, PageError } from "../errors";
 import { grantStub } from "../durable/grant-stub";
-import { noteFailure } from "../respond";
-import { browserPageHeaders } from "./page-headers";
-import { limitPage } from "./rate-limit";
+import { noteFailure } from "../http/respond";
+import { browserPageHeaders } from "../http/page-headers";
+import { limitPage } from "../http/rate-limit";
 
 export const callbackRoutes = new Hono<AppEnv>();
 
@@ -97,7 +99,7 @@ async function callback(c: Context<AppEnv>, callbackProvider: string | undefined
   }
 }
 
-/** Resolves the user, issues the code, and finishes the authorization (src/oauth/authorization-issued.ts). */
+/** Resolves the user, issues the code, and finishes the authorization (src/oauth/finish-authorization.ts). */
 async function issueCode(
   c: Context<AppEnv>,
   stub: DurableObjectStub<Grant>,

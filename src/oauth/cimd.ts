@@ -1,5 +1,5 @@
 // Client ID Metadata Documents, the fetch: https only, no redirects, 5 s, 5 KiB, JSON, then the document rules of
-// src/oauth/cimd-policy.ts. Caching and serving stale copies is the caller's (src/oauth/client-lookup.ts).
+// src/policy/cimd.ts. Caching and serving stale copies is the caller's (src/oauth/client-lookup.ts).
 import {
   CIMD_MAX_BYTES,
   CIMD_TIMEOUT_MS,
@@ -7,7 +7,7 @@ import {
   checkMetadataDocument,
   fetchTargetProblem,
   type MetadataDocument,
-} from "./cimd-policy";
+} from "../policy/cimd";
 
 /** `gone`: the origin answered that the document does not exist (404 or 410). */
 export type FetchResult = { ok: true; document: MetadataDocument; ttl: number } | { ok: false; problem: string; gone?: boolean };

@@ -2,9 +2,9 @@
 import type { Context } from "hono";
 import { sha256, timingSafeEqual } from "../crypto";
 import { type ClientRecord, TOUCH_INTERVAL, type TokenEndpointAuthMethod, touchClient } from "../db/clients";
-import type { AppEnv } from "../env";
+import type { AppEnv } from "../http/app-env";
 import { knownClient } from "./client-lookup";
-import { OAuthError } from "./errors";
+import { OAuthError } from "../errors";
 
 interface PresentedCredentials {
   method: TokenEndpointAuthMethod;

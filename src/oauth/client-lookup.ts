@@ -5,11 +5,11 @@ import type { Context } from "hono";
 import type { StaticClient } from "../config";
 import { sha256 } from "../crypto";
 import { type ClientRecord, countMetadataClients, evictUnusedMetadataClient, getClientEntry, saveMetadataClient } from "../db/clients";
-import type { AppEnv } from "../env";
-import { audit } from "./audit";
+import type { AppEnv } from "../http/app-env";
+import { audit } from "../http/audit";
 import { type FetchResult, fetchDocument } from "./cimd";
-import { CIMD_EVICT_AFTER, CIMD_FAILURE_TTL, isMetadataDocumentUrl, servesStale } from "./cimd-policy";
-import { OAuthError } from "./errors";
+import { CIMD_EVICT_AFTER, CIMD_FAILURE_TTL, isMetadataDocumentUrl, servesStale } from "../policy/cimd";
+import { OAuthError } from "../errors";
 
 /** A failed fetch this isolate remembers: until when (milliseconds), what failed, and whether the document is gone. */
 interface Failure {

@@ -1,10 +1,10 @@
-// The email policy as sign-ins apply it (src/upstream/email-policy.ts, with the D1 lists only under
+// The email policy as sign-ins apply it (src/policy/email-domain.ts, with the D1 lists only under
 // EMAIL_POLICY=work), and the page for a refused sign-in: one clear message per refusal.
 import type { Context } from "hono";
 import { lookupEmailDomain } from "../db/email-domains";
-import type { AppEnv } from "../env";
-import { checkEmailDomain, type EmailDecision, type EmailRefusal, type PresentedEmail } from "../upstream/email-policy";
-import { PageError } from "./errors";
+import type { AppEnv } from "../http/app-env";
+import { checkEmailDomain, type EmailDecision, type EmailRefusal, type PresentedEmail } from "../policy/email-domain";
+import { PageError } from "../errors";
 
 /** Whether a person with `email` may sign in now. The lists are too large to bundle: read only when needed. */
 export async function admitEmailDomain(c: Context<AppEnv>, email: PresentedEmail): Promise<EmailDecision> {

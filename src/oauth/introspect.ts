@@ -6,13 +6,14 @@ import * as z from "zod";
 import { secretsEqual } from "../crypto";
 import { grantStub } from "../durable/grant-stub";
 import { parseHandle } from "../durable/handle";
-import type { AppEnv } from "../env";
-import { NO_STORE } from "../respond";
+import type { AppEnv } from "../http/app-env";
+import { NO_STORE } from "../http/respond";
 import { verifyAccessToken } from "../tokens/access-token";
 import { authenticateClient } from "./client-auth";
-import { OAuthError } from "./errors";
-import { parseParams, readForm } from "./params";
-import { limitOAuth, sourceKey } from "./rate-limit";
+import { OAuthError } from "../errors";
+import { readForm } from "../http/params";
+import { parseParams } from "../lib/params";
+import { limitOAuth, sourceKey } from "../http/rate-limit";
 
 const request = z.object({
   token: z.string().min(1).max(8192),

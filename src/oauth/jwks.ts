@@ -1,6 +1,6 @@
 // GET /.well-known/jwks.json: the public keys that verify Gatehouse's access tokens. @see RFC 7517 §5, RFC 8414 §2
 import { Hono } from "hono";
-import type { AppEnv } from "../env";
+import type { AppEnv } from "../http/app-env";
 import { publicKeys } from "../tokens/key-cache";
 
 /** Verifiers may cache this long; a new key is published a full rotation period before it signs. */

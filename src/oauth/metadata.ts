@@ -1,7 +1,7 @@
 // Discovery: RFC 8414 authorization server metadata and RFC 9728 protected resource metadata for /mcp.
 import { Hono } from "hono";
 import type { Config } from "../config";
-import type { AppEnv } from "../env";
+import type { AppEnv } from "../http/app-env";
 
 /** Discovery changes only on redeploy; a short public cache spares repeated fetches by clients and proxies. */
 const CACHE = { "Cache-Control": "public, max-age=300" } as const;

@@ -4,14 +4,14 @@ import * as z from "zod";
 import type { Config } from "../config";
 import { randomSecret, sha256 } from "../crypto";
 import { type ClientRecord, countDynamicClients, countUnusedDynamicClients, findRegistration, insertClient } from "../db/clients";
-import type { AppEnv } from "../env";
-import { NO_STORE } from "../respond";
-import { audit } from "./audit";
-import { displayMetadata, displayText, optional } from "./client-metadata";
-import { OAuthError } from "./errors";
-import { readText } from "./params";
-import { limitOAuth, sourceKey } from "./rate-limit";
-import { checkRedirectUri } from "./redirect-uri";
+import type { AppEnv } from "../http/app-env";
+import { NO_STORE } from "../http/respond";
+import { audit } from "../http/audit";
+import { displayMetadata, displayText, optional } from "../policy/client-metadata";
+import { OAuthError } from "../errors";
+import { readText } from "../http/params";
+import { limitOAuth, sourceKey } from "../http/rate-limit";
+import { checkRedirectUri } from "../policy/redirect-uri";
 
 /** Largest registration body accepted (413 beyond). */
 export const REGISTRATION_LIMIT = 64 * 1024;
@@ -22,7 +22,7 @@ export const DUPLICATE_REGISTRATION_WINDOW = 86_400;
 
 /**
  * The RFC 7591 §2 fields Gatehouse honours; any other field is dropped (not stored, not echoed), as §2 allows. The
- * display fields follow the rules metadata documents follow too (src/oauth/client-metadata.ts).
+ * display fields follow the rules metadata documents follow too (src/policy/client-metadata.ts).
  * `contacts` are not kept (personal data with no use here); `jwks`, `jwks_uri` and software statements are
  * ignored because only secret-based and public client authentication are supported.
  */

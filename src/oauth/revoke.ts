@@ -3,13 +3,14 @@ import { Hono } from "hono";
 import * as z from "zod";
 import { grantStub } from "../durable/grant-stub";
 import { parseHandle } from "../durable/handle";
-import type { AppEnv } from "../env";
-import { NO_STORE } from "../respond";
+import type { AppEnv } from "../http/app-env";
+import { NO_STORE } from "../http/respond";
 import { verifyAccessToken } from "../tokens/access-token";
 import { authenticateClient } from "./client-auth";
-import { grantRevoked } from "./grant-revoked";
-import { parseParams, readForm } from "./params";
-import { limitOAuth, sourceKey } from "./rate-limit";
+import { grantRevoked } from "../http/grant-revoked";
+import { readForm } from "../http/params";
+import { parseParams } from "../lib/params";
+import { limitOAuth, sourceKey } from "../http/rate-limit";
 
 const request = z.object({
   token: z.string().min(1).max(8192),

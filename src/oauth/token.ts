@@ -2,15 +2,15 @@
 import { type Context, Hono } from "hono";
 import type { ClientRecord } from "../db/clients";
 import { grantStub } from "../durable/grant-stub";
-import type { AppEnv } from "../env";
-import { NO_STORE } from "../respond";
+import type { AppEnv } from "../http/app-env";
+import { NO_STORE } from "../http/respond";
 import { authenticateClient, recordClientUse } from "./client-auth";
-import { OAuthError } from "./errors";
+import { OAuthError } from "../errors";
 import { authorizationCodeGrant } from "./grants/authorization-code";
 import type { GrantType } from "./grants/grant-type";
 import { refreshTokenGrant } from "./grants/refresh-token";
-import { readForm } from "./params";
-import { limitOAuth, sourceKey } from "./rate-limit";
+import { readForm } from "../http/params";
+import { limitOAuth, sourceKey } from "../http/rate-limit";
 
 /** Every grant type served; a new one is a new module added here. */
 const GRANT_TYPES: readonly GrantType[] = [authorizationCodeGrant, refreshTokenGrant];

@@ -2,10 +2,9 @@
 // An unknown `kid` refetches at most once per MISS_REFETCH_MS, so tokens with made-up kids cannot hammer the ring.
 import { importJWK } from "jose";
 import type { Env } from "../env";
-import type { PublicSigningKey } from "./jwk";
+import { KEY_CACHE_MS } from "../durable/key-ring";
+import type { PublicSigningKey } from "../lib/jwk";
 
-/** How long an isolate trusts its copy of a ring's keys. */
-export const KEY_CACHE_MS = 5 * 60_000;
 /** Least time between two refetches caused by an unknown `kid`. */
 const MISS_REFETCH_MS = 30_000;
 

@@ -4,7 +4,7 @@ import { base64url } from "jose";
 import type { Config } from "../config";
 import { sha256 } from "../crypto";
 import type { Env } from "../env";
-import type { UpstreamTokens } from "../upstream/federation";
+
 
 /** Version prefix of a sealed value: `gh1u.<key id>.<iv>.<ciphertext>` (all base64url). */
 const PREFIX = "gh1u";
@@ -69,4 +69,13 @@ async function loadKey(env: Env, config: Config): Promise<SealingKey> {
 /** Binds a sealed value to its format, key and grant: moving it into another grant makes it unreadable. */
 function aad(keyId: string, grantId: string): Uint8Array {
   return new TextEncoder().encode(`${PREFIX}.${keyId}.${grantId}`);
+}
+
+/** Upstream tokens kept (encrypted) in the grant for later use. */
+export interface UpstreamTokens {
+  accessToken: string;
+  refreshToken?: string;
+  /** When the upstream access token expires, in epoch milliseconds (absent when the provider did not say). */
+  expiresAt?: number;
+  idToken?: string;
 }

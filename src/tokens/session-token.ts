@@ -2,20 +2,12 @@
 // is a random secret kept by the KeyRing instance "sessions" (never leaves the Worker), imported once per isolate.
 import { base64url, jwtVerify, SignJWT } from "jose";
 import type { Env } from "../env";
+import type { Session } from "../identity";
 
 /** A session lasts this long after the sign-in that started it. */
 export const SESSION_TTL_SECONDS = 30 * 86_400;
 /** `typ` of a session token, so no other JWT Gatehouse signs can pass for one. */
 const TYPE = "gh-session+jwt";
-
-export interface Session {
-  /** D1 `users.id`. */
-  userId: string;
-  /** The upstream provider that signed the person in. */
-  provider: string;
-  /** When the sign-in happened, epoch milliseconds: "sign out everywhere" ends sessions that began before it. */
-  signedInAt: number;
-}
 
 let cached: Promise<Uint8Array> | undefined;
 

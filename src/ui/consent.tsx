@@ -13,7 +13,7 @@ export interface ConsentProps {
   /** Where the response will be sent (validated). */
   redirectUri: string;
   scopes: string[];
-  /** The validated request as hidden fields (src/oauth/authorize-request.ts `authorizationFields`). */
+  /** The validated request as hidden fields (src/policy/authorize-request.ts `authorizationFields`). */
   fields: Record<string, string>;
   csrfToken: string;
   /** The person this browser is signed in as, and with which provider: single sign-on will continue as them. */

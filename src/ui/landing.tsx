@@ -1,8 +1,5 @@
-// The landing page (how to connect an MCP client to this server) and the health check.
-import { Hono } from "hono";
-import { secureHeaders } from "hono/secure-headers";
+// The landing page: how to connect an MCP client to this server.
 import type { Config } from "../config";
-import type { AppEnv } from "../env";
 import { Brand, Layout } from "./layout";
 
 /** Copyable configuration for each client, for the MCP URL `mcpUrl`. */
@@ -18,7 +15,7 @@ export function clientSnippets(serviceName: string, mcpUrl: string): { client: s
   ];
 }
 
-function Landing({ config }: { config: Config }) {
+export function Landing({ config }: { config: Config }) {
   const { serviceName, signupUrl } = config.branding;
   return (
     <Layout config={config} title="Connect">
@@ -48,13 +45,3 @@ function Landing({ config }: { config: Config }) {
     </Layout>
   );
 }
-
-export const landingRoutes = new Hono<AppEnv>();
-
-landingRoutes.get("/healthz", (c) => c.text("ok", 200, { "Cache-Control": "no-store" }));
-
-landingRoutes.get(
-  "/",
-  secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'none'"], styleSrc: ["'unsafe-inline'"], imgSrc: ["https:"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] } }),
-  (c) => c.html(<Landing config={c.var.config} />),
-);

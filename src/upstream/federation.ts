@@ -3,33 +3,13 @@ import { decodeProtectedHeader, errors } from "jose";
 import * as oauth from "oauth4webapi";
 import type { Config, UpstreamProvider } from "../config";
 import type { Env } from "../env";
-import { PageError } from "../oauth/errors";
-import { mapClaims, readClaim } from "./claims";
+import { PageError } from "../errors";
+import { mapClaims, readClaim } from "../policy/claims";
 import { authorizationServer } from "./discovery";
 import { insecureAllowed, upstreamHttp } from "./transport";
 import { fetchUserClaims } from "./userinfo";
-
-/** The verified identity of the person who signed in upstream. */
-export interface UpstreamIdentity {
-  provider: string;
-  subject: string;
-  email?: string;
-  emailVerified: boolean;
-  /** Lower-cased domain part of `email`. */
-  domain?: string;
-  name?: string;
-  orgId?: string;
-  orgName?: string;
-}
-
-/** Upstream tokens kept (encrypted) in the grant for later use. */
-export interface UpstreamTokens {
-  accessToken: string;
-  refreshToken?: string;
-  /** When the upstream access token expires, in epoch milliseconds (absent when the provider did not say). */
-  expiresAt?: number;
-  idToken?: string;
-}
+import type { UpstreamIdentity } from "../identity";
+import type { UpstreamTokens } from "../tokens/seal";
 
 /**
  * Gatehouse's redirection endpoint at `provider`: `PUBLIC_URL/callback` when it is the only provider, else

@@ -3,7 +3,17 @@
 import * as oauth from "oauth4webapi";
 import { type Config, type UpstreamProvider, isLoopbackHost } from "../config";
 import type { Env } from "../env";
-import { devIdpApp } from "./dev-idp";
+
+/** A handler answering the development IdP's routes in this isolate. */
+export type InProcessIdp = (request: Request, env: Env) => Response | Promise<Response>;
+
+// The development IdP is a feature above this layer: the app that mounts it hands its handler down (src/worker.ts).
+let devIdp: InProcessIdp | undefined;
+
+/** Makes the built-in provider's requests go to `handler` in this isolate instead of the network. */
+export function serveDevIdpInProcess(handler: InProcessIdp): void {
+  devIdp = handler;
+}
 
 /** Upper bound on each upstream HTTP request (discovery, JWKS, token, userinfo). */
 export const UPSTREAM_TIMEOUT_MS = 10_000;
@@ -42,5 +52,6 @@ async function dispatchToDevIdp(env: Env, config: Config, url: string, init: oau
   }
   const body = typeof init.body === "string" || init.body instanceof URLSearchParams ? init.body : undefined;
   const request = new Request(target, { method: init.method, headers: init.headers, body, redirect: "manual", signal: init.signal });
-  return devIdpApp.fetch(request, env);
+  if (!devIdp) throw new Error("the development IdP is configured but not mounted");
+  return devIdp(request, env);
 }

@@ -2,7 +2,8 @@
 // read by wrangler itself and parsed by src/config.ts as the Worker would.
 import { unstable_readConfig } from "wrangler";
 import { describe, expect, it } from "vitest";
-import { type ConfigVars, parseConfig } from "../../src/config";
+import { parseConfig } from "../../src/config";
+import type { ConfigVars } from "../../src/env";
 
 const deployed = unstable_readConfig({ config: "wrangler.jsonc" });
 const dev = unstable_readConfig({ config: "wrangler.jsonc", env: "dev" });

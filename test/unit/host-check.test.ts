@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decideHost } from "../../src/host-check";
+import { decideHost } from "../../src/http/host-check";
 
 const PUBLIC = "https://auth.example.com";
 const decide = (url: string, method = "GET", accept = "") => decideHost(new URL(url), PUBLIC, method, accept);

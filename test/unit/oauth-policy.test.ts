@@ -2,9 +2,9 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config";
 import type { Env } from "../../src/env";
-import { CODE_CHALLENGE, CODE_VERIFIER, pkceS256 } from "../../src/oauth/pkce";
-import { resolveResource } from "../../src/oauth/resource";
-import { accessTokenScopes, narrowScope } from "../../src/oauth/scope";
+import { CODE_CHALLENGE, CODE_VERIFIER, pkceS256 } from "../../src/policy/pkce";
+import { resolveResource } from "../../src/policy/resource";
+import { accessTokenScopes, narrowScope } from "../../src/policy/scope";
 
 const config = parseConfig({ PUBLIC_URL: "https://auth.example.com", UPSTREAM_ISSUER: "https://idp.example.com", UPSTREAM_CLIENT_ID: "gh", SCOPES: "mcp files:read" } as Env);
 

@@ -1,6 +1,6 @@
 import { exportJWK, generateKeyPair } from "jose";
 import { describe, expect, it } from "vitest";
-import { keyId, toPublicKey, toSigningKey } from "../../src/tokens/jwk";
+import { keyId, toPublicKey, toSigningKey } from "../../src/lib/jwk";
 
 describe("key ids (RFC 7638 JWK thumbprints)", () => {
   it("matches the RFC 7638 §3.1 example", async () => {

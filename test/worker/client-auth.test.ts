@@ -8,10 +8,10 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config";
 import { sha256 } from "../../src/crypto";
 import { type ClientRecord, insertClient, TOUCH_INTERVAL, type TokenEndpointAuthMethod, touchClient } from "../../src/db/clients";
-import type { AppEnv } from "../../src/env";
+import type { AppEnv } from "../../src/http/app-env";
 import { authenticateClient, recordClientUse } from "../../src/oauth/client-auth";
-import { readForm } from "../../src/oauth/params";
-import { onError } from "../../src/respond";
+import { readForm } from "../../src/http/params";
+import { onError } from "../../src/http/respond";
 
 const app = new Hono<AppEnv>();
 app.use(async (c, next) => {

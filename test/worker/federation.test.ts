@@ -2,7 +2,7 @@ import { env, exports } from "cloudflare:workers";
 import { calculatePKCECodeChallenge, generateRandomCodeVerifier, generateRandomNonce, generateRandomState } from "oauth4webapi";
 import { describe, expect, it } from "vitest";
 import { type UpstreamProvider, loadConfig } from "../../src/config";
-import { PageError } from "../../src/oauth/errors";
+import { PageError } from "../../src/errors";
 import { type UpstreamLeg, completeUpstreamLogin, upstreamAuthorizationUrl } from "../../src/upstream/federation";
 
 const config = loadConfig(env);

@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config";
 import { RETIRED_KEY_LIFETIME_MS } from "../../src/durable/key-ring";
 import { mintAccessToken, verifyAccessToken } from "../../src/tokens/access-token";
-import { keyId } from "../../src/tokens/jwk";
+import { keyId } from "../../src/lib/jwk";
 import { clearKeyCache } from "../../src/tokens/key-cache";
 
 const config = loadConfig(env);

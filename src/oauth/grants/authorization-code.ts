@@ -4,12 +4,12 @@ import { upsertGrantIndex } from "../../db/grants";
 import type { GrantError } from "../../durable/grant-state";
 import { parseHandle } from "../../durable/handle";
 import { grantStub } from "../../durable/grant-stub";
-import { audit } from "../audit";
-import { OAuthError } from "../errors";
-import { grantRevoked } from "../grant-revoked";
-import { parseParams } from "../params";
-import { CODE_VERIFIER, pkceS256 } from "../pkce";
-import { presentedResource } from "../resource";
+import { audit } from "../../http/audit";
+import { OAuthError } from "../../errors";
+import { grantRevoked } from "../../http/grant-revoked";
+import { parseParams } from "../../lib/params";
+import { CODE_VERIFIER, pkceS256 } from "../../policy/pkce";
+import { presentedResource } from "../../policy/resource";
 import type { GrantType } from "./grant-type";
 import { tokenResponse } from "./issue";
 

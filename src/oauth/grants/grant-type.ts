@@ -1,7 +1,7 @@
 // The contract every grant type module fulfils; src/oauth/token.ts dispatches on `grantType`.
 import type { Context } from "hono";
 import type { ClientRecord } from "../../db/clients";
-import type { AppEnv } from "../../env";
+import type { AppEnv } from "../../http/app-env";
 
 /** The successful token response. @see https://www.rfc-editor.org/rfc/rfc6749#section-5.1 */
 export interface TokenResponse {

@@ -1,10 +1,10 @@
 // The token response both grant types end in: an RFC 9068 access token for the grant, and its refresh token.
 import type { Context } from "hono";
 import type { IssuedGrant } from "../../durable/grant-state";
-import type { AppEnv } from "../../env";
+import type { AppEnv } from "../../http/app-env";
 import { mintAccessToken } from "../../tokens/access-token";
-import { audit } from "../audit";
-import { accessTokenScopes } from "../scope";
+import { audit } from "../../http/audit";
+import { accessTokenScopes } from "../../policy/scope";
 import type { TokenResponse } from "./grant-type";
 
 /** Mints the access token for `grant` and records its issuance. @see https://www.rfc-editor.org/rfc/rfc6749#section-5.1 */

@@ -3,11 +3,11 @@ import * as z from "zod";
 import { grantStub } from "../../durable/grant-stub";
 import type { GrantError } from "../../durable/grant-state";
 import { parseHandle } from "../../durable/handle";
-import { audit } from "../audit";
-import { OAuthError } from "../errors";
-import { grantRevoked } from "../grant-revoked";
-import { parseParams } from "../params";
-import { presentedResource } from "../resource";
+import { audit } from "../../http/audit";
+import { OAuthError } from "../../errors";
+import { grantRevoked } from "../../http/grant-revoked";
+import { parseParams } from "../../lib/params";
+import { presentedResource } from "../../policy/resource";
 import type { GrantType } from "./grant-type";
 import { tokenResponse } from "./issue";
 

@@ -1,0 +1,18 @@
+// The one Hono environment type every route and middleware shares: bindings and per-request variables.
+import type { Config } from "../config";
+import type { SecurityEvent } from "../db/events";
+import type { Env } from "../env";
+import type { Caller } from "../identity";
+
+export interface AppEnv {
+  Bindings: Env;
+  Variables: {
+    config: Config;
+    correlationId: string;
+    caller?: Caller;
+    /** Security events of this request, written in one batch after the response (src/http/audit.ts). */
+    events: SecurityEvent[];
+    /** Why the request failed, for its log line (src/http/request-log.ts): the OAuth error code and the failed check. */
+    outcome?: { error: string; reason?: string };
+  };
+}
