@@ -12,12 +12,19 @@ import { PageError } from "../errors";
 import { browserPageHeaders } from "../http/page-headers";
 import { FORM_LIMIT, readText } from "../http/params";
 import { limitPage } from "../http/rate-limit";
+import { logRequests } from "../http/request-log";
+import { oauthErrors, pageErrors } from "../http/respond";
 import { endSession, presentedSession } from "../http/session";
 import type { Session } from "../identity";
 import { Account, SignedOut } from "../ui/account";
 
 export const accountRoutes = new Hono<AppEnv>();
 
+accountRoutes.use("/", pageErrors, logRequests);
+// The forms' own refusals are PageErrors, pages in any format; a refused cross-site post or an oversized body keeps
+// the OAuth JSON answer it has always had.
+accountRoutes.use("/revoke", oauthErrors, logRequests);
+accountRoutes.use("/sign-out", oauthErrors, logRequests);
 accountRoutes.use("*", browserPageHeaders);
 accountRoutes.use("*", sameOrigin);
 

@@ -11,7 +11,8 @@ import { listUsers, type UserFilter, type UserRecord } from "../db/users";
 import type { AppEnv } from "../http/app-env";
 import { audit } from "../http/audit";
 import { OAuthError } from "../errors";
-import { NO_STORE } from "../http/respond";
+import { logRequests } from "../http/request-log";
+import { NO_STORE, oauthErrors } from "../http/respond";
 import { adminAuth } from "./auth";
 import { csvRow } from "./csv";
 import { cursorParam, limitParam, page, readQuery, textParam, timeIdKey, timeParam } from "./query";
@@ -20,7 +21,7 @@ import { revokeGrant, revokeLiveGrants } from "../http/revoke-grants";
 
 export const adminRoutes = new Hono<AppEnv>();
 
-adminRoutes.use("*", adminAuth);
+adminRoutes.use("*", oauthErrors, logRequests, adminAuth);
 
 const userFilters = { email: textParam(320), domain: textParam(253), org: textParam(256) };
 const usersQuery = z.object({ ...userFilters, limit: limitParam, cursor: cursorParam(timeIdKey) });

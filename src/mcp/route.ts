@@ -2,20 +2,32 @@
 // @see MCP specification, basic/transports (Streamable HTTP)
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { Hono } from "hono";
+import { cors } from "hono/cors";
 import type { AppEnv } from "../http/app-env";
 import { toAuthInfo } from "./auth-info";
 import { bearerAuth, bearerToken } from "./bearer";
 import { mcpTooManyRequests, sourceKey, withinLimit } from "../http/rate-limit";
+import { logRequests } from "../http/request-log";
+import { mcpErrors } from "../http/respond";
+import { requireConfig } from "../http/require-config";
 import { createMcpServer } from "./server";
 import { countRequest } from "./usage";
 
 /** Largest JSON-RPC body read; the transport answers 413 above it. */
 const MAX_BODY_BYTES = 1024 * 1024;
 
+/** Browser-based MCP clients call /mcp cross-origin and read its challenges and session header. */
+const mcpCors = cors({
+  origin: "*",
+  allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
+  allowHeaders: ["Authorization", "Content-Type", "Mcp-Session-Id", "Mcp-Protocol-Version", "Last-Event-ID"],
+  exposeHeaders: ["WWW-Authenticate", "Mcp-Session-Id"],
+});
+
 /** POST /mcp (JSON-RPC over streamable HTTP) behind `bearerAuth`; GET and DELETE answer 405. */
 export const mcpRoutes = new Hono<AppEnv>();
 
-mcpRoutes.use("/mcp", bearerAuth);
+mcpRoutes.use("/mcp", mcpErrors, logRequests, requireConfig, mcpCors, bearerAuth);
 // Per grant, after authentication; anonymous callers (REQUIRE_AUTH=false) by address.
 mcpRoutes.use("/mcp", async (c, next) => {
   const key = c.var.caller ? `grant:${c.var.caller.grantId}` : `ip:${sourceKey(c)}`;
