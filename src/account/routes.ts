@@ -20,11 +20,12 @@ import { Account, SignedOut } from "../ui/account";
 
 export const accountRoutes = new Hono<AppEnv>();
 
+// The page renders its errors as pages. The forms' own refusals are PageErrors, pages in any format; a refused
+// cross-site post or an oversized body keeps the OAuth JSON answer it has always had.
+accountRoutes.use(oauthErrors);
 accountRoutes.use("/", pageErrors, logRequests);
-// The forms' own refusals are PageErrors, pages in any format; a refused cross-site post or an oversized body keeps
-// the OAuth JSON answer it has always had.
-accountRoutes.use("/revoke", oauthErrors, logRequests);
-accountRoutes.use("/sign-out", oauthErrors, logRequests);
+accountRoutes.use("/revoke", logRequests);
+accountRoutes.use("/sign-out", logRequests);
 accountRoutes.use("*", browserPageHeaders);
 accountRoutes.use("*", sameOrigin);
 
