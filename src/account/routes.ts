@@ -20,8 +20,8 @@ import { Account, SignedOut } from "../ui/account";
 
 export const accountRoutes = new Hono<AppEnv>();
 
-// The page renders its errors as pages. The forms' own refusals are PageErrors, pages in any format; a refused
-// cross-site post or an oversized body keeps the OAuth JSON answer it has always had.
+// The page's errors are pages. The forms' own refusals are PageErrors, pages in any format; what hono refuses
+// before them (a cross-site post, an oversized body) is OAuth JSON.
 accountRoutes.use(oauthErrors);
 accountRoutes.use("/", pageErrors, logRequests);
 accountRoutes.use("/revoke", logRequests);

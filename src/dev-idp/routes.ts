@@ -28,6 +28,7 @@ export function devIdpIssuer(config: Config): string {
 /** The development IdP itself, relative to `/dev-idp`: what the Worker mounts and federation calls in-process. */
 const idp = new Hono<AppEnv>();
 
+// A person reads the login page's errors; federation reads the rest as OAuth JSON.
 idp.use(oauthErrors);
 idp.use("/authorize", pageErrors);
 idp.use(requireSignInConfig);
