@@ -66,6 +66,14 @@ describe("the layers of src/", () => {
     expect(wrong).toEqual([]);
   });
 
+  it("the Durable Objects import neither config nor env", () => {
+    // Their TTLs and settings arrive in their transitions' inputs (DESIGN.md "Layout").
+    const wrong = [...graph].flatMap(([file, targets]) =>
+      home(file) === "durable" ? targets.filter((t) => home(t) === "config" || home(t) === "env.ts").map((t) => `${file} → ${t}`) : [],
+    );
+    expect(wrong).toEqual([]);
+  });
+
   it("has no import cycle", () => {
     const cycles: string[] = [];
     const state = new Map<string, "open" | "done">();
