@@ -1,5 +1,6 @@
 // The Grant Durable Object's stored state: its SQLite schema, the row it keeps, the lifetimes of each state, and
 // the shapes its transitions take and return (plain data: they cross Workers RPC). Documented in docs/storage.md.
+import type { GrantIdentity } from "../identity";
 import type { AuthorizationParams } from "../policy/authorize-request";
 import type { CodePresentation, GrantStatus, PresentationError } from "../policy/grant-rules";
 
@@ -45,22 +46,9 @@ export interface PendingLogin {
   sso?: SsoContext;
 }
 
-/** The signed-in person as the grant remembers them (no upstream tokens: those are sealed separately). */
-export interface GrantUser {
-  /** Stable internal user id (D1 `users.id`), the access token's `sub`. */
-  userId: string;
-  provider: string;
-  email?: string;
-  emailVerified: boolean;
-  domain?: string;
-  name?: string;
-  orgId?: string;
-  orgName?: string;
-}
-
 /** `completeLogin`'s input: who signed in, and the upstream tokens already sealed (src/tokens/seal.ts). */
 export interface LoginInput {
-  user: GrantUser;
+  user: GrantIdentity;
   sealedUpstreamTokens?: string;
   /** When the person last authenticated at the upstream, epoch ms: the ID token's `auth_time`, else the callback's time. */
   authTime: number;
@@ -70,7 +58,7 @@ export interface LoginInput {
 export interface SignedInBeginInput {
   request: AuthorizationParams;
   provider: string;
-  user: GrantUser;
+  user: GrantIdentity;
   sealedUpstreamTokens?: string;
   /** The lending grant's upstream authentication time (epoch ms), kept: the new grant is no fresher than that login. */
   authTime: number;
@@ -87,7 +75,7 @@ export interface LendInput {
 /** A live grant's signed-in person and sealed upstream tokens, for a new grant of the same person to start from. */
 export interface SignedInLogin {
   provider: string;
-  user: GrantUser;
+  user: GrantIdentity;
   sealedUpstreamTokens?: string;
   /** When the person last authenticated at the upstream, epoch ms. */
   authTime: number;
@@ -102,7 +90,7 @@ export interface RedemptionInput extends CodePresentation {
 /** What a successful redemption or refresh hands to the token endpoint to mint tokens. */
 export interface IssuedGrant {
   grantId: string;
-  user: GrantUser;
+  user: GrantIdentity;
   clientId: string;
   /** The scope of this issuance: the granted scope, or the narrower one a refresh asked for. */
   scope: string;
@@ -117,7 +105,7 @@ export interface IssuedGrant {
 /** A refresh token as introspection reports it. @see RFC 7662 §2.2 */
 export interface RefreshTokenInfo {
   grantId: string;
-  user: GrantUser;
+  user: GrantIdentity;
   clientId: string;
   scope: string;
   resource: string;

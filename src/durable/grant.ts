@@ -2,6 +2,7 @@
 // method is one transition whose read-check-write runs synchronously (hashes are computed before it starts).
 import { DurableObject } from "cloudflare:workers";
 import { hmacSha256, randomSecret, sha256, timingSafeEqual } from "../crypto";
+import type { GrantIdentity } from "../identity";
 import type { AuthorizationParams } from "../policy/authorize-request";
 import { decideRedemption, decideRotation, type RefreshPresentation, type Refusal } from "../policy/grant-rules";
 import {
@@ -11,7 +12,6 @@ import {
   type GrantFailure,
   type GrantResult,
   type GrantRow,
-  type GrantUser,
   type IssuedGrant,
   type LendInput,
   type LoginInput,
@@ -393,6 +393,6 @@ function parse(row: GrantRow): AuthorizationParams {
   return JSON.parse(row.request) as AuthorizationParams;
 }
 
-function user(row: GrantRow): GrantUser {
-  return JSON.parse(row.user ?? "null") as GrantUser;
+function user(row: GrantRow): GrantIdentity {
+  return JSON.parse(row.user ?? "null") as GrantIdentity;
 }
