@@ -2,6 +2,7 @@
 // missing value becomes a problem naming its variable, and the flow endpoints refuse to run until it is fixed.
 import * as z from "zod";
 import type { ConfigVars } from "../env";
+import { parseUrl } from "../lib/url";
 
 /** Claim names read from an upstream ID token or userinfo response (dot paths allowed, e.g. `org.id`). */
 export interface ClaimMap {
@@ -187,7 +188,7 @@ export function parseConfig(env: ConfigVars): Config {
   if (rawPublicUrl === undefined) {
     problem("PUBLIC_URL", "is required (the issuer URL, e.g. https://auth.example.com)");
   } else {
-    const parsed = safeUrl(rawPublicUrl);
+    const parsed = parseUrl(rawPublicUrl);
     if (!parsed || (parsed.protocol !== "https:" && parsed.protocol !== "http:")) {
       problem("PUBLIC_URL", "must be an absolute https URL");
     } else if (parsed.pathname !== "/" || parsed.search || parsed.hash || parsed.username || parsed.password) {
@@ -286,7 +287,7 @@ export function parseConfig(env: ConfigVars): Config {
     });
   }
   for (const upstream of upstreams) {
-    const issuerUrl = safeUrl(upstream.issuer);
+    const issuerUrl = parseUrl(upstream.issuer);
     if (issuerUrl?.protocol === "http:" && !(loopback && isLoopbackHost(issuerUrl.hostname))) {
       problem(upstream.name === "default" ? "UPSTREAM_ISSUER" : "UPSTREAMS", `issuer ${upstream.issuer} must use https unless both it and PUBLIC_URL are loopback`);
     }
@@ -436,16 +437,8 @@ function words(value: unknown): string[] | undefined {
   return raw === undefined ? undefined : raw.split(/\s+/);
 }
 
-function safeUrl(value: string): URL | undefined {
-  try {
-    return new URL(value);
-  } catch {
-    return undefined;
-  }
-}
-
 function isHttpUrl(value: string): boolean {
-  const parsed = safeUrl(value);
+  const parsed = parseUrl(value);
   return parsed !== undefined && (parsed.protocol === "https:" || parsed.protocol === "http:");
 }
 

@@ -12,7 +12,8 @@ const LAYERS: readonly string[][] = [
   ["tokens", "ui"],
   ["durable"],
   ["policy", "webhook"],
-  ["config", "db", "lib"],
+  ["config", "db"],
+  ["lib"],
   ["errors.ts", "identity.ts", "crypto.ts", "env.ts"],
 ];
 
