@@ -3,6 +3,7 @@
 import type * as z from "zod";
 import type { ConfigVars } from "../env";
 
+/** A bad or missing variable; while any is left, the flow endpoints answer 503 with its message. */
 export interface ConfigProblem {
   variable: string;
   message: string;
@@ -82,6 +83,7 @@ export function isLoopbackHost(hostname: string): boolean {
   return host === "localhost" || host === "[::1]" || host === "::1" || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
+/** The parsed URL, or `undefined` for text `new URL` refuses. */
 export function safeUrl(value: string): URL | undefined {
   try {
     return new URL(value);
@@ -90,6 +92,7 @@ export function safeUrl(value: string): URL | undefined {
   }
 }
 
+/** True for an absolute URL with the http or https scheme. */
 export function isHttpUrl(value: string): boolean {
   const parsed = safeUrl(value);
   return parsed !== undefined && (parsed.protocol === "https:" || parsed.protocol === "http:");
