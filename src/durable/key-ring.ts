@@ -7,7 +7,7 @@ import { type PrivateSigningKey, type PublicSigningKey, toPublicKey, toSigningKe
 
 /** How long an isolate trusts its copy of a ring's keys (src/tokens/key-cache.ts). */
 export const KEY_CACHE_MS = 5 * 60_000;
-/** ACCESS_TOKEN_TTL's upper bound (src/config/index.ts): lowering the TTL later never strands a token already issued. */
+/** ACCESS_TOKEN_TTL's upper bound (src/config/tokens.ts): lowering the TTL later never strands a token already issued. */
 const MAX_TOKEN_TTL_MS = 86_400_000;
 /** Verifiers accept `exp` this late (src/tokens/access-token.ts). */
 const CLOCK_LEEWAY_MS = 60_000;
@@ -18,7 +18,7 @@ const CLOCK_LEEWAY_MS = 60_000;
 export const RETIRED_KEY_LIFETIME_MS = KEY_CACHE_MS + MAX_TOKEN_TTL_MS + CLOCK_LEEWAY_MS;
 
 const DAY_MS = 86_400_000;
-/** KEY_ROTATION_DAYS' default (src/config): the period of a ring that has not been told its own. */
+/** KEY_ROTATION_DAYS' default (src/config/tokens.ts): the period of a ring that has not been told its own. */
 const DEFAULT_ROTATION_DAYS = 30;
 
 /** How the ring rotates, from KEY_ROTATION_DAYS; passed by every caller, kept for the alarm, which has no caller. */
