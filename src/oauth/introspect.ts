@@ -11,6 +11,7 @@ import { endpointCors } from "../http/cors";
 import { logRequests } from "../http/request-log";
 import { NO_STORE, oauthErrors } from "../http/respond";
 import { requireConfig } from "../http/require-config";
+import { identityClaims } from "../identity";
 import { verifyAccessToken } from "../tokens/access-token";
 import { authenticateClient } from "./client-auth";
 import { OAuthError } from "../errors";
@@ -96,10 +97,6 @@ async function introspect(c: Context<AppEnv>, token: string): Promise<Introspect
     exp: claims.expiresAt,
     jti: claims.jti,
     sid: claims.grantId,
-    email: claims.email,
-    email_verified: claims.emailVerified,
-    domain: claims.domain,
-    org_id: claims.orgId,
-    org_name: claims.orgName,
+    ...identityClaims(claims),
   };
 }

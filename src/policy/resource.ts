@@ -1,5 +1,6 @@
 // Resource indicator policy (RFC 8707): tokens are audience-bound to the one MCP resource Gatehouse protects.
 import type { Config } from "../config";
+import { parseUrl } from "../lib/url";
 
 /**
  * The resource a request's tokens are bound to: absent → the MCP resource; present → the MCP resource when its
@@ -10,12 +11,8 @@ import type { Config } from "../config";
  */
 export function resolveResource(config: Config, requested: string | undefined): string | undefined {
   if (requested === undefined || requested === config.mcpResource) return config.mcpResource;
-  let url: URL;
-  try {
-    url = new URL(requested);
-  } catch {
-    return undefined;
-  }
+  const url = parseUrl(requested);
+  if (!url) return undefined;
   const canonical = new URL(config.mcpResource);
   const same = url.protocol === canonical.protocol && url.host === canonical.host && url.pathname === canonical.pathname && url.hash === "" && url.username === "";
   return same ? config.mcpResource : undefined;

@@ -14,9 +14,10 @@ import { logRequests } from "../../src/http/request-log";
 import { requireConfig, requireSignInConfig } from "../../src/http/require-config";
 import { mcpErrors, oauthErrors, onError, pageErrors } from "../../src/http/respond";
 import { mcpRoutes } from "../../src/mcp/route";
+import { serveMcp } from "../../src/mcp/server";
 import { authorizeRoutes } from "../../src/oauth/authorize";
 import { tokenRoutes } from "../../src/oauth/token";
-import { app as worker } from "../../src/worker";
+import worker from "../../src/worker";
 
 const BASE = "http://localhost:8787";
 const CORRELATION_ID = "corr-0123";
@@ -37,9 +38,9 @@ function appWith(mount: (app: Hono<AppEnv>) => void): Hono<AppEnv> {
   return app;
 }
 
-async function call(app: Hono<AppEnv>, path: string, init?: RequestInit, bindings: object = env): Promise<Response> {
+async function call(app: Pick<Hono<AppEnv>, "fetch"> | typeof worker, path: string, init?: RequestInit, bindings: object = env): Promise<Response> {
   const ctx = createExecutionContext();
-  const res = await app.fetch(new Request(`${bindings === broken ? "https://auth.example.com" : BASE}${path}`, init), bindings, ctx);
+  const res = await app.fetch(new Request(`${bindings === broken ? "https://auth.example.com" : BASE}${path}`, init), bindings as typeof env, ctx);
   await waitOnExecutionContext(ctx);
   return res;
 }
@@ -53,7 +54,7 @@ async function wire(res: Response): Promise<string> {
 const elsewhere = appWith((app) => {
   app.route("/elsewhere", tokenRoutes);
   app.route("/elsewhere", authorizeRoutes);
-  app.route("/elsewhere", mcpRoutes);
+  app.route("/elsewhere", mcpRoutes(serveMcp({ whoami: true })));
 });
 
 const form = (body: string, headers: Record<string, string> = {}): RequestInit => ({
