@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { WRANGLER_ENV } from "../test/e2e/harness";
+import { WRANGLER_ENV } from "../test/support/node/wrangler-dev";
 import type { HttpClient } from "./http";
 import { runLoad, type Summary, summarize } from "./load";
 import { authorizeAndRedeem, refresh, registerClient, type Tokens } from "./oauth-client";

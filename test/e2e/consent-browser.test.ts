@@ -9,7 +9,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "./chromium";
 import { type LoopbackListener, startLoopbackListener } from "./loopback-listener";
-import { type Gatehouse, startGatehouse } from "./harness";
+import { type Gatehouse, startGatehouse } from "../support/node/wrangler-dev";
 
 const REDIRECT_URI = "http://127.0.0.1:8869/callback";
 const CLIENT_NAME = "Consent Test App";

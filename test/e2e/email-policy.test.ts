@@ -2,8 +2,8 @@
 // a sign-in through the development IdP as a free-mail address gets the refusal page and a work address its code.
 import { createHash, randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HeadlessBrowser, visibleText } from "./browser";
-import { type Gatehouse, startGatehouse } from "./harness";
+import { HeadlessBrowser, visibleText } from "../support/browser";
+import { type Gatehouse, startGatehouse } from "../support/node/wrangler-dev";
 
 const PORT = 8881;
 const REDIRECT_URI = "http://127.0.0.1:8889/callback";

@@ -5,7 +5,7 @@ import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { RUN_MARKER, killProcesses, leftoverProcesses } from "../../scripts/leftover-processes.mjs";
-import { startGatehouse, stopStartedGatehouses } from "./harness";
+import { startGatehouse, stopStartedGatehouses } from "../support/node/wrangler-dev";
 
 const PORT = 8911;
 const find = leftoverProcesses;

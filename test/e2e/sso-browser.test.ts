@@ -10,7 +10,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "./chromium";
 import { type LoopbackListener, startLoopbackListener } from "./loopback-listener";
-import { type Gatehouse, startGatehouse } from "./harness";
+import { type Gatehouse, startGatehouse } from "../support/node/wrangler-dev";
 import { ACCOUNT, startUpstream, type Upstream } from "./upstream-provider";
 
 const SESSION_COOKIE = "__Host-gh_session";

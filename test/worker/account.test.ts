@@ -137,7 +137,7 @@ describe("/account", () => {
     });
     expect(crossSite.status).toBe(403);
     const sessionless = new Browser();
-    sessionless.cookies.set("__Host-gh_csrf", browser.cookies.get("__Host-gh_csrf") ?? "");
+    sessionless.setCookie("__Host-gh_csrf", browser.cookie("__Host-gh_csrf") ?? "");
     expect((await post(sessionless, page, "/account/revoke", { client_id: client.client_id })).status).toBe(401);
     expect((await post(browser, page, "/account/revoke", {})).status).toBe(400);
     expect(await mcpStatus(tokens.access_token)).toBe(200);
@@ -149,18 +149,18 @@ describe("/account", () => {
     const two = await clientWithRefresh("Second App");
     const oneTokens = await connect(browser, one, "turing@account.example");
     const twoTokens = await connect(browser, two, "turing@account.example");
-    const copied = browser.cookies.get(SESSION) ?? "";
+    const copied = browser.cookie(SESSION) ?? "";
     const page = await (await browser.fetch(`${BASE}/account`)).text();
     const res = await post(browser, page, "/account/sign-out", { action: "sign-out" });
     expect(res.status).toBe(200);
     expect(await res.text()).toContain("Signed out everywhere");
-    expect(browser.cookies.has(SESSION)).toBe(false);
+    expect(browser.cookie(SESSION)).toBeUndefined();
     expect(await mcpStatus(oneTokens.access_token)).toBe(401);
     expect(await mcpStatus(twoTokens.access_token)).toBe(401);
     expect((await refresh(two, twoTokens)).status).toBe(400);
     // The same session cookie held by another browser no longer counts, at /account or at /authorize.
     const other = new Browser();
-    other.cookies.set(SESSION, copied);
+    other.setCookie(SESSION, copied);
     expect(await (await other.fetch(`${BASE}/account`)).text()).toContain("You are not signed in");
     expect((await other.fetch(authorizeUrl(one, (await pkce()).challenge))).status).toBe(200);
     const consents = await env.DB.prepare("SELECT COUNT(*) AS n FROM consents c JOIN users u ON u.id = c.user_id WHERE u.email = ?").bind("turing@account.example").first<{ n: number }>();

@@ -6,19 +6,11 @@ import type { Env } from "../../src/env";
 import { isGrantLive } from "../../src/tokens/liveness";
 import { app } from "../../src/worker";
 import { BASE } from "./helpers/browser";
-import { grantOf, mcpStatus, obtainCode, REDIRECT_URI, registerClient, type TestClient, tokenRequest } from "./helpers/oauth";
+import { grantOf, mcpStatus, obtainCode, REDIRECT_URI, registerClient, signIn, type TestClient, tokenRequest } from "./helpers/oauth";
 
 interface Tokens {
   access_token: string;
   refresh_token: string;
-}
-
-async function signIn(client?: TestClient): Promise<{ client: TestClient; tokens: Tokens }> {
-  const c = client ?? (await registerClient({ grant_types: ["authorization_code", "refresh_token"] }));
-  const { code, verifier } = await obtainCode(c);
-  const res = await tokenRequest({ grant_type: "authorization_code", code, code_verifier: verifier, redirect_uri: REDIRECT_URI, client_id: c.client_id });
-  expect(res.status).toBe(200);
-  return { client: c, tokens: (await res.json()) as Tokens };
 }
 
 function post(path: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
@@ -164,7 +156,7 @@ describe("POST /introspect", () => {
     await post("/revoke", { token: tokens.refresh_token, client_id: client.client_id });
     expect(await introspect(tokens.access_token, auth)).toEqual({ active: false });
     expect(await introspect(tokens.refresh_token, auth)).toEqual({ active: false });
-    const other = await signIn(client);
+    const other = await signIn({ client });
     await runInDurableObject(grantOf(other.tokens.refresh_token), (_i, state) => {
       state.storage.sql.exec("UPDATE grant_state SET expires_at = ? WHERE singleton = 1", Date.now() - 1);
     });
