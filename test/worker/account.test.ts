@@ -31,7 +31,7 @@ async function connect(browser: Browser, client: TestClient, email: string): Pro
     redirect = location(first);
   }
   const code = redirect.searchParams.get("code") ?? "";
-  const res = await tokenRequest({ grant_type: "authorization_code", code, code_verifier: verifier, redirect_uri: client.redirect_uris[0] ?? "", client_id: client.client_id });
+  const res = await tokenRequest({ grant_type: "authorization_code", code, code_verifier: verifier, redirect_uri: client.redirect_uris[0] ?? "", client_id: client.client_id }, {}, env);
   expect(res.status).toBe(200);
   return (await res.json()) as Tokens;
 }
@@ -62,15 +62,16 @@ describe("/account", () => {
   });
 
   it("lists each authorized client with its name, origin, scopes, first and last use", async () => {
-    const browser = new Browser();
+    // Through app.fetch, awaiting each request's background work, so the consents' use times are written in order.
+    const browser = new Browser(env);
     const writer = await clientWithRefresh("Notes Writer");
     const reader = await clientWithRefresh("Docs Reader");
     const tokens = await connect(browser, writer, "lovelace@account.example");
     await connect(browser, reader, "lovelace@account.example");
     // Both were last used two days ago; then the writer calls a tool, which moves its last use to now.
     await env.DB.prepare("UPDATE consents SET last_used_at = last_used_at - 172800 WHERE client_id IN (?, ?)").bind(writer.client_id, reader.client_id).run();
-    expect(await mcpStatus(tokens.access_token)).toBe(200);
-    await new Promise((r) => setTimeout(r, 50));
+    // Awaiting the request's background work: the use is recorded when it answers.
+    expect(await mcpStatus(tokens.access_token, env)).toBe(200);
     const res = await browser.fetch(`${BASE}/account`);
     const html = await res.text();
     expect(html).toContain("Signed in as lovelace@account.example");

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import type { Env } from "../../src/env";
 import { isGrantLive } from "../../src/tokens/liveness";
 import { app } from "../../src/worker";
-import { BASE } from "./helpers/browser";
+import { BASE, workerFetch } from "./helpers/browser";
 import { grantOf, mcpStatus, obtainCode, REDIRECT_URI, registerClient, signIn, type TestClient, tokenRequest } from "./helpers/oauth";
 
 interface Tokens {
@@ -13,8 +13,9 @@ interface Tokens {
   refresh_token: string;
 }
 
+/** A form POST through `app.fetch` with the execution context awaited: the grant index is updated (waitUntil) when it answers. */
 function post(path: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
-  return exports.default.fetch(`${BASE}${path}`, {
+  return workerFetch(env)(`${BASE}${path}`, {
     method: "POST",
     headers: { "Content-Type": "application/x-www-form-urlencoded", ...headers },
     body: new URLSearchParams(form),
@@ -63,7 +64,6 @@ describe("POST /revoke", () => {
     expect(await mcpStatus(tokens.access_token)).toBe(401);
     const refreshed = await tokenRequest({ grant_type: "refresh_token", refresh_token: tokens.refresh_token, client_id: client.client_id });
     expect(refreshed.status).toBe(400);
-    await new Promise((r) => setTimeout(r, 50));
     expect(await indexStatus(grantIdOf(tokens.access_token))).toBe("revoked");
   });
 

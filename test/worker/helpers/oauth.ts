@@ -1,12 +1,12 @@
 // OAuth client helpers for worker tests, on the shared sign-in steps (test/support/oauth.ts) aimed at the Worker
 // under test: registration, the authorization request, the step-by-step browser leg (consent → development IdP →
 // callback) for tests that inspect each page, the whole sign-in, and token requests.
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import type { Env } from "../../../src/env";
 import { HeadlessBrowser } from "../../support/browser";
 import * as shared from "../../support/oauth";
-import { BASE, Browser, location, worker } from "./browser";
+import { BASE, Browser, location, worker, workerFetch } from "./browser";
 
 export { pkce } from "../../support/oauth";
 
@@ -74,9 +74,9 @@ export async function signIn(options: { client?: TestClient; email?: string; par
   return { client, tokens: tokens as Tokens, grantId: claims.sid, userId: claims.sub };
 }
 
-/** POST /token with a form body. */
-export function tokenRequest(form: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
-  return exports.default.fetch(`${BASE}/token`, {
+/** POST /token with a form body; with `target`, through `app.fetch` with that environment and its background work awaited. */
+export function tokenRequest(form: Record<string, string>, headers: Record<string, string> = {}, target?: Env): Promise<Response> {
+  return workerFetch(target)(`${BASE}/token`, {
     method: "POST",
     headers: { "Content-Type": "application/x-www-form-urlencoded", ...headers },
     body: new URLSearchParams(form),
@@ -90,9 +90,9 @@ export function grantOf(handle: string) {
   return env.GRANTS.get(env.GRANTS.idFromString(id));
 }
 
-/** The status of an MCP `tools/list` call at /mcp with `accessToken`. */
-export async function mcpStatus(accessToken: string): Promise<number> {
-  const res = await exports.default.fetch(`${BASE}/mcp`, {
+/** The status of an MCP `tools/list` call at /mcp with `accessToken`; `target` as for `tokenRequest`. */
+export async function mcpStatus(accessToken: string, target?: Env): Promise<number> {
+  const res = await workerFetch(target)(`${BASE}/mcp`, {
     method: "POST",
     headers: { Authorization: `Bearer ${accessToken}`, "Content-Type": "application/json", Accept: "application/json, text/event-stream" },
     body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
