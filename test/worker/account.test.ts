@@ -145,7 +145,8 @@ describe("/account", () => {
   });
 
   it("signs out everywhere: every grant revoked, the session ended here and in any other browser, consents kept", async () => {
-    const browser = new Browser();
+    // Through app.fetch, awaiting each request's background work: the sign-out's event is written when it answers.
+    const browser = new Browser(env);
     const one = await clientWithRefresh("First App");
     const two = await clientWithRefresh("Second App");
     const oneTokens = await connect(browser, one, "turing@account.example");
@@ -166,7 +167,8 @@ describe("/account", () => {
     expect((await other.fetch(authorizeUrl(one, (await pkce()).challenge))).status).toBe(200);
     const consents = await env.DB.prepare("SELECT COUNT(*) AS n FROM consents c JOIN users u ON u.id = c.user_id WHERE u.email = ?").bind("turing@account.example").first<{ n: number }>();
     expect(consents?.n).toBe(2);
-    expect(await env.DB.prepare("SELECT 1 AS x FROM events WHERE type = 'user.signed_out'").first()).toBeTruthy();
+    const signedOut = await env.DB.prepare("SELECT e.detail FROM events e JOIN users u ON u.id = e.user_id WHERE e.type = 'user.signed_out' AND u.email = ?").bind("turing@account.example").all<{ detail: string }>();
+    expect(signedOut.results.map((e) => JSON.parse(e.detail))).toEqual([{ grants: 2, correlation_id: expect.any(String) }]);
     // Signing in again starts a new session that counts.
     const { challenge } = await pkce();
     const callback = await approveAndSignIn(browser, authorizeUrl(one, challenge), "turing@account.example");
