@@ -2,9 +2,10 @@
 // under test: registration, the authorization request, the step-by-step browser leg (consent → development IdP →
 // callback) for tests that inspect each page, the whole sign-in, and token requests.
 import { env } from "cloudflare:workers";
+import { decodeJwt } from "jose";
 import { expect } from "vitest";
 import type { Env } from "../../../src/env";
-import { HeadlessBrowser } from "../../support/browser";
+import type { HeadlessBrowser } from "../../support/browser";
 import * as shared from "../../support/oauth";
 import { BASE, Browser, location, worker, workerFetch } from "./browser";
 
@@ -17,7 +18,7 @@ const PERSON = { email: "ada@analytical.example", name: "Ada Lovelace" };
 
 export type TestClient = shared.RegisteredClient;
 
-/** Tokens of a grant signed in with a refresh-capable client (`refresh_token` is absent without `offline_access` in the scope when it is not). */
+/** The tokens of `signIn`, whose client may refresh; the tests that ask for a scope without `offline_access` expect no `refresh_token`. */
 export type Tokens = shared.TokenResponse & { refresh_token: string };
 
 /** Registers a client through /register (RFC 7591); public with one loopback redirect URI unless told otherwise. */
@@ -67,10 +68,9 @@ export async function obtainCode(client: TestClient, options: { params?: Record<
 
 /** A signed-in grant: `client` (a new public client with a refresh grant by default), its tokens, and the grant and user they name. */
 export async function signIn(options: { client?: TestClient; email?: string; params?: Record<string, string | undefined>; browser?: HeadlessBrowser } = {}) {
-  const leg = { ...PERSON, ...options, browser: options.browser ?? new HeadlessBrowser(worker().fetch) };
   const client = options.client ?? (await registerClient({ grant_types: ["authorization_code", "refresh_token"] }));
-  const { tokens } = await shared.signIn(worker(), { ...leg, client });
-  const claims = JSON.parse(atob((tokens.access_token.split(".")[1] ?? "").replace(/-/g, "+").replace(/_/g, "/"))) as { sid: string; sub: string };
+  const { tokens } = await shared.signIn(worker(), { ...PERSON, ...options, client });
+  const claims = decodeJwt<{ sid: string; sub: string }>(tokens.access_token);
   return { client, tokens: tokens as Tokens, grantId: claims.sid, userId: claims.sub };
 }
 
