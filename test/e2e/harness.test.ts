@@ -1,5 +1,6 @@
 // Nothing outlives a test (issue 13 item 6): test/support/node/wrangler-dev.ts stops `wrangler dev` with its whole
-// process group, also when a file's setup fails half-way, and the runner's leftover check (scripts/leftover-processes.mjs) sees what is still alive.
+// process group, also when a file's setup fails half-way, and the runner's leftover check
+// (scripts/leftover-processes.mjs) sees what is still alive.
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
