@@ -62,7 +62,7 @@ describe("/account", () => {
   });
 
   it("lists each authorized client with its name, origin, scopes, first and last use", async () => {
-    // Through app.fetch, awaiting each request's background work, so the consents' use times are written in order.
+    // Through the Worker's fetch, awaiting each request's background work, so the consents' use times are written in order.
     const browser = new Browser(env);
     const writer = await clientWithRefresh("Notes Writer");
     const reader = await clientWithRefresh("Docs Reader");
@@ -145,7 +145,7 @@ describe("/account", () => {
   });
 
   it("signs out everywhere: every grant revoked, the session ended here and in any other browser, consents kept", async () => {
-    // Through app.fetch, awaiting each request's background work: the sign-out's event is written when it answers.
+    // Through the Worker's fetch, awaiting each request's background work: the sign-out's event is written when it answers.
     const browser = new Browser(env);
     const one = await clientWithRefresh("First App");
     const two = await clientWithRefresh("Second App");

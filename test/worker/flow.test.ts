@@ -29,7 +29,7 @@ describe("the authorization code flow", () => {
   it("signs a user in end to end and the access token calls whoami as that user", async () => {
     const client = await registerClient({ client_name: "Flow Client" });
     const { verifier, challenge } = await pkce();
-    // Through app.fetch with each request's background work (events, grant index) awaited before it answers.
+    // Through the Worker's fetch with each request's background work (events, grant index) awaited before it answers.
     const browser = new Browser(env);
 
     const consent = await browser.fetch(authorizeUrl(client, challenge));

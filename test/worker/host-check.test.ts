@@ -5,7 +5,7 @@ import { BASE, workerFetch } from "./helpers/browser";
 import { obtainCode, REDIRECT_URI, registerClient, tokenRequest } from "./helpers/oauth";
 
 const count = async (table: string) => (await env.DB.prepare(`SELECT count(*) AS n FROM ${table}`).first<{ n: number }>())?.n;
-/** Requests through `app.fetch` with the execution context awaited, so every background write is done when they answer. */
+/** Requests through the Worker's `fetch` with the execution context awaited, so every background write is done when they answer. */
 const fetchAwaited = workerFetch(env);
 
 describe("requests to another origin than PUBLIC_URL", () => {

@@ -13,7 +13,7 @@ interface Tokens {
   refresh_token: string;
 }
 
-/** A form POST through `app.fetch` with the execution context awaited: the grant index is updated (waitUntil) when it answers. */
+/** A form POST through the Worker's `fetch` with the execution context awaited: the grant index is updated (waitUntil) when it answers. */
 function post(path: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
   return workerFetch(env)(`${BASE}${path}`, {
     method: "POST",

@@ -11,7 +11,7 @@ describe("usage attribution at /mcp", () => {
     const { access_token } = (await res.json()) as { access_token: string };
     const user = () => env.DB.prepare("SELECT request_count, last_seen_at FROM users WHERE email = ?").bind("grace@usage.example").first<{ request_count: number; last_seen_at: number }>();
     expect((await user())?.request_count).toBe(0);
-    // Through app.fetch with the execution context awaited: the usage write (waitUntil) is done when it answers.
+    // Through the Worker's fetch with the execution context awaited: the usage write (waitUntil) is done when it answers.
     expect(await mcpStatus(access_token, env)).toBe(200);
     expect((await user())?.request_count).toBe(1);
     for (let i = 0; i < 3; i++) expect(await mcpStatus(access_token, env)).toBe(200);

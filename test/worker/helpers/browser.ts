@@ -1,10 +1,10 @@
-// The worker tests' browser: requests through `exports.default.fetch` (or `app.fetch` with another environment),
+// The worker tests' browser: requests through `exports.default.fetch` (or the Worker's `fetch` with another environment),
 // manual redirects, the shared cookie jar and form reader (test/support/), and a form submission step a test can
 // drive and inspect one page at a time.
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import type { Env } from "../../../src/env";
-import { app } from "../../../src/worker";
+import worker from "../../../src/worker";
 import type { Fetch } from "../../support/browser";
 import { CookieJar } from "../../support/cookie-jar";
 import { parseForms } from "../../support/html-form";
@@ -13,21 +13,21 @@ import type { Target } from "../../support/oauth";
 export const BASE = "http://localhost:8787";
 
 /**
- * Requests into the Worker under test: `exports.default.fetch`, or with `target`, `app.fetch` with that environment
- * (another configuration), awaiting its background work before answering.
+ * Requests into the Worker under test: `exports.default.fetch`, or with `target`, the Worker's own `fetch` with that
+ * environment (another configuration) and an execution context whose `waitUntil` work is awaited before answering.
  */
 export function workerFetch(target?: Env): Fetch {
   if (!target) return (url, init) => exports.default.fetch(url, init);
   return async (url, init) => {
     const ctx = createExecutionContext();
-    const res = await app.fetch(new Request(url, init), target, ctx);
+    const res = await worker.fetch(new Request(url, init), target, ctx);
     await waitOnExecutionContext(ctx);
     return res;
   };
 }
 
 /** The Worker under test as a sign-in target (test/support/oauth.ts). */
-export function worker(target?: Env): Target {
+export function workerTarget(target?: Env): Target {
   return { base: BASE, fetch: workerFetch(target) };
 }
 
@@ -54,7 +54,7 @@ export class Browser {
   readonly jar = new CookieJar();
   readonly #send: Fetch;
 
-  /** With `target`, requests go to `app.fetch` with that environment (another configuration), awaiting its background work. */
+  /** With `target`, requests go to the Worker's `fetch` with that environment (another configuration), awaiting its background work. */
   constructor(target?: Env) {
     this.#send = workerFetch(target);
   }

@@ -7,7 +7,7 @@ import { expect } from "vitest";
 import type { Env } from "../../../src/env";
 import type { HeadlessBrowser } from "../../support/browser";
 import * as shared from "../../support/oauth";
-import { BASE, Browser, location, worker, workerFetch } from "./browser";
+import { BASE, Browser, location, workerFetch, workerTarget } from "./browser";
 
 export { pkce } from "../../support/oauth";
 
@@ -24,7 +24,7 @@ export type Tokens = shared.TokenResponse & { refresh_token: string };
 /** Registers a client through /register (RFC 7591); public with one loopback redirect URI unless told otherwise. */
 export function registerClient(metadata: Record<string, unknown> = {}): Promise<TestClient> {
   // A distinct software_id per call: identical public registrations from one source return the same client.
-  return shared.registerClient(worker(), { client_name: "Test Client", redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: "none", software_id: crypto.randomUUID(), ...metadata });
+  return shared.registerClient(workerTarget(), { client_name: "Test Client", redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: "none", software_id: crypto.randomUUID(), ...metadata });
 }
 
 /** An /authorize URL with a valid request for `client`, changed by `params` (`undefined` removes a parameter). */
@@ -63,18 +63,18 @@ export async function authorize(client: TestClient, challenge: string, options: 
 
 /** A code for `client` with its verifier, ready for /token, and the redirect that carried it; `target` is another configuration. */
 export async function obtainCode(client: TestClient, options: { params?: Record<string, string | undefined>; email?: string; target?: Env } = {}): Promise<{ code: string; verifier: string; redirect: URL }> {
-  return shared.obtainCode(worker(options.target), client, { ...PERSON, ...options });
+  return shared.obtainCode(workerTarget(options.target), client, { ...PERSON, ...options });
 }
 
 /** A signed-in grant: `client` (a new public client with a refresh grant by default), its tokens, and the grant and user they name. */
 export async function signIn(options: { client?: TestClient; email?: string; params?: Record<string, string | undefined>; browser?: HeadlessBrowser } = {}) {
   const client = options.client ?? (await registerClient({ grant_types: ["authorization_code", "refresh_token"] }));
-  const { tokens } = await shared.signIn(worker(), { ...PERSON, ...options, client });
+  const { tokens } = await shared.signIn(workerTarget(), { ...PERSON, ...options, client });
   const claims = decodeJwt<{ sid: string; sub: string }>(tokens.access_token);
   return { client, tokens: tokens as Tokens, grantId: claims.sid, userId: claims.sub };
 }
 
-/** POST /token with a form body; with `target`, through `app.fetch` with that environment and its background work awaited. */
+/** POST /token with a form body; with `target`, through the Worker's `fetch` with that environment and its background work awaited. */
 export function tokenRequest(form: Record<string, string>, headers: Record<string, string> = {}, target?: Env): Promise<Response> {
   return workerFetch(target)(`${BASE}/token`, {
     method: "POST",
