@@ -1,4 +1,4 @@
-// The one protocol error type. Handlers throw it; `respondToError` (src/oauth/respond.ts) maps it to the
+// The one protocol error type. Handlers throw it; the mount's error format (src/http/respond.ts) maps it to the
 // endpoint's wire format. `reason` is for logs and events only and never leaves the server.
 
 /** Error codes of RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1, RFC 7591 §3.2.2, RFC 8707 §2 and RFC 7009 §2.2.1. */

@@ -1,7 +1,6 @@
 // createGatehouse(): Gatehouse as a Worker handler — the Hono app with its middleware and mounts (fetch) and the
 // cron sweep (scheduled) — with /mcp answered by the built-in server and the deployer's tools, or their own handler.
 import { Hono } from "hono";
-import { cors } from "hono/cors";
 import { accountRoutes } from "./account/routes";
 import { adminRoutes } from "./admin/routes";
 import { loadConfig } from "./config";
@@ -13,22 +12,18 @@ import { type McpHandler, type RegisterTools, serveMcp } from "./mcp/server";
 import { auditTrail } from "./http/audit";
 import { authorizeRoutes } from "./oauth/authorize";
 import { callbackRoutes } from "./oauth/callback";
-import { OAuthError } from "./errors";
 import { introspectRoutes } from "./oauth/introspect";
 import { jwksRoutes } from "./oauth/jwks";
 import { metadataRoutes } from "./oauth/metadata";
 import { registerRoutes } from "./oauth/register";
 import { revokeRoutes } from "./oauth/revoke";
 import { tokenRoutes } from "./oauth/token";
-import { requestLog } from "./http/request-log";
-import { errorPage, onError } from "./http/respond";
+import { discoveryCors } from "./http/cors";
+import { onError } from "./http/respond";
 import { sweep } from "./sweep";
 import { landingRoutes } from "./landing";
 import { devIdpApp, devIdpRoutes } from "./dev-idp/routes";
 import { serveDevIdpInProcess } from "./upstream/transport";
-
-/** Endpoints that need a complete configuration; discovery, JWKS, the landing page and /healthz never do. */
-const FLOW_PATHS = /^\/(authorize|callback(\/[^/]+)?|token|register|revoke|introspect|mcp|dev-idp(\/.*)?)$/;
 
 /** `/mcp` answered by the built-in MCP server: `whoami` (unless `whoami: false`) and the tools `tools` registers. */
 export interface BuiltInServerOptions<E extends Env> {
@@ -69,31 +64,16 @@ export function createGatehouse<E extends Env = Env>(options: GatehouseOptions<E
   const withVars = configured(options.vars);
   const app = new Hono<AppEnv>();
 
-  app.use(async (c, next) => {
+  // Every request: its correlation id and configuration, then the host check, which reads that configuration, in the
+  // same step. Each mount below applies its own error format, configuration gate, request log and CORS.
+  app.use((c, next) => {
     c.set("correlationId", crypto.randomUUID());
     c.set("config", loadConfig(c.env));
-    await next();
+    return hostCheck(c, next);
   });
-
-  app.use(hostCheck);
-  app.use(requestLog);
   app.use(auditTrail);
-
-  app.use(async (c, next) => {
-    const { problems } = c.var.config;
-    if (problems.length === 0 || !FLOW_PATHS.test(c.req.path)) return next();
-    const detail = problems.map((p) => `${p.variable} ${p.message}`).join("; ");
-    const message = `Gatehouse is not configured: ${detail}.`;
-    if (c.req.method === "GET" && /^\/(authorize|callback|dev-idp)/.test(c.req.path)) return errorPage(c, 503, "Sign-in is unavailable", message);
-    throw new OAuthError("temporarily_unavailable", message, { reason: "configuration" });
-  });
-
-  // Browser-based clients read discovery and exchange tokens cross-origin (MCP authorization, CORS).
-  app.use("/.well-known/*", cors({ origin: "*", allowMethods: ["GET", "OPTIONS"] }));
-  for (const path of ["/token", "/register", "/revoke", "/introspect"]) {
-    app.use(path, cors({ origin: "*", allowMethods: ["POST", "OPTIONS"], allowHeaders: ["Authorization", "Content-Type"] }));
-  }
-  app.use("/mcp", cors({ origin: "*", allowMethods: ["GET", "POST", "DELETE", "OPTIONS"], allowHeaders: ["Authorization", "Content-Type", "Mcp-Session-Id", "Mcp-Protocol-Version", "Last-Event-ID"], exposeHeaders: ["WWW-Authenticate", "Mcp-Session-Id"] }));
+  // The whole discovery namespace, absent documents' 404s included, so a browser client's probes can read each answer.
+  app.use("/.well-known/*", discoveryCors);
 
   app.route("/", landingRoutes);
   app.route("/", metadataRoutes);
@@ -112,6 +92,7 @@ export function createGatehouse<E extends Env = Env>(options: GatehouseOptions<E
   app.route("/account", accountRoutes);
 
   app.notFound((c) => c.json({ error: "not_found", error_description: "no such endpoint" }, 404));
+  // The mount's error format; a plain `server_error` with a correlation id where no mount set one.
   app.onError(onError);
 
   return {

@@ -4,6 +4,7 @@
 import { Hono } from "hono";
 import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv } from "./http/app-env";
+import { pageErrors } from "./http/respond";
 import { Landing } from "./ui/landing";
 
 export const landingRoutes = new Hono<AppEnv>();
@@ -12,6 +13,7 @@ landingRoutes.get("/healthz", (c) => c.text("ok", 200, { "Cache-Control": "no-st
 
 landingRoutes.get(
   "/",
+  pageErrors,
   secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'none'"], styleSrc: ["'unsafe-inline'"], imgSrc: ["https:"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] } }),
   (c) => c.html(<Landing config={c.var.config} />),
 );

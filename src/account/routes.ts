@@ -12,12 +12,20 @@ import { PageError } from "../errors";
 import { browserPageHeaders } from "../http/page-headers";
 import { FORM_LIMIT, readText } from "../http/params";
 import { limitPage } from "../http/rate-limit";
+import { logRequests } from "../http/request-log";
+import { oauthErrors, pageErrors } from "../http/respond";
 import { endSession, presentedSession } from "../http/session";
 import type { Session } from "../identity";
 import { Account, SignedOut } from "../ui/account";
 
 export const accountRoutes = new Hono<AppEnv>();
 
+// The page's errors are pages. The forms' own refusals are PageErrors, pages in any format; what hono refuses
+// before them (a cross-site post, an oversized body) is OAuth JSON.
+accountRoutes.use(oauthErrors);
+accountRoutes.use("/", pageErrors, logRequests);
+accountRoutes.use("/revoke", logRequests);
+accountRoutes.use("/sign-out", logRequests);
 accountRoutes.use("*", browserPageHeaders);
 accountRoutes.use("*", sameOrigin);
 

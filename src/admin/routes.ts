@@ -12,7 +12,8 @@ import type { AppEnv } from "../http/app-env";
 import { audit } from "../http/audit";
 import { identityRecord } from "../identity";
 import { OAuthError } from "../errors";
-import { NO_STORE } from "../http/respond";
+import { logRequests } from "../http/request-log";
+import { NO_STORE, oauthErrors } from "../http/respond";
 import { adminAuth } from "./auth";
 import { csvRow } from "./csv";
 import { cursorParam, limitParam, page, readQuery, textParam, timeIdKey, timeParam } from "./query";
@@ -21,7 +22,7 @@ import { revokeGrant, revokeLiveGrants } from "../http/revoke-grants";
 
 export const adminRoutes = new Hono<AppEnv>();
 
-adminRoutes.use("*", adminAuth);
+adminRoutes.use("*", oauthErrors, logRequests, adminAuth);
 
 const userFilters = { email: textParam(320), domain: textParam(253), org: textParam(256) };
 const usersQuery = z.object({ ...userFilters, limit: limitParam, cursor: cursorParam(timeIdKey) });

@@ -11,7 +11,9 @@ import type { AppEnv } from "../http/app-env";
 import { type OAuthErrorCode, OAuthError, PageError } from "../errors";
 import { readForm } from "../http/params";
 import { parseParams, uniqueParams } from "../lib/params";
-import { NO_STORE, onError } from "../http/respond";
+import { logRequests } from "../http/request-log";
+import { NO_STORE, oauthErrors, onError, pageErrors } from "../http/respond";
+import { requireSignInConfig } from "../http/require-config";
 import { DevIdpLogin } from "./login-page";
 import { callbackUri } from "../upstream/federation";
 import { DEV_IDP_CLIENT_ID, devIdpJwks, devLogin, issueDevCode, issueDevTokens, readDevAccessToken, readDevCode } from "./tokens";
@@ -23,20 +25,18 @@ export function devIdpIssuer(config: Config): string {
   return `${config.publicUrl}/dev-idp`;
 }
 
-/** The development IdP's routes, relative to `/dev-idp`. */
-export const devIdpRoutes = new Hono<AppEnv>();
+/** The development IdP itself, relative to `/dev-idp`: what the Worker mounts and federation calls in-process. */
+const idp = new Hono<AppEnv>();
 
-// Federation dispatches to these routes in-process, past the Worker's own middleware: set what it would have set.
-devIdpRoutes.use(async (c, next) => {
-  if (!c.var.correlationId) c.set("correlationId", crypto.randomUUID());
-  if (!c.var.config) c.set("config", loadConfig(c.env));
-  if (!c.var.config.devIdp) return c.json({ error: "not_found", error_description: "no such endpoint" }, 404);
-  await next();
-});
+// A person reads the login page's errors; federation reads the rest as OAuth JSON.
+idp.use(oauthErrors);
+idp.use("/authorize", pageErrors);
+idp.use(requireSignInConfig);
+idp.use(async (c, next) => (c.var.config.devIdp ? next() : c.json({ error: "not_found", error_description: "no such endpoint" }, 404)));
 
 // No `form-action`: browsers apply it to the whole redirect chain after the form posts (→ /callback → the MCP
 // client's redirect URI, possibly a custom scheme), which it would break.
-devIdpRoutes.use(
+idp.use(
   "/authorize",
   secureHeaders({
     contentSecurityPolicy: { defaultSrc: ["'none'"], styleSrc: ["'unsafe-inline'"], imgSrc: ["'self'", "https:"], frameAncestors: ["'none'"], baseUri: ["'none'"] },
@@ -45,7 +45,7 @@ devIdpRoutes.use(
 );
 
 /** @see https://openid.net/specs/openid-connect-discovery-1_0.html#ProviderMetadata */
-devIdpRoutes.get("/.well-known/openid-configuration", (c) => {
+idp.get("/.well-known/openid-configuration", (c) => {
   const issuer = devIdpIssuer(c.var.config);
   return c.json({
     issuer,
@@ -67,10 +67,10 @@ devIdpRoutes.get("/.well-known/openid-configuration", (c) => {
 });
 
 /** @see https://www.rfc-editor.org/rfc/rfc7517#section-5 */
-devIdpRoutes.get("/jwks", async (c) => c.json(await devIdpJwks(c.env), 200, { "Cache-Control": "max-age=60" }));
+idp.get("/jwks", async (c) => c.json(await devIdpJwks(c.env), 200, { "Cache-Control": "max-age=60" }));
 
 /** The login page. @see https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest */
-devIdpRoutes.get("/authorize", (c) => {
+idp.get("/authorize", (c) => {
   const config = c.var.config;
   const checked = checkAuthorizeRequest(config, uniqueParams(new URL(c.req.url).searchParams));
   if (!checked.ok) return authorizationResponse(c, checked.redirectUri, checked.params);
@@ -83,7 +83,7 @@ const loginForm = z.object({
 });
 
 /** Any email signs in; "Cancel" answers `access_denied`. @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2 */
-devIdpRoutes.post("/authorize", async (c) => {
+idp.post("/authorize", async (c) => {
   const config = c.var.config;
   const form = await readForm(c);
   const checked = checkAuthorizeRequest(config, form);
@@ -117,7 +117,7 @@ const tokenRequest = z.object({
 });
 
 /** Public-client code exchange with PKCE S256. @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3 */
-devIdpRoutes.post("/token", async (c) => {
+idp.post("/token", async (c) => {
   const form = await readForm(c);
   if (form.grant_type !== undefined && form.grant_type !== "authorization_code") {
     throw new OAuthError("unsupported_grant_type", "only authorization_code is supported");
@@ -139,7 +139,7 @@ devIdpRoutes.post("/token", async (c) => {
 });
 
 /** @see https://openid.net/specs/openid-connect-core-1_0.html#UserInfo */
-devIdpRoutes.on(["GET", "POST"], "/userinfo", async (c) => {
+idp.on(["GET", "POST"], "/userinfo", async (c) => {
   const token = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(c.req.header("Authorization") ?? "")?.[1];
   const claims = token ? await readDevAccessToken(c.env, devIdpIssuer(c.var.config), token) : undefined;
   if (!claims) {
@@ -149,10 +149,21 @@ devIdpRoutes.on(["GET", "POST"], "/userinfo", async (c) => {
   return c.json(claims, 200, NO_STORE);
 });
 
-devIdpRoutes.onError(onError);
+/** The development IdP as the Worker mounts it, relative to `/dev-idp`: a person's sign-in and a client's token request logged. */
+export const devIdpRoutes = new Hono<AppEnv>().use("/authorize", logRequests).use("/token", logRequests).route("/", idp);
 
-/** The same routes mounted at `/dev-idp`, which federation calls in-process instead of fetching itself over the network. */
-export const devIdpApp = new Hono<AppEnv>().route("/dev-idp", devIdpRoutes);
+/**
+ * The same IdP at `/dev-idp`, which federation calls in-process instead of fetching itself over the network: past the
+ * Worker's own middleware, so it sets what that would have set, and logs nothing (the sign-in that calls it does).
+ */
+export const devIdpApp = new Hono<AppEnv>()
+  .use((c, next) => {
+    c.set("correlationId", crypto.randomUUID());
+    c.set("config", loadConfig(c.env));
+    return next();
+  })
+  .route("/dev-idp", idp)
+  .onError(onError);
 
 const authorizeRequest = z.object({
   response_type: z.string(),

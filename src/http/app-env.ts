@@ -1,7 +1,9 @@
 // The one Hono environment type every route and middleware shares: bindings and per-request variables.
+import type { Context } from "hono";
 import type { Config } from "../config";
 import type { SecurityEvent } from "../db/events";
 import type { Env } from "../env";
+import type { OAuthError } from "../errors";
 import type { Caller } from "../identity";
 
 export interface AppEnv {
@@ -14,5 +16,13 @@ export interface AppEnv {
     events: SecurityEvent[];
     /** Why the request failed, for its log line (src/http/request-log.ts): the OAuth error code and the failed check. */
     outcome?: { error: string; reason?: string };
+    /** How the mount serving the request renders its errors (src/http/respond.ts). */
+    errorFormat?: ErrorFormat;
   };
+}
+
+/** How one mount answers a protocol error, and a crash the client may quote by its reference id. */
+export interface ErrorFormat {
+  refusal(c: Context<AppEnv>, err: OAuthError): Response | Promise<Response>;
+  crash(c: Context<AppEnv>, reference: string): Response | Promise<Response>;
 }

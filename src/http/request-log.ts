@@ -1,20 +1,17 @@
-// One JSON log line per request to an endpoint that matters: what happened (status, OAuth error code and the
-// failed check), to whom (client, grant, internal user id), how long it took, and the correlation id an error page
-// shows. Never a token, secret or email: ids come from the verified caller and the request's security events.
+// One JSON log line per request to a mount that applies `logRequests`: what happened (status, OAuth error code and
+// the failed check), to whom (client, grant, internal user id), how long it took, and the correlation id an error
+// page shows. Never a token, secret or email: ids come from the verified caller and the request's security events.
+// Discovery, JWKS, the landing page and /healthz do not apply it: they carry no one's activity.
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "./app-env";
 
-/** Discovery, JWKS, the landing page and /healthz are left out: they carry no one's activity. */
-const LOGGED_PATHS = /^\/(authorize|callback|token|register|revoke|introspect|mcp|account(\/revoke|\/sign-out)?|admin\/api\/.*|dev-idp\/(authorize|token))$/;
-
-export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
+export const logRequests = createMiddleware<AppEnv>(async (c, next) => {
   const started = Date.now();
   await next();
-  if (!LOGGED_PATHS.test(c.req.path)) return;
-  const caller = c.var.caller;
-  const tagged = [...(c.var.events ?? [])].reverse();
-  const pick = (key: "clientId" | "grantId" | "userId") => tagged.find((e) => e[key] !== undefined)?.[key];
   const outcome = c.var.outcome;
+  const caller = c.var.caller;
+  const { clientId, grantId, userId } = caller ? { clientId: caller.clientId, grantId: caller.grantId, userId: caller.subject } : eventIds(c);
   console.log(
     JSON.stringify({
       event: outcome ? "request.failed" : "request.completed",
@@ -24,10 +21,30 @@ export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
       error: outcome?.error,
       reason: outcome?.reason,
       latency_ms: Date.now() - started,
-      client_id: caller?.clientId ?? pick("clientId"),
-      grant_id: caller?.grantId ?? pick("grantId"),
-      user_id: caller?.subject ?? pick("userId"),
+      client_id: clientId,
+      grant_id: grantId,
+      user_id: userId,
       correlation_id: c.var.correlationId,
     }),
   );
 });
+
+interface Ids {
+  clientId?: string;
+  grantId?: string;
+  userId?: string;
+}
+
+/** Each id from the latest of the request's security events that names it (the caller, when verified, names all three). */
+function eventIds(c: Context<AppEnv>): Ids {
+  const ids: Ids = {};
+  const events = c.var.events ?? [];
+  for (let i = events.length - 1; i >= 0; i--) {
+    const event = events[i];
+    if (!event) continue;
+    ids.clientId ??= event.clientId;
+    ids.grantId ??= event.grantId;
+    ids.userId ??= event.userId;
+  }
+  return ids;
+}

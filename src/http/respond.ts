@@ -1,12 +1,12 @@
-// Maps every thrown error to the wire format of the endpoint it came from — the one place that does so.
-import type { Context, ErrorHandler } from "hono";
+// How thrown errors become responses. Each mount says how its own errors render — a page a person reads, OAuth JSON
+// (RFC 6749 §5.2) or the MCP endpoint's (RFC 6750 challenges, JSON-RPC) — with `pageErrors`, `oauthErrors` or
+// `mcpErrors`, so a route answers in its format wherever it is mounted. `onError` renders in that format, or, where
+// no mount spoke, as the plain last resort: `server_error` with a correlation id.
+import type { Context, ErrorHandler, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
-import type { AppEnv } from "./app-env";
+import type { AppEnv, ErrorFormat } from "./app-env";
 import { OAuthError, PageError } from "../errors";
 import { ErrorPage } from "../ui/error-page";
-
-/** Routes whose errors a person sees in a browser. */
-const PAGE_PATHS = /^\/(authorize|callback(\/[^/]+)?|account|dev-idp\/authorize)?$/;
 
 /** Headers for every response that carries or could carry a credential (RFC 6749 §5.1). */
 export const NO_STORE = { "Cache-Control": "no-store", Pragma: "no-cache" } as const;
@@ -30,32 +30,68 @@ export function noteFailure(c: Context<AppEnv>, code: string, reason: string | u
   c.set("outcome", { error: code, reason });
 }
 
-/** `app.onError`: protocol errors in the endpoint's format; anything else a generic `server_error` with a correlation id. */
-export const onError: ErrorHandler<AppEnv> = (err, c) => {
-  const path = c.req.path;
-  if (err instanceof PageError) {
-    noteFailure(c, "page_error", err.reason);
-    return errorPage(c, err.status, err.title, err.message, err.returnTo);
-  }
-  if (err instanceof HTTPException && !(err instanceof OAuthError)) {
-    const status = err.status;
-    err = new OAuthError(status === 413 ? "invalid_request" : "invalid_request", status === 413 ? "request body too large" : err.message || "bad request", { status });
-  }
-  if (err instanceof OAuthError) {
-    noteFailure(c, err.code, err.reason);
-    if (PAGE_PATHS.test(path)) return errorPage(c, err.status, "This sign-in request cannot continue", err.description);
-    if (path === "/mcp" && (err.code === "invalid_token" || err.code === "insufficient_scope")) {
-      return c.json(err.toJSON(), err.status as 401, { ...err.headers, "WWW-Authenticate": bearerChallenge(c, err) });
-    }
+/** OAuth JSON, never cached; a failed Basic authentication is challenged for Basic again (RFC 6749 §5.2 `invalid_client`). */
+const oauth: ErrorFormat = {
+  refusal(c, err) {
     const headers: Record<string, string> = { ...NO_STORE, ...err.headers };
     if (err.code === "invalid_client" && err.status === 401 && /^Basic\b/i.test(c.req.header("Authorization") ?? "")) {
       headers["WWW-Authenticate"] = 'Basic realm="token", charset="UTF-8"';
     }
     return c.json(err.toJSON(), err.status as 400, headers);
-  }
-  const id = c.var.correlationId ?? crypto.randomUUID();
-  console.error(JSON.stringify({ event: "request.crashed", method: c.req.method, path, correlation_id: id, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }));
-  if (PAGE_PATHS.test(path)) return errorPage(c, 500, "Something went wrong", "The server could not complete this request.");
-  if (path === "/mcp") return c.json({ jsonrpc: "2.0", error: { code: -32603, message: `Internal error (reference ${id})` }, id: null }, 500);
-  return c.json({ error: "server_error", error_description: `internal error (reference ${id})` }, 500, NO_STORE);
+  },
+  crash: (c, reference) => c.json({ error: "server_error", error_description: `internal error (reference ${reference})` }, 500, NO_STORE),
 };
+
+/** The browser flow's pages: the person reads what went wrong and the id to report. */
+const page: ErrorFormat = {
+  refusal: (c, err) => errorPage(c, err.status, "This sign-in request cannot continue", err.description),
+  crash: (c) => errorPage(c, 500, "Something went wrong", "The server could not complete this request."),
+};
+
+/** The protected resource: token failures as RFC 6750 §3 challenges naming the metadata (RFC 9728 §5.1), crashes as JSON-RPC. */
+const mcp: ErrorFormat = {
+  refusal(c, err) {
+    if (err.code !== "invalid_token" && err.code !== "insufficient_scope") return oauth.refusal(c, err);
+    return c.json(err.toJSON(), err.status as 401, { ...err.headers, "WWW-Authenticate": bearerChallenge(c, err) });
+  },
+  crash: (c, reference) => c.json({ jsonrpc: "2.0", error: { code: -32603, message: `Internal error (reference ${reference})` }, id: null }, 500),
+};
+
+function errorFormat(format: ErrorFormat): MiddlewareHandler<AppEnv> {
+  return (c, next) => {
+    c.set("errorFormat", format);
+    return next();
+  };
+}
+
+/** Errors below render as HTML pages (the browser flow, the account page). */
+export const pageErrors = errorFormat(page);
+/** Errors below render as OAuth JSON (the protocol endpoints, discovery, the admin API). */
+export const oauthErrors = errorFormat(oauth);
+/** Errors below render as the MCP endpoint's: bearer challenges and JSON-RPC errors. */
+export const mcpErrors = errorFormat(mcp);
+
+/** `app.onError`: the mount's format; a PageError is a page in any of them; anything else a logged crash. */
+export const onError: ErrorHandler<AppEnv> = (err, c) => {
+  const format = c.var.errorFormat;
+  if (format && err instanceof PageError) {
+    noteFailure(c, "page_error", err.reason);
+    return errorPage(c, err.status, err.title, err.message, err.returnTo);
+  }
+  const refusal = format && asOAuthError(err);
+  if (refusal) {
+    noteFailure(c, refusal.code, refusal.reason);
+    return format.refusal(c, refusal);
+  }
+  const reference = c.var.correlationId ?? crypto.randomUUID();
+  console.error(JSON.stringify({ event: "request.crashed", method: c.req.method, path: c.req.path, correlation_id: reference, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }));
+  return (format ?? oauth).crash(c, reference);
+};
+
+/** A protocol error, or hono's own (an oversized body, a refused cross-site form) as one. */
+function asOAuthError(err: Error): OAuthError | undefined {
+  if (err instanceof OAuthError) return err;
+  if (!(err instanceof HTTPException)) return undefined;
+  const status = err.status;
+  return new OAuthError("invalid_request", status === 413 ? "request body too large" : err.message || "bad request", { status });
+}

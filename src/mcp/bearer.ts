@@ -1,5 +1,6 @@
 // Bearer authentication for /mcp: the access token only from the Authorization header, verified locally; the
-// verified caller goes to `c.var.caller`. Failures become RFC 6750 challenges in `onError` (src/http/respond.ts).
+// verified caller goes to `c.var.caller`. Failures become RFC 6750 challenges in the /mcp mount's error format
+// (`mcpErrors`, src/http/respond.ts).
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../http/app-env";
 import type { Caller } from "../identity";

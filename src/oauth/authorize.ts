@@ -21,7 +21,9 @@ import { checkCsrf, COOKIE_VALUE, csrfToken, sameOrigin } from "../http/csrf";
 import { lookupClient } from "./client-lookup";
 import { type AuthorizationRequest, authorizationFields, checkAuthorizationRequest, errorDelivery, requestedClientId } from "../policy/authorize-request";
 import { authorizationErrorUrl } from "./authorization-response";
-import { noteFailure } from "../http/respond";
+import { noteFailure, pageErrors } from "../http/respond";
+import { logRequests } from "../http/request-log";
+import { requireSignInConfig } from "../http/require-config";
 import { OAuthError, PageError } from "../errors";
 import { FORM_LIMIT, readText } from "../http/params";
 import { browserPageHeaders } from "../http/page-headers";
@@ -32,8 +34,7 @@ export const BIND_COOKIE = "__Host-gh_bind";
 
 export const authorizeRoutes = new Hono<AppEnv>();
 
-authorizeRoutes.use("/authorize", browserPageHeaders);
-authorizeRoutes.use("/authorize", sameOrigin);
+authorizeRoutes.use("/authorize", pageErrors, logRequests, requireSignInConfig, browserPageHeaders, sameOrigin);
 
 /** Validates the request and shows the consent page. @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.1 */
 authorizeRoutes.get("/authorize", async (c) => {

@@ -23,14 +23,16 @@ import { authorizationErrorUrl } from "./authorization-response";
 import { authorizeAgainUrl } from "../policy/authorize-request";
 import { OAuthError, PageError } from "../errors";
 import { grantStub } from "../durable/grant-stub";
-import { noteFailure } from "../http/respond";
+import { noteFailure, pageErrors } from "../http/respond";
+import { logRequests } from "../http/request-log";
+import { requireSignInConfig } from "../http/require-config";
 import { browserPageHeaders } from "../http/page-headers";
 import { limitPage } from "../http/rate-limit";
 
 export const callbackRoutes = new Hono<AppEnv>();
 
-callbackRoutes.use("/callback", browserPageHeaders);
-callbackRoutes.use("/callback/:provider", browserPageHeaders);
+callbackRoutes.use("/callback", pageErrors, logRequests, requireSignInConfig, browserPageHeaders);
+callbackRoutes.use("/callback/:provider", pageErrors, logRequests, requireSignInConfig, browserPageHeaders);
 
 /**
  * The redirection endpoint of Gatehouse's own upstream client: `/callback/<provider>` with several providers,

@@ -7,7 +7,10 @@ import { secretsEqual } from "../crypto";
 import { grantStub } from "../durable/grant-stub";
 import { parseHandle } from "../durable/handle";
 import type { AppEnv } from "../http/app-env";
-import { NO_STORE } from "../http/respond";
+import { endpointCors } from "../http/cors";
+import { logRequests } from "../http/request-log";
+import { NO_STORE, oauthErrors } from "../http/respond";
+import { requireConfig } from "../http/require-config";
 import { identityClaims } from "../identity";
 import { verifyAccessToken } from "../tokens/access-token";
 import { authenticateClient } from "./client-auth";
@@ -24,6 +27,8 @@ const request = z.object({
 type Introspection = { active: false } | ({ active: true } & Record<string, string | number | boolean | undefined>);
 
 export const introspectRoutes = new Hono<AppEnv>();
+
+introspectRoutes.use("/introspect", oauthErrors, logRequests, requireConfig, endpointCors);
 
 /** @see https://www.rfc-editor.org/rfc/rfc7662#section-2 */
 introspectRoutes.post("/introspect", async (c) => {

@@ -2,6 +2,7 @@
 import { Hono } from "hono";
 import type { Config } from "../config";
 import type { AppEnv } from "../http/app-env";
+import { oauthErrors } from "../http/respond";
 
 /** Discovery changes only on redeploy; a short public cache spares repeated fetches by clients and proxies. */
 const CACHE = { "Cache-Control": "public, max-age=300" } as const;
@@ -67,10 +68,10 @@ for (const path of [
   "/.well-known/oauth-authorization-server/mcp",
   "/.well-known/openid-configuration/mcp",
 ]) {
-  metadataRoutes.get(path, (c) => c.json(authorizationServerMetadata(c.var.config), 200, CACHE));
+  metadataRoutes.get(path, oauthErrors, (c) => c.json(authorizationServerMetadata(c.var.config), 200, CACHE));
 }
 
 /** The PRM at the RFC 9728 §3.1 location for `/mcp`, and at the root for clients that probe it without a path. */
 for (const path of ["/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-protected-resource"]) {
-  metadataRoutes.get(path, (c) => c.json(protectedResourceMetadata(c.var.config), 200, CACHE));
+  metadataRoutes.get(path, oauthErrors, (c) => c.json(protectedResourceMetadata(c.var.config), 200, CACHE));
 }

@@ -5,7 +5,10 @@ import type { Config } from "../config";
 import { randomSecret, sha256 } from "../crypto";
 import { type ClientRecord, countDynamicClients, countUnusedDynamicClients, findRegistration, insertClient } from "../db/clients";
 import type { AppEnv } from "../http/app-env";
-import { NO_STORE } from "../http/respond";
+import { endpointCors } from "../http/cors";
+import { logRequests } from "../http/request-log";
+import { NO_STORE, oauthErrors } from "../http/respond";
+import { requireConfig } from "../http/require-config";
 import { audit } from "../http/audit";
 import { displayMetadata, displayText, optional } from "../policy/client-metadata";
 import { OAuthError } from "../errors";
@@ -41,6 +44,8 @@ const registrationSchema = z.object({
 type Registration = z.infer<typeof registrationSchema>;
 
 export const registerRoutes = new Hono<AppEnv>();
+
+registerRoutes.use("/register", oauthErrors, logRequests, requireConfig, endpointCors);
 
 /**
  * Registers a client and answers 201 with its full information; a confidential client's secret is in this

@@ -4,7 +4,10 @@ import * as z from "zod";
 import { grantStub } from "../durable/grant-stub";
 import { parseHandle } from "../durable/handle";
 import type { AppEnv } from "../http/app-env";
-import { NO_STORE } from "../http/respond";
+import { endpointCors } from "../http/cors";
+import { logRequests } from "../http/request-log";
+import { NO_STORE, oauthErrors } from "../http/respond";
+import { requireConfig } from "../http/require-config";
 import { verifyAccessToken } from "../tokens/access-token";
 import { authenticateClient } from "./client-auth";
 import { grantRevoked } from "../http/grant-revoked";
@@ -18,6 +21,8 @@ const request = z.object({
 });
 
 export const revokeRoutes = new Hono<AppEnv>();
+
+revokeRoutes.use("/revoke", oauthErrors, logRequests, requireConfig, endpointCors);
 
 /**
  * Revoking either kind of token revokes the whole grant: a refresh token because RFC 7009 §2.1 asks that its

@@ -3,7 +3,10 @@ import { type Context, Hono } from "hono";
 import type { ClientRecord } from "../db/clients";
 import { grantStub } from "../durable/grant-stub";
 import type { AppEnv } from "../http/app-env";
-import { NO_STORE } from "../http/respond";
+import { endpointCors } from "../http/cors";
+import { logRequests } from "../http/request-log";
+import { NO_STORE, oauthErrors } from "../http/respond";
+import { requireConfig } from "../http/require-config";
 import { authenticateClient, recordClientUse } from "./client-auth";
 import { OAuthError } from "../errors";
 import { authorizationCodeGrant } from "./grants/authorization-code";
@@ -16,6 +19,8 @@ import { limitOAuth, sourceKey } from "../http/rate-limit";
 const GRANT_TYPES: readonly GrantType[] = [authorizationCodeGrant, refreshTokenGrant];
 
 export const tokenRoutes = new Hono<AppEnv>();
+
+tokenRoutes.use("/token", oauthErrors, logRequests, requireConfig, endpointCors);
 
 /**
  * The token endpoint: form bodies only, no repeated parameters, errors as RFC 6749 §5.2 JSON with `no-store`.

@@ -1,5 +1,5 @@
 // Client authentication (RFC 6749 §2.3.1): Basic with form-urlencoded credentials, post, none, and every failure,
-// through a test-only /token route that calls authenticateClient with the real onError mapping, then records the
+// through a test-only /token route that calls authenticateClient with the real OAuth error format, then records the
 // client's use as /token does once it issued tokens (that only issuance counts is in registration-flood.test.ts).
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
@@ -11,7 +11,7 @@ import { type ClientRecord, insertClient, TOUCH_INTERVAL, type TokenEndpointAuth
 import type { AppEnv } from "../../src/http/app-env";
 import { authenticateClient, recordClientUse } from "../../src/oauth/client-auth";
 import { readForm } from "../../src/http/params";
-import { onError } from "../../src/http/respond";
+import { oauthErrors, onError } from "../../src/http/respond";
 
 const app = new Hono<AppEnv>();
 app.use(async (c, next) => {
@@ -19,6 +19,7 @@ app.use(async (c, next) => {
   c.set("config", loadConfig(c.env));
   await next();
 });
+app.use(oauthErrors);
 app.post("/token", async (c) => {
   const client = await authenticateClient(c, await readForm(c));
   recordClientUse(c, client);
