@@ -22,6 +22,18 @@ async function call(request: Request, target: Env): Promise<Response> {
   return res;
 }
 
+/**
+ * The bindings count in windows aligned to the wall clock's minutes (miniflare's rate-limit object), so a test that
+ * fills a budget starts early in a minute, with time left to finish before the window turns under it.
+ */
+async function startOfWindow(needMs: number): Promise<void> {
+  const left = 60_000 - (Date.now() % 60_000);
+  if (left < needMs) await new Promise((resolve) => setTimeout(resolve, left + 50));
+}
+
+/** Up to one window's wait, then the requests themselves on a loaded machine. */
+const WINDOW_TEST_TIMEOUT = 120_000;
+
 const registration = (ip: string, name: string) =>
   new Request(`${BASE}/register`, {
     method: "POST",
@@ -46,6 +58,7 @@ describe("rate limits", () => {
   const limitsOn = { ...env, RATE_LIMITS: "true" } as Env;
 
   it("keys a public client's /token budget by the grant its credential names: junk exhausts only its source's budget", async () => {
+    await startOfWindow(30000);
     const client = await registerClient({ grant_types: ["authorization_code", "refresh_token"] });
     const { code, verifier } = await obtainCode(client);
     const issued = await tokenRequest({ grant_type: "authorization_code", code, code_verifier: verifier, redirect_uri: REDIRECT_URI, client_id: client.client_id, resource: MCP_RESOURCE });
@@ -65,9 +78,10 @@ describe("rate limits", () => {
     const refreshed = await call(form("/token", "198.51.100.50", { grant_type: "refresh_token", refresh_token, client_id: client.client_id }), limitsOn);
     expect(refreshed.status).toBe(200);
     expect(((await refreshed.json()) as { refresh_token: string }).refresh_token).toMatch(/^gh1r_/);
-  });
+  }, WINDOW_TEST_TIMEOUT);
 
   it("limits /token, /revoke and /introspect by source (IPv6 by /64) with one budget of 1200 a minute, before any client lookup", async () => {
+    await startOfWindow(40000);
     const log = vi.spyOn(console, "log").mockImplementation(() => {});
     const paths = ["/token", "/revoke", "/introspect"];
     const statuses = new Set<number>();
@@ -90,9 +104,10 @@ describe("rate limits", () => {
     const elsewhere = await call(form("/revoke", "2001:db8:77:2::1", { token: "t", client_id: "nobody" }), counted.env);
     expect(elsewhere.status).toBe(401);
     expect(counted.lookups()).toBe(1);
-  });
+  }, WINDOW_TEST_TIMEOUT);
 
   it("limits /register per source address with the binding's limit (30 a minute), other addresses unaffected", async () => {
+    await startOfWindow(20000);
     const statuses: number[] = [];
     for (let i = 0; i < 31; i++) statuses.push((await call(registration("198.51.100.1", `c${i}`), limitsOn)).status);
     expect(statuses.slice(0, 30)).toEqual(Array(30).fill(201));
@@ -102,7 +117,7 @@ describe("rate limits", () => {
     expect(res.headers.get("Cache-Control")).toBe("no-store");
     expect(await res.json()).toEqual({ error: "temporarily_unavailable", error_description: "too many requests: retry later" });
     expect((await call(registration("198.51.100.2", "elsewhere"), limitsOn)).status).toBe(201);
-  });
+  }, WINDOW_TEST_TIMEOUT);
 
   it("answers /token over its limit with 429 OAuth JSON and Retry-After", async () => {
     const client = await registerClient();
