@@ -8,6 +8,7 @@ import type { Env } from "./env";
 import type { AppEnv } from "./http/app-env";
 import { hostCheck } from "./http/host-check";
 import { mcpRoutes } from "./mcp/route";
+import { gatewayRoutes } from "./mcp/gateway/routes";
 import { auditTrail } from "./http/audit";
 import { authorizeRoutes } from "./oauth/authorize";
 import { callbackRoutes } from "./oauth/callback";
@@ -59,6 +60,8 @@ for (const path of ["/token", "/register", "/revoke", "/introspect"]) {
 }
 app.use("/mcp", cors({ origin: "*", allowMethods: ["GET", "POST", "DELETE", "OPTIONS"], allowHeaders: ["Authorization", "Content-Type", "Mcp-Session-Id", "Mcp-Protocol-Version", "Last-Event-ID"], exposeHeaders: ["WWW-Authenticate", "Mcp-Session-Id"] }));
 
+// First: a gateway server may take /mcp (and its metadata) from the built-in one.
+app.route("/", gatewayRoutes);
 app.route("/", landingRoutes);
 app.route("/", metadataRoutes);
 app.route("/", jwksRoutes);

@@ -2,6 +2,10 @@
 // missing value becomes a problem naming its variable, and the flow endpoints refuse to run until it is fixed.
 import * as z from "zod";
 import type { ConfigVars } from "../env";
+import { isLoopbackHost } from "./loopback";
+import { type McpServer, parseServers } from "./servers";
+
+export { isLoopbackHost };
 
 /** Claim names read from an upstream ID token or userinfo response (dot paths allowed, e.g. `org.id`). */
 export interface ClaimMap {
@@ -75,6 +79,8 @@ export interface Config {
   adminToken?: string;
   /** Pre-registered clients (`STATIC_CLIENTS`), found before D1. */
   staticClients: StaticClient[];
+  /** The origin MCP servers behind the gateway (`MCP_SERVERS`, src/config/servers.ts). */
+  servers: McpServer[];
   /** Days security events are kept (`EVENT_RETENTION_DAYS`); the sweep deletes older ones. */
   eventRetentionDays: number;
   /** Most dynamically registered clients kept at once (`MAX_DCR_CLIENTS`); /register answers 503 beyond. */
@@ -106,11 +112,6 @@ const DEFAULT_CLAIMS: ClaimMap = {
   orgName: "org_name",
 };
 
-/** True for the hosts RFC 8252 §7.3 and §8.3 treat as loopback. */
-export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.toLowerCase();
-  return host === "localhost" || host === "[::1]" || host === "::1" || /^127(\.\d{1,3}){3}$/.test(host);
-}
 
 const staticClientEntry = z.object({
   client_id: z.string().min(1).max(200),
@@ -401,6 +402,7 @@ export function parseConfig(env: ConfigVars): Config {
     captureWebhook: webhookUrl && webhookSecret ? { url: webhookUrl, secret: webhookSecret } : undefined,
     adminToken,
     staticClients,
+    servers: parseServers(env.MCP_SERVERS, problems, { publicUrl, scopes }),
     maxDcrClients,
     maxCimdClients,
     maxDcrClientsPerSource,

@@ -8,6 +8,7 @@ import { grantStub } from "../durable/grant-stub";
 import { parseHandle } from "../durable/handle";
 import type { AppEnv } from "../http/app-env";
 import { NO_STORE } from "../http/respond";
+import { protectedResources } from "../policy/resource";
 import { verifyAccessToken } from "../tokens/access-token";
 import { authenticateClient } from "./client-auth";
 import { OAuthError } from "../errors";
@@ -74,7 +75,7 @@ async function introspect(c: Context<AppEnv>, token: string): Promise<Introspect
       sid: info.grantId,
     };
   }
-  const access = await verifyAccessToken(c.env, config, token);
+  const access = await verifyAccessToken(c.env, config, token, protectedResources(config).map((r) => r.resource));
   if (!access.ok) return { active: false };
   const claims = access.claims;
   // Always the grant itself, never the isolate's cache: a resource server asks so that revocation is exact.
@@ -86,7 +87,7 @@ async function introspect(c: Context<AppEnv>, token: string): Promise<Introspect
     scope: claims.scope,
     sub: claims.subject,
     iss: config.issuer,
-    aud: config.mcpResource,
+    aud: claims.resource,
     iat: claims.issuedAt,
     exp: claims.expiresAt,
     jti: claims.jti,

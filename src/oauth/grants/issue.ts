@@ -16,6 +16,7 @@ export async function tokenResponse(c: Context<AppEnv>, grant: IssuedGrant): Pro
     clientId: grant.clientId,
     scope,
     grantId: grant.grantId,
+    resource: grant.resource,
     email: user.email,
     emailVerified: user.emailVerified,
     domain: user.domain,
