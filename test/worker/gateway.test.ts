@@ -102,6 +102,14 @@ describe("gateway servers as protected resources", () => {
   });
 });
 
+describe("introspection of a gateway token", () => {
+  it("reports the server's resource as aud (RFC 7662 §2.2)", async () => {
+    const res = await call("/introspect", { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded", Authorization: `Bearer ${env.ADMIN_TOKEN}` }, body: new URLSearchParams({ token: await tokenFor(DEMO) }) });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ active: true, aud: DEMO, sid: grantId });
+  });
+});
+
 describe("what the origin receives", () => {
   it("gets the method, body and allow-listed headers, its own URL with the client's query appended, and an identity assertion", async () => {
     const seen: Request[] = [];
