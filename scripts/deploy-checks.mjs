@@ -4,7 +4,7 @@
 /** The `database_id` wrangler.jsonc ships with; a deploy with it would bind no real database. */
 export const PLACEHOLDER_DATABASE_ID = "00000000-0000-0000-0000-000000000000";
 
-/** The spellings src/config/index.ts reads as true. */
+/** The spellings src/config/reader.ts reads as true. */
 const TRUE = /^(true|1|yes)$/i;
 
 /**

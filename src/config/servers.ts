@@ -1,7 +1,7 @@
 // MCP_SERVERS: the origin MCP servers Gatehouse fronts as a gateway, each its own protected resource.
 // @see DESIGN.md "Gateway: several MCP servers behind one Gatehouse"
 import * as z from "zod";
-import { isLoopbackHost } from "./loopback";
+import { type ConfigProblem, isLoopbackHost } from "./reader";
 
 /** Tool policy of one server, parsed now and enforced by the gateway's tool filter. */
 export interface ToolPolicy {
@@ -60,7 +60,7 @@ const entry = z
  * and tool scope must come from.
  * @see https://www.rfc-editor.org/rfc/rfc8707#section-2 (resource identifiers)
  */
-export function parseServers(raw: string | undefined, problems: { variable: string; message: string }[], context: { publicUrl: string; scopes: string[] }): McpServer[] {
+export function parseServers(raw: string | undefined, problems: ConfigProblem[], context: { publicUrl: string; scopes: string[] }): McpServer[] {
   if (raw === undefined || raw.trim() === "") return [];
   const problem = (message: string) => problems.push({ variable: VARIABLE, message });
   let json: unknown;

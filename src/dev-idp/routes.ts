@@ -1,5 +1,5 @@
 // The built-in development IdP: a small but real OpenID provider under /dev-idp/ that accepts any email.
-// Enabled only by DEV_IDP (which src/config/index.ts refuses unless PUBLIC_URL is loopback); otherwise every path is 404.
+// Enabled only by DEV_IDP (which src/config/upstreams.ts refuses unless PUBLIC_URL is loopback); otherwise every path is 404.
 // Gatehouse federates to it through src/upstream/federation.ts exactly as to any other provider.
 import { type Context, Hono } from "hono";
 import { secureHeaders } from "hono/secure-headers";

@@ -1,5 +1,5 @@
 // The configuration `wrangler deploy` ships (wrangler.jsonc's top level) against the development one (`env.dev`),
-// read by wrangler itself and parsed by src/config.ts as the Worker would.
+// read by wrangler itself and parsed by src/config as the Worker would.
 import { unstable_readConfig } from "wrangler";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config";

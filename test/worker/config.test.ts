@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { app } from "../../src/worker";
 
-// The Worker with a broken configuration: the development IdP on a public URL, which config.ts refuses.
+// The Worker with a broken configuration: the development IdP on a public URL, which src/config/upstreams.ts refuses.
 const broken = { ...env, PUBLIC_URL: "https://auth.example.com", DEV_IDP: "true" };
 
 function call(path: string, init?: RequestInit) {

@@ -1,0 +1,184 @@
+// The identity providers a person signs in with: one OIDC provider (UPSTREAM_*), several (UPSTREAMS), and the
+// built-in development IdP (DEV_IDP), which is read, refused off loopback and warned about only here.
+import * as z from "zod";
+import { type Reader, isHttpUrl, isLoopbackHost, safeUrl } from "./reader";
+
+/** Claim names read from an upstream ID token or userinfo response (dot paths allowed, e.g. `org.id`). */
+export interface ClaimMap {
+  subject: string;
+  email: string;
+  emailVerified: string;
+  name: string;
+  orgId: string;
+  orgName: string;
+}
+
+/** One upstream identity provider the human signs in with. */
+export interface UpstreamProvider {
+  name: string;
+  label: string;
+  type: "oidc" | "oauth2";
+  /** OIDC issuer (discovery is fetched from it); for `oauth2` providers an identifier only. */
+  issuer: string;
+  clientId: string;
+  clientSecret?: string;
+  scopes: string;
+  /** Explicit endpoints: required for `oauth2`, optional overrides for `oidc`. */
+  authorizationEndpoint?: string;
+  tokenEndpoint?: string;
+  userinfoEndpoint?: string;
+  claims: ClaimMap;
+  allowUnverifiedEmail: boolean;
+  /** The built-in development IdP, reached in-process rather than over the network. */
+  builtIn: boolean;
+}
+
+export interface Upstreams {
+  upstreams: UpstreamProvider[];
+  devIdp: boolean;
+}
+
+const DEFAULT_CLAIMS: ClaimMap = {
+  subject: "sub",
+  email: "email",
+  emailVerified: "email_verified",
+  name: "name",
+  orgId: "org_id",
+  orgName: "org_name",
+};
+
+const OIDC_SCOPES = "openid email profile";
+
+const upstreamEntry = z.object({
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, "name must be a short lowercase slug"),
+  label: z.string().min(1).max(64).optional(),
+  type: z.enum(["oidc", "oauth2"]).default("oidc"),
+  issuer: z.string().url(),
+  client_id: z.string().min(1),
+  client_secret: z.string().min(1).optional(),
+  scopes: z.string().optional(),
+  authorization_endpoint: z.string().url().optional(),
+  token_endpoint: z.string().url().optional(),
+  userinfo_endpoint: z.string().url().optional(),
+  allow_unverified_email: z.boolean().optional(),
+  claims: z
+    .object({
+      subject: z.string(),
+      email: z.string(),
+      email_verified: z.string(),
+      name: z.string(),
+      org_id: z.string(),
+      org_name: z.string(),
+    })
+    .partial()
+    .optional(),
+});
+
+/** The providers, in the order the sign-in page lists them; `publicUrl` decides whether loopback rules apply. */
+export function parseUpstreams(read: Reader, publicUrl: string): Upstreams {
+  const loopback = isLoopbackHost(new URL(publicUrl).hostname);
+  const allowUnverifiedEmail = read.flag("ALLOW_UNVERIFIED_EMAIL", false);
+  const reported = read.problems.length;
+
+  const devIdp = read.flag("DEV_IDP", false);
+  if (devIdp && !loopback) read.problem("DEV_IDP", "is refused unless PUBLIC_URL is a loopback URL");
+  if (devIdp) read.warn("DEV_IDP is on: anyone can sign in as any email (development only)");
+
+  const upstreams = [...singleProvider(read, allowUnverifiedEmail), ...listedProviders(read, allowUnverifiedEmail)];
+  if (devIdp && loopback) upstreams.push(devProvider(publicUrl, allowUnverifiedEmail));
+
+  for (const upstream of upstreams) {
+    const issuerUrl = safeUrl(upstream.issuer);
+    if (issuerUrl?.protocol === "http:" && !(loopback && isLoopbackHost(issuerUrl.hostname))) {
+      read.problem(upstream.name === "default" ? "UPSTREAM_ISSUER" : "UPSTREAMS", `issuer ${upstream.issuer} must use https unless both it and PUBLIC_URL are loopback`);
+    }
+  }
+  if (new Set(upstreams.map((u) => u.name)).size !== upstreams.length) read.problem("UPSTREAMS", "provider names must be unique");
+  // A provider problem above already names what to fix; this one is for a configuration that names none at all.
+  if (upstreams.length === 0 && read.problems.length === reported) {
+    read.problem("UPSTREAM_ISSUER", "no identity provider is configured: set UPSTREAM_ISSUER and UPSTREAM_CLIENT_ID, or UPSTREAMS");
+  }
+  return { upstreams, devIdp: devIdp && loopback };
+}
+
+function singleProvider(read: Reader, allowUnverifiedEmail: boolean): UpstreamProvider[] {
+  const issuer = read.text("UPSTREAM_ISSUER");
+  if (issuer === undefined) return [];
+  const clientId = read.text("UPSTREAM_CLIENT_ID");
+  if (!isHttpUrl(issuer)) {
+    read.problem("UPSTREAM_ISSUER", "must be an absolute https URL");
+    return [];
+  }
+  if (!clientId) {
+    read.problem("UPSTREAM_CLIENT_ID", "is required with UPSTREAM_ISSUER");
+    return [];
+  }
+  const claims = {
+    ...DEFAULT_CLAIMS,
+    orgId: read.text("UPSTREAM_ORG_ID_CLAIM") ?? DEFAULT_CLAIMS.orgId,
+    orgName: read.text("UPSTREAM_ORG_NAME_CLAIM") ?? DEFAULT_CLAIMS.orgName,
+  };
+  return [
+    {
+      name: "default",
+      label: new URL(issuer).hostname,
+      type: "oidc",
+      issuer,
+      clientId,
+      clientSecret: read.text("UPSTREAM_CLIENT_SECRET"),
+      scopes: read.text("UPSTREAM_SCOPES") ?? OIDC_SCOPES,
+      claims,
+      allowUnverifiedEmail,
+      builtIn: false,
+    },
+  ];
+}
+
+function listedProviders(read: Reader, allowUnverifiedEmail: boolean): UpstreamProvider[] {
+  const entries = read.json("UPSTREAMS", z.array(upstreamEntry).min(1), "a JSON array of providers") ?? [];
+  const providers: UpstreamProvider[] = [];
+  for (const entry of entries) {
+    if (entry.type === "oauth2" && (!entry.authorization_endpoint || !entry.token_endpoint || !entry.userinfo_endpoint)) {
+      read.problem("UPSTREAMS", `provider "${entry.name}" of type oauth2 needs authorization_endpoint, token_endpoint and userinfo_endpoint`);
+      continue;
+    }
+    providers.push({
+      name: entry.name,
+      label: entry.label ?? entry.name,
+      type: entry.type,
+      issuer: entry.issuer,
+      clientId: entry.client_id,
+      clientSecret: entry.client_secret,
+      scopes: entry.scopes ?? (entry.type === "oidc" ? OIDC_SCOPES : ""),
+      authorizationEndpoint: entry.authorization_endpoint,
+      tokenEndpoint: entry.token_endpoint,
+      userinfoEndpoint: entry.userinfo_endpoint,
+      claims: {
+        // GitHub-style OAuth 2.0 user APIs name the account `id`; OIDC Core §5.1 names it `sub`.
+        subject: entry.claims?.subject ?? (entry.type === "oauth2" ? "id" : DEFAULT_CLAIMS.subject),
+        email: entry.claims?.email ?? DEFAULT_CLAIMS.email,
+        emailVerified: entry.claims?.email_verified ?? DEFAULT_CLAIMS.emailVerified,
+        name: entry.claims?.name ?? DEFAULT_CLAIMS.name,
+        orgId: entry.claims?.org_id ?? DEFAULT_CLAIMS.orgId,
+        orgName: entry.claims?.org_name ?? DEFAULT_CLAIMS.orgName,
+      },
+      allowUnverifiedEmail: entry.allow_unverified_email ?? allowUnverifiedEmail,
+      builtIn: false,
+    });
+  }
+  return providers;
+}
+
+function devProvider(publicUrl: string, allowUnverifiedEmail: boolean): UpstreamProvider {
+  return {
+    name: "dev",
+    label: "Development sign-in",
+    type: "oidc",
+    issuer: `${publicUrl}/dev-idp`,
+    clientId: "gatehouse",
+    scopes: OIDC_SCOPES,
+    claims: DEFAULT_CLAIMS,
+    allowUnverifiedEmail,
+    builtIn: true,
+  };
+}
