@@ -1,4 +1,6 @@
 // The landing page (how to connect an MCP client to this server) and the health check.
+/** @jsxRuntime automatic */
+/** @jsxImportSource hono/jsx */
 import { Hono } from "hono";
 import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv } from "./http/app-env";

@@ -10,6 +10,7 @@ import { getOutbox, listDeadOutbox, type OutboxRecord, resurrectOutbox } from ".
 import { listUsers, type UserFilter, type UserRecord } from "../db/users";
 import type { AppEnv } from "../http/app-env";
 import { audit } from "../http/audit";
+import { identityRecord } from "../identity";
 import { OAuthError } from "../errors";
 import { NO_STORE } from "../http/respond";
 import { adminAuth } from "./auth";
@@ -44,15 +45,10 @@ const USER_COLUMNS = ["id", "provider", "subject", "email", "email_verified", "d
 
 function userJson(u: UserRecord) {
   return {
-    id: u.id,
+    id: u.userId,
     provider: u.provider,
     subject: u.subject,
-    email: u.email ?? null,
-    email_verified: u.emailVerified,
-    domain: u.domain ?? null,
-    org_id: u.orgId ?? null,
-    org_name: u.orgName ?? null,
-    name: u.name ?? null,
+    ...identityRecord(u),
     first_seen_at: u.firstSeenAt,
     last_seen_at: u.lastSeenAt,
     request_count: u.requestCount,
@@ -98,7 +94,7 @@ function webhookJson(w: OutboxRecord) {
 adminRoutes.get("/users", async (c) => {
   const { limit, cursor, ...filter } = readQuery(c, usersQuery);
   const rows = await listUsers(c.env.DB, filter, limit + 1, cursor);
-  return c.json(page(rows, limit, (u) => [u.firstSeenAt, u.id], userJson), 200, NO_STORE);
+  return c.json(page(rows, limit, (u) => [u.firstSeenAt, u.userId], userJson), 200, NO_STORE);
 });
 
 /** Streams every matching user, CSV_PAGE rows per D1 read, so an export of any size stays within memory limits. */
@@ -116,7 +112,7 @@ adminRoutes.get("/users.csv", (c) => {
         const rows = await listUsers(db, filter, CSV_PAGE, after);
         if (rows.length > 0) {
           const last = rows[rows.length - 1];
-          if (last) after = [last.firstSeenAt, last.id];
+          if (last) after = [last.firstSeenAt, last.userId];
           controller.enqueue(encoder.encode(rows.map((u) => csvRow(USER_COLUMNS.map((k) => userJson(u)[k]))).join("")));
         }
         if (rows.length < CSV_PAGE) controller.close();

@@ -1,6 +1,7 @@
 // PUBLIC_URL and SCOPES: where Gatehouse answers and what its MCP resource asks of a token. The origin is the
 // issuer (RFC 8414 §2) and the base of the resource (RFC 9728 §2); plain http is read and warned about only here.
-import { type Reader, isLoopbackHost, safeUrl } from "./reader";
+import { type Reader, isLoopbackHost } from "./reader";
+import { parseUrl } from "../lib/url";
 
 export interface Origin {
   publicUrl: string;
@@ -30,7 +31,7 @@ function readPublicUrl(read: Reader): string | undefined {
     read.problem("PUBLIC_URL", "is required (the issuer URL, e.g. https://auth.example.com)");
     return undefined;
   }
-  const parsed = safeUrl(raw);
+  const parsed = parseUrl(raw);
   if (!parsed || (parsed.protocol !== "https:" && parsed.protocol !== "http:")) {
     read.problem("PUBLIC_URL", "must be an absolute https URL");
   } else if (parsed.pathname !== "/" || parsed.search || parsed.hash || parsed.username || parsed.password) {

@@ -2,6 +2,7 @@
 // bad value kept as a problem named by its variable, so the 503 and the log say exactly what to fix.
 import type * as z from "zod";
 import type { ConfigVars } from "../env";
+import { parseUrl } from "../lib/url";
 
 /** A bad or missing variable; while any is left, the flow endpoints answer 503 with its message. */
 export interface ConfigProblem {
@@ -83,18 +84,9 @@ export function isLoopbackHost(hostname: string): boolean {
   return host === "localhost" || host === "[::1]" || host === "::1" || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
-/** The parsed URL, or `undefined` for text `new URL` refuses. */
-export function safeUrl(value: string): URL | undefined {
-  try {
-    return new URL(value);
-  } catch {
-    return undefined;
-  }
-}
-
 /** True for an absolute URL with the http or https scheme. */
 export function isHttpUrl(value: string): boolean {
-  const parsed = safeUrl(value);
+  const parsed = parseUrl(value);
   return parsed !== undefined && (parsed.protocol === "https:" || parsed.protocol === "http:");
 }
 

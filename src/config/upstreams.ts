@@ -1,7 +1,8 @@
 // The identity providers a person signs in with: one OIDC provider (UPSTREAM_*), several (UPSTREAMS), and the
 // built-in development IdP (DEV_IDP), which is read, refused off loopback and warned about only here.
 import * as z from "zod";
-import { type Reader, isHttpUrl, isLoopbackHost, safeUrl } from "./reader";
+import { type Reader, isHttpUrl, isLoopbackHost } from "./reader";
+import { parseUrl } from "../lib/url";
 
 /** Claim names read from an upstream ID token or userinfo response (dot paths allowed, e.g. `org.id`). */
 export interface ClaimMap {
@@ -88,7 +89,7 @@ export function parseUpstreams(read: Reader, publicUrl: string): Upstreams {
   if (devIdp && loopback) upstreams.push(devProvider(publicUrl, allowUnverifiedEmail));
 
   for (const upstream of upstreams) {
-    const issuerUrl = safeUrl(upstream.issuer);
+    const issuerUrl = parseUrl(upstream.issuer);
     if (issuerUrl?.protocol === "http:" && !(loopback && isLoopbackHost(issuerUrl.hostname))) {
       read.problem(upstream.name === "default" ? "UPSTREAM_ISSUER" : "UPSTREAMS", `issuer ${upstream.issuer} must use https unless both it and PUBLIC_URL are loopback`);
     }

@@ -1,19 +1,8 @@
 // D1 `users`: one row per upstream provider and subject, mapped to a stable internal user id.
 import { randomSecret } from "../crypto";
+import type { Identity, UpstreamIdentity } from "../identity";
 import { touchConsents } from "./consents";
 import { insertOutboxIfUserExists, type OutboxEntry } from "./outbox";
-
-/** What an upstream login says about the person (src/upstream/federation.ts `UpstreamIdentity`). */
-export interface UserProfile {
-  provider: string;
-  subject: string;
-  email?: string;
-  emailVerified: boolean;
-  domain?: string;
-  name?: string;
-  orgId?: string;
-  orgName?: string;
-}
 
 /**
  * The internal id of the person behind `profile`, creating the user on first sight (`usr_` + 128 random bits) and
@@ -24,7 +13,7 @@ export interface UserProfile {
  */
 export async function resolveUser(
   db: D1Database,
-  profile: UserProfile,
+  profile: UpstreamIdentity,
   now = Math.floor(Date.now() / 1000),
   onCreate?: (userId: string) => OutboxEntry,
 ): Promise<{ userId: string; created: boolean }> {
@@ -71,17 +60,8 @@ export async function recordUsage(db: D1Database, usage: { userId: string; clien
   ]);
 }
 
-/** A user as the admin API shows it. */
-export interface UserRecord {
-  id: string;
-  provider: string;
-  subject: string;
-  email?: string;
-  emailVerified: boolean;
-  domain?: string;
-  orgId?: string;
-  orgName?: string;
-  name?: string;
+/** A user as the admin API shows it: the person, and when and how much they were seen. */
+export interface UserRecord extends Identity {
   firstSeenAt: number;
   lastSeenAt: number;
   requestCount: number;
@@ -123,7 +103,7 @@ export async function listUsers(db: D1Database, filter: UserFilter, limit: numbe
   const sql = `SELECT * FROM users ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY first_seen_at, id LIMIT ?`;
   const { results } = await db.prepare(sql).bind(...binds, limit).all<UserRow>();
   return results.map((row) => ({
-    id: row.id,
+    userId: row.id,
     provider: row.provider,
     subject: row.subject,
     email: row.email ?? undefined,

@@ -1,4 +1,6 @@
 // The development IdP's sign-in page: any email is accepted, so it says loudly that it is not for production.
+/** @jsxRuntime automatic */
+/** @jsxImportSource hono/jsx */
 import type { Config } from "../config";
 import { Brand, Layout } from "../ui/layout";
 

@@ -1,20 +1,13 @@
 // The Grant Durable Object's stored state: its SQLite schema, the row it keeps, the lifetimes of each state, and
 // the shapes its transitions take and return (plain data: they cross Workers RPC). Documented in docs/storage.md.
+import type { GrantIdentity } from "../identity";
 import type { AuthorizationParams } from "../policy/authorize-request";
-
-/**
- * `pending` (approved, waiting for the upstream callback) → `login` (the callback took the pending state once;
- * the upstream exchange is in flight) → `code_issued` → `active` (code redeemed; tokens issued) → `revoked`.
- * Expiry of any state deletes the object's storage, so "expired" is never stored.
- */
-export type GrantStatus = "pending" | "login" | "code_issued" | "active" | "revoked";
+import type { CodePresentation, GrantStatus, PresentationError } from "../policy/grant-rules";
 
 /** How long an approved request may wait for the upstream login to come back. */
 export const PENDING_TTL_MS = 10 * 60_000;
 /** Authorization code lifetime. @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2 (10 min max; we keep 60 s) */
 export const CODE_TTL_MS = 60_000;
-/** A second redemption by the same client with the right verifier this soon after the first is a duplicate, not theft. */
-export const DUPLICATE_WINDOW_MS = 10_000;
 /** How long a revoked grant keeps a tombstone, so late presentations are reported as revoked rather than unknown. */
 export const TOMBSTONE_MS = 24 * 3_600_000;
 
@@ -53,22 +46,9 @@ export interface PendingLogin {
   sso?: SsoContext;
 }
 
-/** The signed-in person as the grant remembers them (no upstream tokens: those are sealed separately). */
-export interface GrantUser {
-  /** Stable internal user id (D1 `users.id`), the access token's `sub`. */
-  userId: string;
-  provider: string;
-  email?: string;
-  emailVerified: boolean;
-  domain?: string;
-  name?: string;
-  orgId?: string;
-  orgName?: string;
-}
-
 /** `completeLogin`'s input: who signed in, and the upstream tokens already sealed (src/tokens/seal.ts). */
 export interface LoginInput {
-  user: GrantUser;
+  user: GrantIdentity;
   sealedUpstreamTokens?: string;
   /** When the person last authenticated at the upstream, epoch ms: the ID token's `auth_time`, else the callback's time. */
   authTime: number;
@@ -78,7 +58,7 @@ export interface LoginInput {
 export interface SignedInBeginInput {
   request: AuthorizationParams;
   provider: string;
-  user: GrantUser;
+  user: GrantIdentity;
   sealedUpstreamTokens?: string;
   /** The lending grant's upstream authentication time (epoch ms), kept: the new grant is no fresher than that login. */
   authTime: number;
@@ -95,42 +75,22 @@ export interface LendInput {
 /** A live grant's signed-in person and sealed upstream tokens, for a new grant of the same person to start from. */
 export interface SignedInLogin {
   provider: string;
-  user: GrantUser;
+  user: GrantIdentity;
   sealedUpstreamTokens?: string;
   /** When the person last authenticated at the upstream, epoch ms. */
   authTime: number;
 }
 
-/** What a redemption presents besides the code (client already authenticated by the Worker). */
-export interface RedemptionInput {
-  clientId: string;
-  redirectUri?: string;
-  /** base64url(SHA-256(code_verifier)), computed by the Worker: compared with the stored challenge. */
-  verifierChallenge: string;
-  resource?: string;
+/** What a redemption presents besides the code (src/policy/grant-rules.ts), and whether to start a refresh family. */
+export interface RedemptionInput extends CodePresentation {
   /** Whether the client may use the refresh_token grant: then the first refresh token of the family is issued. */
   issueRefreshToken: boolean;
-  /** REFRESH_IDLE_TTL and REFRESH_MAX_TTL, seconds: the refresh family's idle and absolute lifetimes. */
-  refreshIdleTtlSeconds: number;
-  refreshMaxTtlSeconds: number;
-}
-
-/** What a refresh presents besides the token (client already authenticated by the Worker). */
-export interface RefreshInput {
-  clientId: string;
-  /** The requested scope tokens; `undefined` keeps the granted scope. Each must have been granted. @see RFC 6749 §6 */
-  scope?: string[];
-  resource?: string;
-  /** REFRESH_REPLAY_WINDOW: seconds after a rotation in which the same client may present the previous token again. */
-  replayWindowSeconds: number;
-  /** REFRESH_IDLE_TTL, seconds: how far each rotation moves the idle expiry (never past the absolute one). */
-  refreshIdleTtlSeconds: number;
 }
 
 /** What a successful redemption or refresh hands to the token endpoint to mint tokens. */
 export interface IssuedGrant {
   grantId: string;
-  user: GrantUser;
+  user: GrantIdentity;
   clientId: string;
   /** The scope of this issuance: the granted scope, or the narrower one a refresh asked for. */
   scope: string;
@@ -145,7 +105,7 @@ export interface IssuedGrant {
 /** A refresh token as introspection reports it. @see RFC 7662 §2.2 */
 export interface RefreshTokenInfo {
   grantId: string;
-  user: GrantUser;
+  user: GrantIdentity;
   clientId: string;
   scope: string;
   resource: string;
@@ -155,23 +115,7 @@ export interface RefreshTokenInfo {
 }
 
 /** Why a transition was refused; the Worker maps each to its protocol error. */
-export type GrantError =
-  | "not_found"
-  | "wrong_state"
-  | "invalid_secret"
-  | "binding_mismatch"
-  | "expired"
-  | "revoked"
-  | "client_mismatch"
-  | "redirect_uri_mismatch"
-  | "pkce_mismatch"
-  | "resource_mismatch"
-  | "duplicate_submission"
-  | "code_replayed"
-  | "scope_widened"
-  | "refresh_reused"
-  | "stale_login"
-  | "provider_mismatch";
+export type GrantError = PresentationError | "not_found" | "binding_mismatch" | "stale_login" | "provider_mismatch";
 
 /** A refused transition. `revoked` is true when this very call revoked the grant (e.g. a replayed code). */
 export interface GrantFailure {

@@ -2,23 +2,22 @@
 // method is one transition whose read-check-write runs synchronously (hashes are computed before it starts).
 import { DurableObject } from "cloudflare:workers";
 import { hmacSha256, randomSecret, sha256, timingSafeEqual } from "../crypto";
-import type { Env } from "../env";
+import type { GrantIdentity } from "../identity";
 import type { AuthorizationParams } from "../policy/authorize-request";
+import { decideRedemption, decideRotation, type RefreshPresentation, type Refusal } from "../policy/grant-rules";
 import {
   type BeginInput,
   CODE_TTL_MS,
-  DUPLICATE_WINDOW_MS,
   GRANT_SCHEMA,
+  type GrantFailure,
   type GrantResult,
   type GrantRow,
-  type GrantUser,
   type IssuedGrant,
   type LendInput,
   type LoginInput,
   PENDING_TTL_MS,
   type PendingLogin,
   type RedemptionInput,
-  type RefreshInput,
   type RefreshTokenInfo,
   type RefreshTokenRow,
   refuse,
@@ -40,10 +39,10 @@ interface UpstreamLegRow {
  * States and lifetimes: see src/durable/grant-state.ts and DESIGN.md "One Durable Object per grant". The object's
  * id (from `newUniqueId()` at approval) is the grant id carried in every handle (src/durable/handle.ts).
  */
-export class Grant extends DurableObject<Env> {
+export class Grant extends DurableObject<unknown> {
   #sql: SqlStorage;
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: unknown) {
     super(ctx, env);
     this.#sql = ctx.storage.sql;
   }
@@ -194,11 +193,8 @@ export class Grant extends DurableObject<Env> {
   }
 
   /**
-   * Redeems the code: exactly one caller wins. A presentation that fails a check (wrong client, redirect URI,
-   * verifier, resource) changes nothing. Once redeemed, a duplicate submission (same client, right verifier, within
-   * DUPLICATE_WINDOW_MS) is refused without harm; any other second presentation revokes the grant.
+   * Redeems the code: exactly one caller wins (the decision: src/policy/grant-rules.ts `decideRedemption`).
    * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2
-   * @see https://www.rfc-editor.org/rfc/rfc7636#section-4.6
    */
   async redeemCode(secret: string, presented: RedemptionInput): Promise<GrantResult<{ grant: IssuedGrant }>> {
     const refreshSecret = randomSecret();
@@ -207,31 +203,11 @@ export class Grant extends DurableObject<Env> {
     const result = this.ctx.storage.transactionSync((): GrantResult<{ grant: IssuedGrant }> => {
       const row = this.#row();
       if (!row) return refuse("not_found", "no such grant");
-      if (row.code_hash === null || !timingSafeEqual(codeHash, row.code_hash)) return refuse("invalid_secret", "code does not match");
       const request = parse(row);
-      if (row.status === "revoked") return refuse("revoked", "code presented after revocation");
-      if (row.status === "active") {
-        const duplicate =
-          presented.clientId === request.clientId &&
-          timingSafeEqual(presented.verifierChallenge, request.codeChallenge) &&
-          row.code_redeemed_at !== null &&
-          now - row.code_redeemed_at <= DUPLICATE_WINDOW_MS;
-        if (duplicate) return refuse("duplicate_submission", "code submitted again by the same client within the duplicate window");
-        this.#revoke(now, "authorization code replayed");
-        return refuse("code_replayed", "code presented after it was redeemed", true);
-      }
-      if (row.status !== "code_issued") return refuse("wrong_state", `code presented while ${row.status}`);
-      if (row.expires_at <= now) return refuse("expired", "code expired");
-      if (presented.clientId !== request.clientId) return refuse("client_mismatch", "code issued to another client");
-      if ((request.redirectUriSent || presented.redirectUri !== undefined) && presented.redirectUri !== request.redirectUri) {
-        return refuse("redirect_uri_mismatch", presented.redirectUri === undefined ? "redirect_uri missing" : "redirect_uri differs");
-      }
-      if (!timingSafeEqual(presented.verifierChallenge, request.codeChallenge)) return refuse("pkce_mismatch", "code_verifier does not match");
-      if (presented.resource !== undefined && presented.resource !== request.resource) return refuse("resource_mismatch", "resource differs");
-
-      // A grant created by single sign-on already has its end: REFRESH_MAX_TTL after the lent login.
-      const max = Math.min(now + presented.refreshMaxTtlSeconds * 1000, row.max_expires_at ?? Number.POSITIVE_INFINITY);
-      const idle = Math.min(now + presented.refreshIdleTtlSeconds * 1000, max);
+      const state = { status: row.status, request, codeHash: row.code_hash, codeRedeemedAt: row.code_redeemed_at, expiresAt: row.expires_at, maxExpiresAt: row.max_expires_at };
+      const decision = decideRedemption(state, codeHash, presented, now);
+      if (!decision.ok) return this.#refuse(decision, now);
+      const { idleExpiresAt: idle, maxExpiresAt: max } = decision;
       this.#sql.exec(
         `UPDATE grant_state SET status = 'active', code_redeemed_at = ?, active_at = ?, idle_expires_at = ?, max_expires_at = ?, expires_at = ?,
            refresh_key = ? WHERE singleton = 1`,
@@ -251,57 +227,43 @@ export class Grant extends DurableObject<Env> {
   }
 
   /**
-   * Rotates a refresh token: exactly one caller wins per token, and the presented token becomes "previous". Within
-   * the replay window, presenting the previous token again returns the same successor as long as it is unused
-   * (a retry after a lost response, or a client that refreshes twice). Any other reuse of a used token revokes
-   * the grant. Another client's presentation, a widened scope or another resource is refused without change.
-   * @see https://www.rfc-editor.org/rfc/rfc6749#section-6
+   * Rotates a refresh token: exactly one caller wins per token (the decision, with the replay window and reuse
+   * detection: src/policy/grant-rules.ts `decideRotation`).
    * @see https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2
    */
-  async rotateRefresh(secret: string, presented: RefreshInput): Promise<GrantResult<{ grant: IssuedGrant; replayed: boolean }>> {
+  async rotateRefresh(secret: string, presented: RefreshPresentation): Promise<GrantResult<{ grant: IssuedGrant; replayed: boolean }>> {
     const key = this.#row()?.refresh_key;
     if (!key) return refuse("invalid_secret", "the grant has no refresh family");
     // The successor is derived from the presented token, so a retry yields the same one without it being stored.
     const successorSecret = await hmacSha256(key, secret);
     const [hash, successorHash] = await Promise.all([sha256(secret), sha256(successorSecret)]);
-    const windowMs = presented.replayWindowSeconds * 1000;
     const now = Date.now();
     const result = this.ctx.storage.transactionSync((): GrantResult<{ grant: IssuedGrant; replayed: boolean }> => {
       const row = this.#row();
       if (!row) return refuse("not_found", "no such grant");
-      const token = this.#sql.exec<RefreshTokenRow>("SELECT * FROM refresh_tokens WHERE hash = ?", hash).toArray()[0];
-      if (!token) return refuse("invalid_secret", "refresh token does not match");
-      if (row.status === "revoked") return refuse("revoked", "refresh token presented after revocation");
-      if (row.status !== "active") return refuse("wrong_state", `refresh token presented while ${row.status}`);
-      if (row.expires_at <= now) return refuse("expired", "grant expired");
-      const request = parse(row);
-      if (presented.clientId !== request.clientId) return refuse("client_mismatch", "refresh token issued to another client");
+      const token = this.#refreshToken(hash);
+      const successor = token?.successor_hash == null ? undefined : this.#refreshToken(token.successor_hash);
+      const decision = decideRotation(
+        {
+          status: row.status,
+          request: parse(row),
+          expiresAt: row.expires_at,
+          maxExpiresAt: row.max_expires_at,
+          token: token && { hash: token.hash, rotatedAt: token.rotated_at },
+          successor: successor && { hash: successor.hash, rotatedAt: successor.rotated_at },
+          derivedSuccessorHash: successorHash,
+        },
+        presented,
+        now,
+      );
+      if (!decision.ok) return this.#refuse(decision, now);
       const refreshToken = formatHandle("refresh", this.ctx.id.toString(), successorSecret);
-      const max = row.max_expires_at ?? row.expires_at;
-
-      if (token.rotated_at !== null) {
-        const successor = token.successor_hash === null ? undefined : this.#sql.exec<RefreshTokenRow>("SELECT * FROM refresh_tokens WHERE hash = ?", token.successor_hash).toArray()[0];
-        const retry =
-          windowMs > 0 &&
-          now - token.rotated_at <= windowMs &&
-          successor !== undefined &&
-          successor.rotated_at === null &&
-          timingSafeEqual(successor.hash, successorHash);
-        if (!retry) {
-          this.#revoke(now, "rotated refresh token reused");
-          return refuse("refresh_reused", "a rotated refresh token was presented again", true);
-        }
-      }
-      const scope = narrowed(request.scope, presented.scope);
-      if (scope === undefined) return refuse("scope_widened", "scope asks for more than was granted");
-      if (presented.resource !== undefined && presented.resource !== request.resource) return refuse("resource_mismatch", "resource differs");
-      if (token.rotated_at !== null) return { ok: true, replayed: true, grant: this.#issued(row, scope, max, refreshToken) };
-
-      const idle = Math.min(now + presented.refreshIdleTtlSeconds * 1000, max);
+      const grant = this.#issued(row, decision.scope, decision.maxExpiresAt, refreshToken);
+      if (decision.replayed) return { ok: true, replayed: true, grant };
       this.#sql.exec("UPDATE refresh_tokens SET rotated_at = ?, successor_hash = ? WHERE hash = ?", now, successorHash, hash);
       this.#sql.exec("INSERT INTO refresh_tokens (hash, issued_at) VALUES (?, ?)", successorHash, now);
-      this.#sql.exec("UPDATE grant_state SET idle_expires_at = ?, expires_at = ? WHERE singleton = 1", idle, idle);
-      return { ok: true, replayed: false, grant: this.#issued(row, scope, max, refreshToken) };
+      this.#sql.exec("UPDATE grant_state SET idle_expires_at = ?, expires_at = ? WHERE singleton = 1", decision.idleExpiresAt, decision.idleExpiresAt);
+      return { ok: true, replayed: false, grant };
     });
     // A rotation only moves the expiry later: the alarm already set fires early and re-arms itself.
     if (!result.ok && result.revoked) await this.#rearm();
@@ -333,7 +295,7 @@ export class Grant extends DurableObject<Env> {
     const hash = await sha256(secret);
     const row = this.#row();
     if (!row) return refuse("not_found", "no such grant");
-    const token = this.#sql.exec<RefreshTokenRow>("SELECT * FROM refresh_tokens WHERE hash = ?", hash).toArray()[0];
+    const token = this.#refreshToken(hash);
     if (!token) return refuse("invalid_secret", "refresh token does not match");
     if (row.status !== "active" || row.expires_at <= Date.now()) return refuse(row.status === "revoked" ? "revoked" : "expired", "grant not live");
     if (token.rotated_at !== null) return refuse("refresh_reused", "refresh token already rotated");
@@ -378,6 +340,17 @@ export class Grant extends DurableObject<Env> {
     return { grantId: this.ctx.id.toString(), user: user(row), clientId: request.clientId, scope, resource: request.resource, createdAt: row.created_at, expiresAt, refreshToken };
   }
 
+  /** A rule's refusal as the transition's result, revoking the grant first when the rule says so. */
+  #refuse(refusal: Refusal, now: number): GrantFailure {
+    if (refusal.revokeReason === undefined) return refuse(refusal.error, refusal.reason);
+    this.#revoke(now, refusal.revokeReason);
+    return refuse(refusal.error, refusal.reason, true);
+  }
+
+  #refreshToken(hash: string): RefreshTokenRow | undefined {
+    return this.#sql.exec<RefreshTokenRow>("SELECT * FROM refresh_tokens WHERE hash = ?", hash).toArray()[0];
+  }
+
   /** Marks the grant revoked and drops every secret but the code and refresh hashes (kept to recognise late replays). */
   #revoke(now: number, reason: string): void {
     this.#sql.exec(
@@ -420,14 +393,6 @@ function parse(row: GrantRow): AuthorizationParams {
   return JSON.parse(row.request) as AuthorizationParams;
 }
 
-function user(row: GrantRow): GrantUser {
-  return JSON.parse(row.user ?? "null") as GrantUser;
-}
-
-/** The granted scope narrowed to `requested` (in the granted order), or `undefined` when it asks for more. */
-function narrowed(granted: string, requested: string[] | undefined): string | undefined {
-  const grantedTokens = granted.split(" ");
-  if (requested === undefined) return granted;
-  if (requested.some((s) => !grantedTokens.includes(s))) return undefined;
-  return grantedTokens.filter((s) => requested.includes(s)).join(" ");
+function user(row: GrantRow): GrantIdentity {
+  return JSON.parse(row.user ?? "null") as GrantIdentity;
 }

@@ -2,14 +2,12 @@
 // a whole rotation period before it signs, `retired` stays published until every token it signed has expired.
 import { DurableObject } from "cloudflare:workers";
 import { exportJWK, generateKeyPair } from "jose";
-import { loadConfig } from "../config";
 import { randomSecret } from "../crypto";
-import type { Env } from "../env";
 import { type PrivateSigningKey, type PublicSigningKey, toPublicKey, toSigningKey } from "../lib/jwk";
 
 /** How long an isolate trusts its copy of a ring's keys (src/tokens/key-cache.ts). */
 export const KEY_CACHE_MS = 5 * 60_000;
-/** ACCESS_TOKEN_TTL's upper bound (src/config/index.ts): lowering the TTL later never strands a token already issued. */
+/** ACCESS_TOKEN_TTL's upper bound (src/config/tokens.ts): lowering the TTL later never strands a token already issued. */
 const MAX_TOKEN_TTL_MS = 86_400_000;
 /** Verifiers accept `exp` this late (src/tokens/access-token.ts). */
 const CLOCK_LEEWAY_MS = 60_000;
@@ -20,6 +18,13 @@ const CLOCK_LEEWAY_MS = 60_000;
 export const RETIRED_KEY_LIFETIME_MS = KEY_CACHE_MS + MAX_TOKEN_TTL_MS + CLOCK_LEEWAY_MS;
 
 const DAY_MS = 86_400_000;
+/** KEY_ROTATION_DAYS' default (src/config/tokens.ts): the period of a ring that has not been told its own. */
+const DEFAULT_ROTATION_DAYS = 30;
+
+/** How the ring rotates, from KEY_ROTATION_DAYS; passed by every caller, kept for the alarm, which has no caller. */
+export interface KeyRingSettings {
+  rotationDays: number;
+}
 
 type KeyState = "current" | "next" | "retired";
 
@@ -39,10 +44,10 @@ export interface KeyRingState {
 }
 
 /** One instance per signing purpose (`idFromName("signing")` for access tokens); instances share nothing. */
-export class KeyRing extends DurableObject<Env> {
+export class KeyRing extends DurableObject<unknown> {
   #sql: SqlStorage;
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: unknown) {
     super(ctx, env);
     this.#sql = ctx.storage.sql;
     this.#sql.exec(`CREATE TABLE IF NOT EXISTS keys (
@@ -53,19 +58,20 @@ export class KeyRing extends DurableObject<Env> {
       activated_at INTEGER,
       retired_at INTEGER
     )`);
+    this.#sql.exec("CREATE TABLE IF NOT EXISTS settings (id INTEGER PRIMARY KEY CHECK (id = 1), rotation_days INTEGER NOT NULL)");
   }
 
   /** The key that signs now, with its private part. */
-  async getSigningKey(): Promise<{ kid: string; privateJwk: PrivateSigningKey }> {
-    await this.#ensureKeys();
+  async getSigningKey(settings?: KeyRingSettings): Promise<{ kid: string; privateJwk: PrivateSigningKey }> {
+    await this.#ensureKeys(settings);
     const current = this.#key("current");
     if (!current) throw new Error("key ring has no current key");
     return { kid: current.kid, privateJwk: JSON.parse(current.jwk) as PrivateSigningKey };
   }
 
   /** Every key a verifier may meet: current, next, and retired keys still within their lifetime. @see RFC 7517 §5 */
-  async getPublicKeys(): Promise<PublicSigningKey[]> {
-    await this.#ensureKeys();
+  async getPublicKeys(settings?: KeyRingSettings): Promise<PublicSigningKey[]> {
+    await this.#ensureKeys(settings);
     const cutoff = Date.now() - RETIRED_KEY_LIFETIME_MS;
     return this.#sql
       .exec<KeyRow>(
@@ -78,8 +84,8 @@ export class KeyRing extends DurableObject<Env> {
   }
 
   /** Rotates now: current → retired, next → current, a fresh key becomes next (admin, tests, and the alarm). */
-  async rotate(): Promise<KeyRingState> {
-    await this.#ensureKeys();
+  async rotate(settings?: KeyRingSettings): Promise<KeyRingState> {
+    await this.#ensureKeys(settings);
     const fresh = await newKey();
     this.ctx.storage.transactionSync(() => this.#advance(fresh, Date.now()));
     await this.#schedule();
@@ -100,9 +106,17 @@ export class KeyRing extends DurableObject<Env> {
     await this.#schedule();
   }
 
-  /** Creates the current and next keys on first use. Keys are generated before the transaction, which re-checks. */
-  async #ensureKeys(): Promise<void> {
-    if (this.#key("current") && this.#key("next")) return;
+  /**
+   * Keeps a changed rotation period (re-arming the alarm for it) and creates the current and next keys on first use.
+   * Keys are generated before the transaction, which re-checks.
+   */
+  async #ensureKeys(settings?: KeyRingSettings): Promise<void> {
+    const changed = settings !== undefined && settings.rotationDays !== this.#rotationDays();
+    if (changed) this.#sql.exec("INSERT OR REPLACE INTO settings (id, rotation_days) VALUES (1, ?)", settings.rotationDays);
+    if (this.#key("current") && this.#key("next")) {
+      if (changed) await this.#schedule();
+      return;
+    }
     const [first, second] = await Promise.all([newKey(), newKey()]);
     const now = Date.now();
     this.ctx.storage.transactionSync(() => {
@@ -138,8 +152,12 @@ export class KeyRing extends DurableObject<Env> {
     return activatedAt != null && activatedAt + this.#rotationInterval() <= now;
   }
 
+  #rotationDays(): number {
+    return this.#sql.exec<{ rotation_days: number }>("SELECT rotation_days FROM settings WHERE id = 1").toArray()[0]?.rotation_days ?? DEFAULT_ROTATION_DAYS;
+  }
+
   #rotationInterval(): number {
-    return loadConfig(this.env).keyRotationDays * DAY_MS;
+    return this.#rotationDays() * DAY_MS;
   }
 
   /** The alarm fires at the next rotation or the next retired key's end of life, whichever is first. */

@@ -1,44 +1,26 @@
-// /mcp: MCP streamable HTTP behind bearer authentication; stateless, one JSON response per POST.
-// @see MCP specification, basic/transports (Streamable HTTP)
-import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+// /mcp: bearer authentication, a rate limit per grant and the usage count, in front of the MCP handler (the built-in
+// server of src/mcp/server.ts, or the deployer's own).
 import { Hono } from "hono";
 import type { AppEnv } from "../http/app-env";
-import { toAuthInfo } from "./auth-info";
-import { bearerAuth, bearerToken } from "./bearer";
+import { bearerAuth } from "./bearer";
 import { mcpTooManyRequests, sourceKey, withinLimit } from "../http/rate-limit";
-import { createMcpServer } from "./server";
+import type { McpHandler } from "./server";
 import { countRequest } from "./usage";
 
-/** Largest JSON-RPC body read; the transport answers 413 above it. */
-const MAX_BODY_BYTES = 1024 * 1024;
+/** `/mcp` behind `bearerAuth`; the streamable HTTP methods (GET, POST, DELETE) go to `handler` with the verified caller. */
+export function mcpRoutes(handler: McpHandler): Hono<AppEnv> {
+  const routes = new Hono<AppEnv>();
 
-/** POST /mcp (JSON-RPC over streamable HTTP) behind `bearerAuth`; GET and DELETE answer 405. */
-export const mcpRoutes = new Hono<AppEnv>();
+  routes.use("/mcp", bearerAuth);
+  // Per grant, after authentication; anonymous callers (REQUIRE_AUTH=false) by address.
+  routes.use("/mcp", async (c, next) => {
+    const key = c.var.caller ? `grant:${c.var.caller.grantId}` : `ip:${sourceKey(c)}`;
+    if (!(await withinLimit(c, "RATE_LIMIT_MCP", key))) return mcpTooManyRequests(c);
+    if (c.var.caller) countRequest(c, c.var.caller);
+    await next();
+  });
 
-mcpRoutes.use("/mcp", bearerAuth);
-// Per grant, after authentication; anonymous callers (REQUIRE_AUTH=false) by address.
-mcpRoutes.use("/mcp", async (c, next) => {
-  const key = c.var.caller ? `grant:${c.var.caller.grantId}` : `ip:${sourceKey(c)}`;
-  if (!(await withinLimit(c, "RATE_LIMIT_MCP", key))) return mcpTooManyRequests(c);
-  if (c.var.caller) countRequest(c, c.var.caller);
-  await next();
-});
-
-mcpRoutes.post("/mcp", async (c) => {
-  const caller = c.var.caller;
-  const token = bearerToken(c.req.header("Authorization"));
-  const authInfo = caller && token ? toAuthInfo(c.var.config, token, caller) : undefined;
-  const server = createMcpServer(c.var.config);
-  const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true, maxRequestBodySize: MAX_BODY_BYTES });
-  await server.connect(transport);
-  try {
-    return await transport.handleRequest(c.req.raw, { authInfo });
-  } finally {
-    await server.close();
-  }
-});
-
-// No server-initiated stream and no sessions: the transport spec allows 405 for GET, and DELETE has nothing to end.
-mcpRoutes.on(["GET", "DELETE"], "/mcp", (c) =>
-  c.json({ jsonrpc: "2.0", error: { code: -32000, message: "Method not allowed." }, id: null }, 405, { Allow: "POST" }),
-);
+  // Hono types the execution context narrowly; it is the one the runtime handed to `fetch`.
+  routes.on(["GET", "POST", "DELETE"], "/mcp", (c) => handler(c.req.raw, { caller: c.var.caller, env: c.env, ctx: c.executionCtx as ExecutionContext }));
+  return routes;
+}

@@ -142,7 +142,7 @@ async function issueCode(
 async function firstSightEvent(c: Context<AppEnv>, clientId: string, identity: UpstreamIdentity, now: number, eventId: string): Promise<(userId: string) => OutboxEntry> {
   const declared = c.var.config.staticClients.find((s) => s.clientId === clientId);
   const clientName = declared ? declared.clientName : await getClient(c.env.DB, clientId).then((client) => client?.clientName, () => undefined);
-  return (userId) => userCreatedEvent(userId, identity, { clientId, clientName }, now, eventId);
+  return (userId) => userCreatedEvent({ ...identity, userId }, { clientId, clientName }, now, eventId);
 }
 
 /** The page for a state the grant would not hand out. */

@@ -9,6 +9,7 @@ import { parseHandle } from "../durable/handle";
 import type { AppEnv } from "../http/app-env";
 import { NO_STORE } from "../http/respond";
 import { protectedResources } from "../policy/resource";
+import { identityClaims } from "../identity";
 import { verifyAccessToken } from "../tokens/access-token";
 import { authenticateClient } from "./client-auth";
 import { OAuthError } from "../errors";
@@ -92,10 +93,6 @@ async function introspect(c: Context<AppEnv>, token: string): Promise<Introspect
     exp: claims.expiresAt,
     jti: claims.jti,
     sid: claims.grantId,
-    email: claims.email,
-    email_verified: claims.emailVerified,
-    domain: claims.domain,
-    org_id: claims.orgId,
-    org_name: claims.orgName,
+    ...identityClaims(claims),
   };
 }

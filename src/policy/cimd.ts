@@ -1,6 +1,7 @@
 // Client ID Metadata Documents, the pure rules: which client_ids are document URLs, which URLs may be fetched,
 // what a document must say, and how long it is cached. No network or storage here (src/oauth/cimd.ts fetches).
 import * as z from "zod";
+import { parseUrl } from "../lib/url";
 import { hostProblem } from "./cimd-address";
 import { displayMetadata, requiredClientName } from "./client-metadata";
 import { checkRedirectUri } from "./redirect-uri";
@@ -28,7 +29,7 @@ export const CIMD_EVICT_AFTER = 3600;
  */
 export function isMetadataDocumentUrl(clientId: string): boolean {
   if (!clientId.startsWith("https://")) return false;
-  const url = safeUrl(clientId);
+  const url = parseUrl(clientId);
   return url !== undefined && url.pathname !== "/" && url.hash === "" && url.username === "" && url.password === "";
 }
 
@@ -38,7 +39,7 @@ export function isMetadataDocumentUrl(clientId: string): boolean {
  * outside this check).
  */
 export function fetchTargetProblem(clientId: string): string | undefined {
-  const url = safeUrl(clientId);
+  const url = parseUrl(clientId);
   if (!url || url.protocol !== "https:") return "the client_id is not an https URL";
   if (!isMetadataDocumentUrl(clientId)) return "the client_id URL needs a path and no fragment or credentials";
   return hostProblem(url.hostname);
@@ -139,12 +140,4 @@ export function cacheLifetime(cacheControl: string | null): number {
   const maxAge = /(?:^|,)\s*max-age\s*=\s*"?(\d+)"?/i.exec(cacheControl ?? "")?.[1];
   const seconds = maxAge === undefined || /no-store|no-cache/i.test(cacheControl ?? "") ? 0 : Number(maxAge);
   return Math.min(CIMD_MAX_TTL, Math.max(CIMD_MIN_TTL, seconds));
-}
-
-function safeUrl(value: string): URL | undefined {
-  try {
-    return new URL(value);
-  } catch {
-    return undefined;
-  }
 }

@@ -1,6 +1,7 @@
 // The client metadata people see or follow (RFC 7591 §2 display fields): one set of rules for dynamic registrations
 // (src/oauth/register.ts) and Client ID Metadata Documents (src/policy/cimd.ts). Pure zod schemas.
 import * as z from "zod";
+import { parseUrl } from "../lib/url";
 
 /** Longest client_name, in UTF-16 code units. */
 export const CLIENT_NAME_MAX = 128;
@@ -27,11 +28,7 @@ export function hasInvisibleCharacters(value: string): boolean {
  */
 export function isHttpsUri(value: string): boolean {
   if (!/^https:\/\/[^/?#\s@\\]+([/?#]\S*)?$/i.test(value) || hasInvisibleCharacters(value)) return false;
-  try {
-    return new URL(value).hostname !== "";
-  } catch {
-    return false;
-  }
+  return (parseUrl(value)?.hostname ?? "") !== "";
 }
 
 /** An optional metadata string; `""` counts as absent, as some clients send empty strings for unset fields. */

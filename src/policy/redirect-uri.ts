@@ -1,5 +1,6 @@
 // Redirect URI policy: what may be registered (RFC 7591, RFC 8252, OAuth 2.1 §2.3.1) and how a presented URI matches.
 import { isLoopbackHost } from "../config";
+import { parseUrl } from "../lib/url";
 
 /** Longest redirect URI accepted; real ones are far shorter, and the bound keeps stored metadata small. */
 export const MAX_REDIRECT_URI_LENGTH = 2000;
@@ -155,12 +156,4 @@ function loopbackKey(uri: string): string | undefined {
 function authority(rest: string): string | undefined {
   if (!rest.startsWith("//")) return undefined;
   return /^\/\/([^/?]*)/.exec(rest)?.[1];
-}
-
-function parseUrl(value: string): URL | undefined {
-  try {
-    return new URL(value);
-  } catch {
-    return undefined;
-  }
 }

@@ -1,6 +1,7 @@
 // Resource indicator policy (RFC 8707): tokens are audience-bound to one of the resources Gatehouse protects —
 // the built-in MCP endpoint and every gateway server (MCP_SERVERS).
 import type { Config } from "../config";
+import { parseUrl } from "../lib/url";
 
 /** A protected resource: where it is served, its identifier, and the scopes a token needs there. @see RFC 9728 §2 */
 export interface ProtectedResource {
@@ -37,13 +38,8 @@ export function resolveResource(config: Config, requested: string | undefined): 
   if (requested === undefined) return config.mcpResource;
   const resources = protectedResources(config).map((r) => r.resource);
   if (resources.includes(requested)) return requested;
-  let url: URL;
-  try {
-    url = new URL(requested);
-  } catch {
-    return undefined;
-  }
-  if (url.hash !== "" || url.username !== "") return undefined;
+  const url = parseUrl(requested);
+  if (!url || url.hash !== "" || url.username !== "") return undefined;
   return resources.find((resource) => {
     const canonical = new URL(resource);
     return url.protocol === canonical.protocol && url.host === canonical.host && url.pathname === canonical.pathname;

@@ -4,23 +4,17 @@ import * as z from "zod";
 import type { Config } from "../config";
 import { randomSecret } from "../crypto";
 import type { Env } from "../env";
+import { identityClaims, identityOfClaims, type TokenIdentity } from "../identity";
 import { signingKey, verificationKey } from "./key-cache";
 
-/** What Gatehouse puts in an access token beyond the registered claims it sets itself. */
-export interface AccessTokenInput {
-  /** Stable internal user id. */
-  subject: string;
+/** What Gatehouse puts in an access token beyond the registered claims it sets itself: the person, and the grant. */
+export interface AccessTokenInput extends TokenIdentity {
   clientId: string;
   scope: string;
   /** The grant's id (its Durable Object id); `sid` in the token. */
   grantId: string;
   /** The RFC 8707 resource the grant is bound to; `aud` in the token (default: the built-in /mcp resource). */
   resource?: string;
-  email?: string;
-  emailVerified?: boolean;
-  domain?: string;
-  orgId?: string;
-  orgName?: string;
 }
 
 export interface AccessTokenClaims extends AccessTokenInput {
@@ -69,11 +63,7 @@ export async function mintAccessToken(env: Env, config: Config, input: AccessTok
     client_id: input.clientId,
     scope: input.scope,
     sid: input.grantId,
-    email: input.email,
-    email_verified: input.emailVerified,
-    domain: input.domain,
-    org_id: input.orgId,
-    org_name: input.orgName,
+    ...identityClaims(input),
   })
     .setProtectedHeader({ alg: ALGORITHM, typ: TOKEN_TYPE, kid })
     .setIssuer(config.issuer)
@@ -125,16 +115,11 @@ export async function verifyAccessToken(env: Env, config: Config, token: string,
   if (!claims.success) return { ok: false, reason: `claims:${claims.error.issues[0]?.path.join(".") ?? "invalid"}` };
   const c = claims.data;
   const result: AccessTokenClaims = {
-    subject: c.sub,
+    ...identityOfClaims(c),
     clientId: c.client_id,
     scope: c.scope,
     grantId: c.sid,
     resource: c.aud,
-    email: c.email,
-    emailVerified: c.email_verified,
-    domain: c.domain,
-    orgId: c.org_id,
-    orgName: c.org_name,
     jti: c.jti,
     issuedAt: c.iat,
     expiresAt: c.exp,

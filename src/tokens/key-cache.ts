@@ -1,8 +1,9 @@
 // Per-isolate cache of KeyRing keys, so signing and verifying make no Durable Object call in the steady state.
 // An unknown `kid` refetches at most once per MISS_REFETCH_MS, so tokens with made-up kids cannot hammer the ring.
 import { importJWK } from "jose";
+import { loadConfig } from "../config";
 import type { Env } from "../env";
-import { KEY_CACHE_MS } from "../durable/key-ring";
+import { KEY_CACHE_MS, type KeyRingSettings } from "../durable/key-ring";
 import type { PublicSigningKey } from "../lib/jwk";
 
 /** Least time between two refetches caused by an unknown `kid`. */
@@ -23,7 +24,7 @@ const rings = new Map<string, RingCache>();
 export async function signingKey(env: Env, ring = ACCESS_TOKEN_RING): Promise<{ kid: string; key: CryptoKey }> {
   const cache = cacheFor(ring);
   if (cache.signing && Date.now() - cache.signing.fetchedAt < KEY_CACHE_MS) return cache.signing;
-  const { kid, privateJwk } = await stub(env, ring).getSigningKey();
+  const { kid, privateJwk } = await stub(env, ring).getSigningKey(settings(env));
   cache.signing = { kid, key: await importKey(privateJwk), fetchedAt: Date.now() };
   return cache.signing;
 }
@@ -57,7 +58,7 @@ export function clearKeyCache(): void {
  */
 async function refreshPublicKeys(env: Env, ring: string, cache: RingCache): Promise<RingCache["verifying"]> {
   try {
-    const jwks = await stub(env, ring).getPublicKeys();
+    const jwks = await stub(env, ring).getPublicKeys(settings(env));
     const keys = new Map<string, CryptoKey>();
     for (const jwk of jwks) keys.set(jwk.kid, await importKey(jwk));
     cache.verifying = { jwks, keys, fetchedAt: Date.now() };
@@ -77,6 +78,11 @@ function cacheFor(ring: string): RingCache {
     rings.set(ring, cache);
   }
   return cache;
+}
+
+/** The ring's settings from the configuration: the object reads none itself. */
+function settings(env: Env): KeyRingSettings {
+  return { rotationDays: loadConfig(env).keyRotationDays };
 }
 
 function stub(env: Env, ring: string) {

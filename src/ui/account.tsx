@@ -1,5 +1,7 @@
 // The connected-apps page (/account): each application the signed-in person authorized, with a Revoke button, and
 // "Sign out everywhere". Forms post back to /account with a CSRF token.
+/** @jsxRuntime automatic */
+/** @jsxImportSource hono/jsx */
 import type { Config } from "../config";
 import type { ConnectedApp } from "../db/consents";
 import { describeScope } from "./consent";

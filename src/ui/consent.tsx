@@ -2,6 +2,8 @@
 // which provider the person will sign in with (or, when this browser is signed in, as whom); Approve, "Use another
 // account" and Cancel post back to /authorize with a CSRF token.
 // The privacy link is in the shared layout's footer.
+/** @jsxRuntime automatic */
+/** @jsxImportSource hono/jsx */
 import type { Config, UpstreamProvider } from "../config";
 import { isLoopbackHost } from "../config";
 import type { ClientRecord } from "../db/clients";

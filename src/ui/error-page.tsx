@@ -1,4 +1,6 @@
 // The page a person sees when a browser flow cannot continue: what went wrong, and an id to report.
+/** @jsxRuntime automatic */
+/** @jsxImportSource hono/jsx */
 import type { Config } from "../config";
 import { Brand, Layout } from "./layout";
 

@@ -1,4 +1,6 @@
 // The landing page: how to connect an MCP client to this server.
+/** @jsxRuntime automatic */
+/** @jsxImportSource hono/jsx */
 import type { Config } from "../config";
 import { Brand, Layout } from "./layout";
 

@@ -1,4 +1,6 @@
 // The shared page shell: branding, a small inline stylesheet, and nothing that loads from elsewhere but the logo.
+/** @jsxRuntime automatic */
+/** @jsxImportSource hono/jsx */
 import { raw } from "hono/html";
 import type { Child } from "hono/jsx";
 import type { Config } from "../config";

@@ -7,7 +7,7 @@ import type { Env } from "../env";
 /** A handler answering the development IdP's routes in this isolate. */
 export type InProcessIdp = (request: Request, env: Env) => Response | Promise<Response>;
 
-// The development IdP is a feature above this layer: the app that mounts it hands its handler down (src/worker.ts).
+// The development IdP is a feature above this layer: the app that mounts it hands its handler down (src/gatehouse.ts).
 let devIdp: InProcessIdp | undefined;
 
 /** Makes the built-in provider's requests go to `handler` in this isolate instead of the network. */

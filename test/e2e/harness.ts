@@ -21,6 +21,8 @@ export interface Gatehouse {
 export interface StartOptions {
   /** Load the free-mail and disposable email domain lists after the migrations, as `npm run email-domains` does. */
   emailDomains?: boolean;
+  /** Another Worker's wrangler configuration (its top level, with the .dev.vars beside it) instead of Gatehouse's `env.dev`. */
+  config?: string;
 }
 
 /**
@@ -65,7 +67,7 @@ async function stopProcessGroup(pgid: number): Promise<void> {
   while (groupAlive(pgid)) await new Promise((r) => setTimeout(r, 50));
 }
 
-/** Starts Gatehouse's development configuration (wrangler.jsonc `env.dev`) on `port` with `vars` overriding its vars; resolves when /healthz answers. */
+/** Starts Gatehouse's development configuration (wrangler.jsonc `env.dev`, or `options.config`) on `port` with `vars` overriding its vars; resolves when /healthz answers. */
 export async function startGatehouse(port: number, vars: Record<string, string> = {}, options: StartOptions = {}): Promise<Gatehouse> {
   const state = mkdtempSync(join(tmpdir(), "gatehouse-e2e-"));
   let pgid: number | undefined;
@@ -79,7 +81,8 @@ export async function startGatehouse(port: number, vars: Record<string, string> 
   started.add(stop);
   try {
     const env = { ...process.env, ...WRANGLER_ENV };
-    const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--env", "dev", "--persist-to", state], { env, encoding: "utf8" });
+    const configuration = options.config ? ["--config", options.config] : ["--env", "dev"];
+    const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", ...configuration, "--persist-to", state], { env, encoding: "utf8" });
     if (migrate.status !== 0) throw new Error(`migrations failed: ${migrate.stderr}`);
     if (options.emailDomains) {
       const load = spawnSync("node", [EMAIL_DOMAINS_SCRIPT, "--local", "--persist-to", state], { env, encoding: "utf8" });
@@ -87,7 +90,7 @@ export async function startGatehouse(port: number, vars: Record<string, string> 
     }
     const url = `http://localhost:${port}`;
     const allVars = { PUBLIC_URL: url, ...vars };
-    const args = ["wrangler", "dev", "--env", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--show-interactive-dev-session=false", "--inspector-port", String(port + 1000)];
+    const args = ["wrangler", "dev", ...configuration, "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--show-interactive-dev-session=false", "--inspector-port", String(port + 1000)];
     for (const [key, value] of Object.entries(allVars)) args.push("--var", `${key}:${value}`);
     // detached: its own process group, so `stop` reaches workerd, which wrangler starts as a grandchild of npx.
     const child: ChildProcess = spawn("npx", args, { env, stdio: ["ignore", "pipe", "pipe"], detached: true });

@@ -4,7 +4,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { recordEvents } from "../../src/db/events";
 import type { Env } from "../../src/env";
-import { app } from "../../src/worker";
+import worker from "../../src/worker";
 import { BASE } from "./helpers/browser";
 import { mcpStatus, obtainCode, REDIRECT_URI, registerClient, type TestClient, tokenRequest } from "./helpers/oauth";
 
@@ -47,7 +47,7 @@ async function admin(path: string, init: RequestInit & { token?: string | null }
   const headers = new Headers(rest.headers);
   if (token !== null) headers.set("Authorization", `Bearer ${token}`);
   const ctx = createExecutionContext();
-  const res = await app.fetch(new Request(`${BASE}/admin/api${path}`, { ...rest, headers }), target, ctx);
+  const res = await worker.fetch(new Request(`${BASE}/admin/api${path}`, { ...rest, headers }), target, ctx);
   await waitOnExecutionContext(ctx);
   return res;
 }

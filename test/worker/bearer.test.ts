@@ -4,7 +4,7 @@ import { base64url, exportSPKI, generateKeyPair, importJWK, type JWTPayload, Sig
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config";
 import { mintAccessToken, verifyAccessToken } from "../../src/tokens/access-token";
-import { app } from "../../src/worker";
+import worker from "../../src/worker";
 import { liveGrantId } from "./helpers/grant";
 
 const MCP = "http://localhost:8787/mcp";
@@ -197,7 +197,7 @@ describe("bearer authentication with REQUIRE_AUTH=false", () => {
 
   async function call(request: Request): Promise<Response> {
     const ctx = createExecutionContext();
-    const res = await app.fetch(request, anonymousEnv, ctx);
+    const res = await worker.fetch(request, anonymousEnv, ctx);
     await waitOnExecutionContext(ctx);
     return res;
   }

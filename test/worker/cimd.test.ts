@@ -5,7 +5,7 @@ import { env, exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { clearClientCache, getClient } from "../../src/db/clients";
 import type { Env } from "../../src/env";
-import worker, { app } from "../../src/worker";
+import worker from "../../src/worker";
 import { BASE } from "./helpers/browser";
 
 const REDIRECT = "http://127.0.0.1:4567/callback";
@@ -41,7 +41,7 @@ function authorize(clientId: string, redirectUri = REDIRECT): Promise<Response> 
 /** A request through the app under another configuration, background writes awaited. */
 async function call(request: Request, target: Env): Promise<Response> {
   const ctx = createExecutionContext();
-  const res = await app.fetch(request, target, ctx);
+  const res = await worker.fetch(request, target, ctx);
   await waitOnExecutionContext(ctx);
   return res;
 }

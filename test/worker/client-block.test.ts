@@ -4,7 +4,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Env } from "../../src/env";
-import { app } from "../../src/worker";
+import worker from "../../src/worker";
 import { BASE } from "./helpers/browser";
 import { authorizeUrl, mcpStatus, obtainCode, pkce, REDIRECT_URI, registerClient, type TestClient, tokenRequest } from "./helpers/oauth";
 
@@ -13,7 +13,7 @@ const TOKEN = "test-admin-token-0123456789abcdef-0123";
 /** A request through the app with the execution context awaited, so background writes are done. */
 async function call(request: Request, target: Env = env): Promise<Response> {
   const ctx = createExecutionContext();
-  const res = await app.fetch(request, target, ctx);
+  const res = await worker.fetch(request, target, ctx);
   await waitOnExecutionContext(ctx);
   return res;
 }

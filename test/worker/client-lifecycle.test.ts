@@ -5,7 +5,6 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { getClient, insertClient } from "../../src/db/clients";
 import type { Env } from "../../src/env";
-import { app } from "../../src/worker";
 import worker from "../../src/worker";
 import { BASE } from "./helpers/browser";
 import { pkce } from "./helpers/oauth";
@@ -18,7 +17,7 @@ function register(body: Record<string, unknown>, headers: Record<string, string>
 
 async function call(request: Request, target: Env): Promise<Response> {
   const ctx = createExecutionContext();
-  const res = await app.fetch(request, target, ctx);
+  const res = await worker.fetch(request, target, ctx);
   await waitOnExecutionContext(ctx);
   return res;
 }

@@ -1,13 +1,13 @@
 import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { app } from "../../src/worker";
+import worker from "../../src/worker";
 
 // The Worker with a broken configuration: the development IdP on a public URL, which src/config/upstreams.ts refuses.
 const broken = { ...env, PUBLIC_URL: "https://auth.example.com", DEV_IDP: "true" };
 
 function call(path: string, init?: RequestInit) {
-  return app.fetch(new Request(`https://auth.example.com${path}`, init), broken, createExecutionContext());
+  return worker.fetch(new Request(`https://auth.example.com${path}`, init), broken, createExecutionContext());
 }
 
 describe("a configuration that fails closed", () => {
@@ -49,7 +49,7 @@ describe("a configuration that fails closed", () => {
 const shipped = { ...env, PUBLIC_URL: undefined, DEV_IDP: undefined };
 
 function callShipped(path: string, init?: RequestInit) {
-  return app.fetch(new Request(`https://gatehouse.acme.workers.dev${path}`, init), shipped, createExecutionContext());
+  return worker.fetch(new Request(`https://gatehouse.acme.workers.dev${path}`, init), shipped, createExecutionContext());
 }
 
 describe("the configuration a plain deploy ships", () => {
@@ -78,7 +78,7 @@ describe("the configuration a plain deploy ships", () => {
 
 describe("the landing page", () => {
   it("shows the MCP URL and a snippet for each client, framed by nobody", async () => {
-    const res = await app.fetch(new Request("http://localhost:8787/"), env, createExecutionContext());
+    const res = await worker.fetch(new Request("http://localhost:8787/"), env, createExecutionContext());
     expect(res.status).toBe(200);
     expect(res.headers.get("Content-Security-Policy")).toContain("frame-ancestors 'none'");
     const html = await res.text();

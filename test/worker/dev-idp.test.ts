@@ -1,8 +1,9 @@
+import { createExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { calculatePKCECodeChallenge, generateRandomCodeVerifier } from "oauth4webapi";
 import { describe, expect, it } from "vitest";
-import { app } from "../../src/worker";
+import worker from "../../src/worker";
 
 const BASE = "http://localhost:8787";
 const ISSUER = `${BASE}/dev-idp`;
@@ -89,7 +90,7 @@ describe("development IdP discovery", () => {
   it("answers 404 on every path when DEV_IDP is off", async () => {
     const off = { ...env, DEV_IDP: "false", UPSTREAM_ISSUER: "https://idp.example.com", UPSTREAM_CLIENT_ID: "gatehouse" };
     for (const path of ["/.well-known/openid-configuration", "/authorize", "/jwks"]) {
-      const res = await app.fetch(new Request(`${ISSUER}${path}`), off);
+      const res = await worker.fetch(new Request(`${ISSUER}${path}`), off, createExecutionContext());
       expect(res.status).toBe(404);
       expect(await res.json()).toEqual({ error: "not_found", error_description: "no such endpoint" });
     }

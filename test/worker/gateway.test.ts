@@ -9,7 +9,7 @@ import { parseConfig } from "../../src/config";
 import type { Env } from "../../src/env";
 import { mintAccessToken, verifyAccessToken } from "../../src/tokens/access-token";
 import { identityAssertion } from "../../src/tokens/identity-assertion";
-import { app } from "../../src/worker";
+import worker from "../../src/worker";
 import { BASE, Browser } from "./helpers/browser";
 import { liveGrantId } from "./helpers/grant";
 import { authorize, pkce, registerClient } from "./helpers/oauth";
@@ -28,7 +28,7 @@ const grantId = await liveGrantId();
 
 async function call(path: string, init: RequestInit = {}, target: Env = gatewayEnv): Promise<Response> {
   const ctx = createExecutionContext();
-  const res = await app.fetch(new Request(`${BASE}${path}`, init), target, ctx);
+  const res = await worker.fetch(new Request(`${BASE}${path}`, init), target, ctx);
   await waitOnExecutionContext(ctx);
   return res;
 }

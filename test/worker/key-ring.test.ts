@@ -112,6 +112,20 @@ describe("KeyRing", () => {
     expect(await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm())).toBeGreaterThan(Date.now() + DAY_MS / 2);
   });
 
+  it("rotates on the KEY_ROTATION_DAYS its callers pass, kept for the alarm and re-armed when it changes", async () => {
+    const stub = ring("period");
+    const [current] = (await stub.getPublicKeys({ rotationDays: 2 })).map((k) => k.kid);
+    const alarm = () => runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
+    expect(await alarm()).toBeLessThanOrEqual(Date.now() + 2 * DAY_MS);
+    expect(await alarm()).toBeGreaterThan(Date.now() + DAY_MS);
+    await stub.getSigningKey({ rotationDays: 7 });
+    expect(await alarm()).toBeGreaterThan(Date.now() + 6 * DAY_MS);
+
+    await age(stub, "activated_at", 7 * DAY_MS);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect((await stub.getPublicKeys()).map((k) => k.kid)[2]).toBe(current);
+  });
+
   it("drops a retired key once every token it signed has expired", async () => {
     const stub = ring("retirement");
     const { retired, current, next } = await stub.rotate();

@@ -7,7 +7,7 @@ import { describe, expect, it, vi } from "vitest";
 import { loadConfig } from "../../src/config";
 import type { Env } from "../../src/env";
 import { mintAccessToken } from "../../src/tokens/access-token";
-import { app } from "../../src/worker";
+import worker from "../../src/worker";
 import { BASE } from "./helpers/browser";
 import { interceptD1 } from "./helpers/d1";
 import { liveGrantId } from "./helpers/grant";
@@ -17,7 +17,7 @@ const limited = { limit: async () => ({ success: false }) } as RateLimit;
 
 async function call(request: Request, target: Env): Promise<Response> {
   const ctx = createExecutionContext();
-  const res = await app.fetch(request, target, ctx);
+  const res = await worker.fetch(request, target, ctx);
   await waitOnExecutionContext(ctx);
   return res;
 }

@@ -5,13 +5,13 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { insertClient } from "../../src/db/clients";
 import type { Env } from "../../src/env";
-import worker, { app } from "../../src/worker";
+import worker from "../../src/worker";
 import { BASE } from "./helpers/browser";
 import { obtainCode, REDIRECT_URI, registerClient, tokenRequest } from "./helpers/oauth";
 
 async function call(request: Request, target: Env): Promise<Response> {
   const ctx = createExecutionContext();
-  const res = await app.fetch(request, target, ctx);
+  const res = await worker.fetch(request, target, ctx);
   await waitOnExecutionContext(ctx);
   return res;
 }

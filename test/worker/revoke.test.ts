@@ -4,7 +4,7 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Env } from "../../src/env";
 import { isGrantLive } from "../../src/tokens/liveness";
-import { app } from "../../src/worker";
+import worker from "../../src/worker";
 import { BASE } from "./helpers/browser";
 import { grantOf, mcpStatus, obtainCode, REDIRECT_URI, registerClient, type TestClient, tokenRequest } from "./helpers/oauth";
 
@@ -53,7 +53,7 @@ const declared = {
 async function introspectAt(target: Env, form: Record<string, string>, headers: Record<string, string>): Promise<Response> {
   const ctx = createExecutionContext();
   const request = new Request(`${BASE}/introspect`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded", ...headers }, body: new URLSearchParams(form) });
-  const res = await app.fetch(request, target, ctx);
+  const res = await worker.fetch(request, target, ctx);
   await waitOnExecutionContext(ctx);
   return res;
 }

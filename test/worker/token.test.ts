@@ -5,7 +5,7 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { sha256 } from "../../src/crypto";
 import { insertClient } from "../../src/db/clients";
-import { app } from "../../src/worker";
+import worker from "../../src/worker";
 import { BASE } from "./helpers/browser";
 import { interceptD1, onRun } from "./helpers/d1";
 import { grantOf, MCP_RESOURCE, obtainCode, REDIRECT_URI, registerClient, type TestClient, tokenRequest } from "./helpers/oauth";
@@ -173,7 +173,7 @@ describe("POST /token: the grant index", () => {
     // A slow D1 write: an answer that does not wait for it would arrive first.
     const slow = interceptD1(env, (sql, statement) => (isIndexWrite(sql) ? onRun(statement, async (run) => (await scheduler.wait(300), run())) : statement));
     const ctx = createExecutionContext();
-    const res = await app.fetch(new Request(`${BASE}/token`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ grant_type: "authorization_code", code, code_verifier: verifier, redirect_uri: REDIRECT_URI, client_id: client.client_id }) }), slow, ctx);
+    const res = await worker.fetch(new Request(`${BASE}/token`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ grant_type: "authorization_code", code, code_verifier: verifier, redirect_uri: REDIRECT_URI, client_id: client.client_id }) }), slow, ctx);
     expect(res.status).toBe(200);
     // REFRESH_IDLE_TTL (30 days) from now, read before any background work could finish.
     const row = await indexed(grantOf(code).id.toString());
@@ -187,7 +187,7 @@ describe("POST /token: the grant index", () => {
     const { code, verifier } = await obtainCode(client);
     const failing = interceptD1(env, (sql, statement) => (isIndexWrite(sql) ? onRun(statement, () => Promise.reject(new Error("D1_ERROR: storage unavailable"))) : statement));
     const ctx = createExecutionContext();
-    const res = await app.fetch(new Request(`${BASE}/token`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ grant_type: "authorization_code", code, code_verifier: verifier, redirect_uri: REDIRECT_URI, client_id: client.client_id }) }), failing, ctx);
+    const res = await worker.fetch(new Request(`${BASE}/token`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ grant_type: "authorization_code", code, code_verifier: verifier, redirect_uri: REDIRECT_URI, client_id: client.client_id }) }), failing, ctx);
     await waitOnExecutionContext(ctx);
     expect(res.status).toBe(500);
     expect(res.headers.get("Cache-Control")).toBe("no-store");
@@ -326,7 +326,7 @@ describe("POST /token: request errors", () => {
     const request = new Request(`${BASE}/token`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body });
     expect(request.headers.get("Content-Length")).toBeNull();
     const ctx = createExecutionContext();
-    const res = await app.fetch(request, env, ctx);
+    const res = await worker.fetch(request, env, ctx);
     await waitOnExecutionContext(ctx);
     await expectError(res, 413, "invalid_request", "request body too large");
     expect(sent).toBeLessThanOrEqual(18 * 1024);

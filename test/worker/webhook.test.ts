@@ -8,7 +8,7 @@ import { loadConfig } from "../../src/config";
 import type { Env } from "../../src/env";
 import { sweep } from "../../src/sweep";
 import { verifySignature } from "../../src/webhook/signature";
-import { app } from "../../src/worker";
+import worker from "../../src/worker";
 import { BASE, Browser } from "./helpers/browser";
 import { authorize, pkce, registerClient, type TestClient } from "./helpers/oauth";
 
@@ -62,7 +62,7 @@ async function outboxFor(email: string): Promise<OutboxRow[]> {
 
 async function admin(path: string, method = "GET"): Promise<Response> {
   const ctx = createExecutionContext();
-  const res = await app.fetch(new Request(`${BASE}/admin/api${path}`, { method, headers: { Authorization: `Bearer ${TOKEN}` } }), hookEnv, ctx);
+  const res = await worker.fetch(new Request(`${BASE}/admin/api${path}`, { method, headers: { Authorization: `Bearer ${TOKEN}` } }), hookEnv, ctx);
   await waitOnExecutionContext(ctx);
   return res;
 }

@@ -3,7 +3,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import type { Env } from "../../../src/env";
-import { app } from "../../../src/worker";
+import worker from "../../../src/worker";
 
 export const BASE = "http://localhost:8787";
 
@@ -45,7 +45,7 @@ export function parseForm(html: string, base = BASE): HtmlForm {
 export class Browser {
   readonly cookies = new Map<string, string>();
 
-  /** With `target`, requests go to `app.fetch` with that environment (another configuration), awaiting its background work. */
+  /** With `target`, requests go to `worker.fetch` with that environment (another configuration), awaiting its background work. */
   constructor(readonly target?: Env) {}
 
   /** One request (no redirect following), sending and then storing cookies. */
@@ -66,7 +66,7 @@ export class Browser {
 
   async #callApp(request: Request, target: Env): Promise<Response> {
     const ctx = createExecutionContext();
-    const res = await app.fetch(request, target, ctx);
+    const res = await worker.fetch(request, target, ctx);
     await waitOnExecutionContext(ctx);
     return res;
   }

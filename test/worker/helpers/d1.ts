@@ -1,5 +1,5 @@
 // A D1 binding whose statements a test can watch or change (count lookups, delay or fail one write), for worker
-// tests that call `app.fetch` with another environment. Everything else goes to the real database.
+// tests that call `worker.fetch` with another environment. Everything else goes to the real database.
 import type { Env } from "../../../src/env";
 
 /** `target` with its D1 `prepare(sql)` passed through `intercept`, which returns the statement to use. */

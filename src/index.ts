@@ -1,0 +1,8 @@
+// The package's public face: what a Worker imports to run Gatehouse in front of its own MCP tools or handler.
+export { createGatehouse } from "./gatehouse";
+export type { BuiltInServerOptions, Gatehouse, GatehouseOptions, OwnHandlerOptions } from "./gatehouse";
+export type { McpContext, McpHandler, RegisterTools } from "./mcp/server";
+export type { ConfigVars, Env as GatehouseEnv } from "./env";
+export type { Caller } from "./identity";
+export { Grant } from "./durable/grant";
+export { KeyRing } from "./durable/key-ring";
