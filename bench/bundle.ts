@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { WRANGLER_ENV } from "../test/e2e/harness";
+import { WRANGLER_ENV } from "../test/support/node/wrangler-dev";
 
 /** The most gzip bytes the Gatehouse Worker may upload (issue 5). */
 export const BUNDLE_BUDGET_GZIP = 350 * 1024;

@@ -44,11 +44,6 @@ export function form(fields: Record<string, string>): HttpRequest {
   return { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(fields).toString() };
 }
 
-/** A JSON body. */
-export function json(value: unknown, headers: Record<string, string> = {}): HttpRequest {
-  return { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(value) };
-}
-
 /** The first value of a response header. */
 export function header(res: HttpResponse, name: string): string | undefined {
   const value = res.headers[name.toLowerCase()];

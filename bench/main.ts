@@ -7,7 +7,7 @@ import { parseArgs } from "node:util";
 import { BUNDLE_BUDGET_GZIP, type BundleSize, kib, measureBundle } from "./bundle";
 import { compareScenario, renderTable, round1, type ScenarioResult } from "./compare";
 import { createClient, type HttpClient } from "./http";
-import { signIn, toolsList } from "./oauth-client";
+import { signInAt, toolsList } from "./oauth-client";
 import { GrantPool, measureRefresh, measureSweep, type RefreshAtScale, type SweepResult } from "./scale";
 import { nextEmail, SCENARIOS, type Side } from "./scenarios";
 import { type Server, startGatehouse, startReference } from "./servers";
@@ -200,7 +200,7 @@ async function refreshAtScale(): Promise<RefreshAtScale[]> {
   try {
     let refreshable = false;
     try {
-      refreshable = (await signIn(http, server.url, nextEmail())).refreshToken !== undefined;
+      refreshable = (await signInAt(http, server.url, nextEmail())).tokens.refresh_token !== undefined;
     } catch (err) {
       log(`\nscale: n/a (sign-in failed: ${err instanceof Error ? err.message : String(err)})`);
     }

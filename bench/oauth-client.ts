@@ -1,86 +1,61 @@
-// What an MCP client does against either server, over the wire: DCR, the authorization request with PKCE
-// (through the e2e tests' headless browser), the code exchange, refresh, and an MCP call. Both sides speak the
-// same protocol, so the same code drives both.
-import { createHash, randomBytes } from "node:crypto";
-import { HeadlessBrowser } from "../test/e2e/browser";
-import { form, type HttpClient, type HttpResponse, json } from "./http";
+// What an MCP client does against either server, over the wire: the shared sign-in (test/support/oauth.ts: DCR, the
+// authorization request with PKCE through the headless browser, the code exchange) sent through the bench's
+// keep-alive client, then refresh and an MCP call. Both sides speak the same protocol, so the same code drives both.
+import { HeadlessBrowser } from "../test/support/browser";
+import { type RegisteredClient, registerClient, type SignedIn, signIn, type Target } from "../test/support/oauth";
+import { form, type HttpClient, type HttpResponse } from "./http";
+
+export type { SignedIn };
 
 /** A loopback redirect URI (RFC 8252 §7.3): registered and redirected to, never fetched. */
 export const REDIRECT_URI = "http://127.0.0.1:9/callback";
 
-export interface Tokens {
-  clientId: string;
-  accessToken: string;
-  refreshToken?: string;
-}
+/** The public client every sign-in registers (RFC 7591); identical registrations may come back as the same client (`200`). */
+const METADATA = { client_name: "bench", redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: "none", grant_types: ["authorization_code", "refresh_token"], response_types: ["code"] };
+const REGISTERED = [201, 200];
 
 /** Thrown for an unexpected status, with what came back. */
 export function unexpected(step: string, res: HttpResponse): Error {
   return new Error(`${step}: ${res.status} ${res.body.slice(0, 160).replace(/\s+/g, " ")}`);
 }
 
-/** RFC 7591 registration of a public client with a loopback redirect URI; returns its client_id. */
-export async function registerClient(http: HttpClient, base: string): Promise<string> {
-  const res = await http.send(
-    `${base}/register`,
-    json({ client_name: "bench", redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: "none", grant_types: ["authorization_code", "refresh_token"], response_types: ["code"] }),
-  );
-  if (res.status !== 201 && res.status !== 200) throw unexpected("register", res);
-  const { client_id } = JSON.parse(res.body) as { client_id: string };
-  return client_id;
+/** The server at `base` as a sign-in target, its registration and token requests sent through `http`. */
+function target(http: HttpClient, base: string): Target {
+  return {
+    base,
+    async fetch(url, init) {
+      const res = await http.send(url, { method: init.method === "POST" ? "POST" : "GET", headers: Object.fromEntries(new Headers(init.headers)), body: init.body === undefined ? undefined : String(init.body) });
+      const headers = new Headers();
+      for (const [name, value] of Object.entries(res.headers)) for (const one of [value ?? []].flat()) headers.append(name, one);
+      return new Response(res.body, { status: res.status, headers });
+    },
+  };
+}
+
+/** RFC 7591 registration of the bench's public client. */
+export function registerBenchClient(http: HttpClient, base: string): Promise<RegisteredClient> {
+  return registerClient(target(http, base), METADATA, REGISTERED);
 }
 
 /**
- * Authorization request → (consent, sign-in) → code → tokens, for an already registered client, in `browser` (a new
- * one by default; one that signed in before carries its session cookie).
+ * A sign-in as `email` (authorization request → consent, sign-in → code → tokens, with `resource` at /token), for
+ * `client` or a newly registered one, in `browser` (a new one on the network's fetch by default; one that signed in
+ * before carries its session cookie).
  */
-export async function authorizeAndRedeem(http: HttpClient, base: string, clientId: string, email: string, browser = new HeadlessBrowser()): Promise<Tokens> {
-  const verifier = randomBytes(32).toString("base64url");
-  const challenge = createHash("sha256").update(verifier).digest("base64url");
-  const state = randomBytes(12).toString("base64url");
-  const authorize = new URL(`${base}/authorize`);
-  for (const [key, value] of Object.entries({
-    response_type: "code",
-    client_id: clientId,
-    redirect_uri: REDIRECT_URI,
-    code_challenge: challenge,
-    code_challenge_method: "S256",
-    state,
-    scope: "mcp",
-    resource: `${base}/mcp`,
-  })) {
-    authorize.searchParams.set(key, value);
-  }
-  // The e2e tests' headless browser (fetch, cookie jar, forms): approve consent, sign in at the development IdP.
-  const landed = await browser.authorize(authorize, {
-    fill: { email },
-    choose: ["decision=approve", "action=login"],
-    stopAt: (url) => url.href.startsWith(REDIRECT_URI),
-  });
-  const code = landed.searchParams.get("code");
-  if (!code || landed.searchParams.get("state") !== state) throw new Error(`authorize: no code in the redirect (${landed.searchParams.get("error") ?? "no error"})`);
-  const res = await http.send(
-    `${base}/token`,
-    form({ grant_type: "authorization_code", code, redirect_uri: REDIRECT_URI, client_id: clientId, code_verifier: verifier, resource: `${base}/mcp` }),
-  );
-  if (res.status !== 200) throw unexpected("token", res);
-  const body = JSON.parse(res.body) as { access_token: string; refresh_token?: string };
-  return { clientId, accessToken: body.access_token, refreshToken: body.refresh_token };
-}
-
-/** A whole sign-in as a new MCP client does it: DCR, then authorization and code exchange. */
-export async function signIn(http: HttpClient, base: string, email: string): Promise<Tokens> {
-  return authorizeAndRedeem(http, base, await registerClient(http, base), email);
+export function signInAt(http: HttpClient, base: string, email: string, options: { client?: RegisteredClient; browser?: HeadlessBrowser } = {}): Promise<SignedIn> {
+  const leg = { email, browser: options.browser ?? new HeadlessBrowser(), token: { resource: `${base}/mcp` } };
+  return signIn(target(http, base), options.client ? { ...leg, client: options.client } : { ...leg, metadata: METADATA, accept: REGISTERED });
 }
 
 /** One refresh-token rotation; returns the successor tokens. */
-export async function refresh(http: HttpClient, base: string, tokens: Tokens): Promise<Tokens> {
-  if (!tokens.refreshToken) throw new Error("refresh: no refresh token");
-  const res = await http.send(`${base}/token`, form({ grant_type: "refresh_token", refresh_token: tokens.refreshToken, client_id: tokens.clientId }));
+export async function refresh(http: HttpClient, base: string, signedIn: SignedIn): Promise<SignedIn> {
+  const { client, tokens } = signedIn;
+  if (!tokens.refresh_token) throw new Error("refresh: no refresh token");
+  const res = await http.send(`${base}/token`, form({ grant_type: "refresh_token", refresh_token: tokens.refresh_token, client_id: client.client_id }));
   if (res.status !== 200) throw unexpected("refresh", res);
-  const body = JSON.parse(res.body) as { access_token: string; refresh_token?: string };
-  if (!body.refresh_token) throw new Error("refresh: no successor refresh token");
-  return { clientId: tokens.clientId, accessToken: body.access_token, refreshToken: body.refresh_token };
+  const successor = JSON.parse(res.body) as SignedIn["tokens"];
+  if (!successor.refresh_token) throw new Error("refresh: no successor refresh token");
+  return { client, tokens: successor };
 }
 
 const TOOLS_LIST = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list", params: {} });

@@ -4,10 +4,11 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { WRANGLER_ENV } from "../test/e2e/harness";
+import { WRANGLER_ENV } from "../test/support/node/wrangler-dev";
 import type { HttpClient } from "./http";
 import { runLoad, type Summary, summarize } from "./load";
-import { authorizeAndRedeem, refresh, registerClient, type Tokens } from "./oauth-client";
+import type { RegisteredClient } from "../test/support/oauth";
+import { refresh, registerBenchClient, type SignedIn, signInAt } from "./oauth-client";
 import { nextEmail } from "./scenarios";
 import type { Server } from "./servers";
 
@@ -21,8 +22,8 @@ export interface RefreshAtScale {
 
 /** A pool of live grants; refreshes take the least recently used one, so no grant is ever refreshed concurrently. */
 export class GrantPool {
-  readonly #queue: Tokens[] = [];
-  #clients: string[] = [];
+  readonly #queue: SignedIn[] = [];
+  #clients: RegisteredClient[] = [];
   constructor(
     readonly http: HttpClient,
     readonly base: string,
@@ -34,14 +35,16 @@ export class GrantPool {
 
   /** Adds grants by real sign-ins (one registered client per worker, a new user per grant) until `target`. */
   async seed(target: number, concurrency: number): Promise<{ seconds: number; errors: number; errorSamples: string[] }> {
-    if (this.#clients.length < concurrency) this.#clients = await Promise.all(Array.from({ length: concurrency }, () => registerClient(this.http, this.base)));
+    if (this.#clients.length < concurrency) this.#clients = await Promise.all(Array.from({ length: concurrency }, () => registerBenchClient(this.http, this.base)));
     const start = performance.now();
     let errors = 0;
     const errorSamples: string[] = [];
     while (this.#queue.length < target && errors < 50) {
       const result = await runLoad(
         async (slot) => {
-          this.#queue.push(await authorizeAndRedeem(this.http, this.base, this.#clients[slot] ?? "", nextEmail()));
+          const client = this.#clients[slot];
+          if (!client) throw new Error(`no client for slot ${slot}`);
+          this.#queue.push(await signInAt(this.http, this.base, nextEmail(), { client }));
         },
         { concurrency, durationMs: 3_600_000, maxOps: target - this.#queue.length },
       );

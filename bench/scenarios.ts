@@ -2,8 +2,8 @@
 // the load loop repeats, or the reason it does not apply to that side.
 import type { HttpClient } from "./http";
 import type { Operation } from "./load";
-import { HeadlessBrowser } from "../test/e2e/browser";
-import { authorizeAndRedeem, getDocument, refresh, registerClient, signIn, type Tokens, toolsList } from "./oauth-client";
+import { HeadlessBrowser } from "../test/support/browser";
+import { getDocument, refresh, registerBenchClient, type SignedIn, signInAt, toolsList } from "./oauth-client";
 
 /** One server under test, as the scenarios see it. */
 export interface Side {
@@ -35,8 +35,8 @@ export function nextEmail(): string {
 }
 
 /** One sign-in per slot, each with its own client and user, so no grant is shared between concurrent workers. */
-async function tokensPerSlot(side: Side, concurrency: number): Promise<Tokens[]> {
-  return Promise.all(Array.from({ length: concurrency }, () => signIn(side.http, side.base, nextEmail())));
+async function tokensPerSlot(side: Side, concurrency: number): Promise<SignedIn[]> {
+  return Promise.all(Array.from({ length: concurrency }, () => signInAt(side.http, side.base, nextEmail())));
 }
 
 export const SCENARIOS: Scenario[] = [
@@ -46,7 +46,7 @@ export const SCENARIOS: Scenario[] = [
     unit: "request",
     async prepare(side, concurrency) {
       const tokens = await tokensPerSlot(side, concurrency);
-      return (slot) => toolsList(side.http, `${side.base}/mcp`, tokens[slot]?.accessToken);
+      return (slot) => toolsList(side.http, `${side.base}/mcp`, tokens[slot]?.tokens.access_token);
     },
   },
   {
@@ -56,8 +56,8 @@ export const SCENARIOS: Scenario[] = [
     async prepare(side, concurrency) {
       const base = side.strictLivenessBase;
       if (!base) return { skip: "n/a (Gatehouse's LIVENESS_CACHE_TTL=0)" };
-      const tokens = await Promise.all(Array.from({ length: concurrency }, () => signIn(side.http, base, nextEmail())));
-      return (slot) => toolsList(side.http, `${base}/mcp`, tokens[slot]?.accessToken);
+      const tokens = await Promise.all(Array.from({ length: concurrency }, () => signInAt(side.http, base, nextEmail())));
+      return (slot) => toolsList(side.http, `${base}/mcp`, tokens[slot]?.tokens.access_token);
     },
   },
   {
@@ -74,7 +74,7 @@ export const SCENARIOS: Scenario[] = [
     unit: "request",
     async prepare(side, concurrency) {
       const tokens = await tokensPerSlot(side, concurrency);
-      if (tokens.some((t) => !t.refreshToken)) return { skip: "n/a (refresh tokens not implemented)" };
+      if (tokens.some((t) => !t.tokens.refresh_token)) return { skip: "n/a (refresh tokens not implemented)" };
       // Each slot rotates its own chain: every request presents the newest, never-used refresh token.
       return async (slot) => {
         const current = tokens[slot];
@@ -89,9 +89,9 @@ export const SCENARIOS: Scenario[] = [
     unit: "sign-in",
     async prepare(side) {
       // A side that cannot sign in at all is "n/a", not a column of errors.
-      await signIn(side.http, side.base, nextEmail());
+      await signInAt(side.http, side.base, nextEmail());
       return async () => {
-        await signIn(side.http, side.base, nextEmail());
+        await signInAt(side.http, side.base, nextEmail());
       };
     },
   },
@@ -106,16 +106,16 @@ export const SCENARIOS: Scenario[] = [
       const slots = await Promise.all(
         Array.from({ length: concurrency }, async () => {
           const browser = new HeadlessBrowser();
-          const clientId = await registerClient(side.http, side.base);
+          const client = await registerBenchClient(side.http, side.base);
           const email = nextEmail();
-          await authorizeAndRedeem(side.http, side.base, clientId, email, browser);
-          return { browser, clientId, email };
+          await signInAt(side.http, side.base, email, { client, browser });
+          return { browser, client, email };
         }),
       );
       return async (slot) => {
         const person = slots[slot];
         if (!person) throw new Error(`no browser for slot ${slot}`);
-        await authorizeAndRedeem(side.http, side.base, person.clientId, person.email, person.browser);
+        await signInAt(side.http, side.base, person.email, { client: person.client, browser: person.browser });
       };
     },
   },

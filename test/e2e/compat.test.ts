@@ -17,8 +17,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { calculatePKCECodeChallenge, generateRandomCodeVerifier } from "oauth4webapi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HeadlessBrowser } from "./browser";
-import { type Gatehouse, startGatehouse } from "./harness";
+import { HeadlessBrowser } from "../support/browser";
+import { type Gatehouse, startGatehouse } from "../support/node/wrangler-dev";
 
 const PORT = 8871;
 const CALLBACK_PORT = 8879;

@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HeadlessBrowser } from "./browser";
-import { type Gatehouse, startGatehouse } from "./harness";
+import { HeadlessBrowser } from "../support/browser";
+import { type Gatehouse, startGatehouse } from "../support/node/wrangler-dev";
 
 const PORT = 8831;
 /** The suite's callback server: it registers nothing itself, so the test registers `http://127.0.0.1:<port>/callback`. */

@@ -1,7 +1,6 @@
 // The consent flow in a real headless Chromium (test/e2e/chromium.ts: the one npm install brings, driven by playwright-core): the consent
 // page shows who is asking, where the answer goes and what it may do; Approve leads through the development IdP's
 // sign-in to the client's loopback redirect URI with `code`, `state` and `iss`. Also refreshes docs/consent.png.
-import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -9,13 +8,13 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "./chromium";
 import { type LoopbackListener, startLoopbackListener } from "./loopback-listener";
-import { type Gatehouse, startGatehouse } from "./harness";
+import { type Gatehouse, startGatehouse } from "../support/node/wrangler-dev";
+import { authorizeUrl, pkce, registerClient } from "../support/oauth";
 
 const REDIRECT_URI = "http://127.0.0.1:8869/callback";
 const CLIENT_NAME = "Consent Test App";
 const SCREENSHOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../docs/consent.png");
 
-const base64url = (bytes: Buffer) => bytes.toString("base64url");
 
 describe("consent in a real browser", () => {
   let server: Gatehouse | undefined;
@@ -26,19 +25,11 @@ describe("consent in a real browser", () => {
 
   beforeAll(async () => {
     [server, browser, listener] = await Promise.all([startGatehouse(8861), launchChromium(), startLoopbackListener(REDIRECT_URI)]);
-    const res = await fetch(`${server.url}/register`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        client_name: CLIENT_NAME,
-        redirect_uris: [REDIRECT_URI],
-        token_endpoint_auth_method: "none",
-        grant_types: ["authorization_code", "refresh_token"],
-        response_types: ["code"],
-      }),
-    });
-    expect(res.status, await res.clone().text()).toBe(201);
-    clientId = ((await res.json()) as { client_id: string }).client_id;
+    const client = await registerClient(
+      { base: server.url, fetch },
+      { client_name: CLIENT_NAME, redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: "none", grant_types: ["authorization_code", "refresh_token"], response_types: ["code"] },
+    );
+    clientId = client.client_id;
     const context = await browser.newContext({ viewport: { width: 900, height: 900 } });
     page = await context.newPage();
   });
@@ -51,19 +42,9 @@ describe("consent in a real browser", () => {
 
   it("shows the consent page, approves, signs in and returns code, state and iss to the redirect URI", async () => {
     const gatehouse = server!;
-    const verifier = base64url(randomBytes(32));
-    const challenge = base64url(createHash("sha256").update(verifier).digest());
-    const state = base64url(randomBytes(16));
-    const authorize = new URL("/authorize", gatehouse.url);
-    authorize.search = new URLSearchParams({
-      response_type: "code",
-      client_id: clientId,
-      redirect_uri: REDIRECT_URI,
-      code_challenge: challenge,
-      code_challenge_method: "S256",
-      state,
-      scope: "mcp offline_access",
-    }).toString();
+    const { verifier, challenge } = await pkce();
+    const state = crypto.randomUUID();
+    const authorize = authorizeUrl(gatehouse.url, { clientId, redirectUri: REDIRECT_URI, challenge, state, scope: "mcp offline_access" }, { resource: undefined });
 
     const consent = await page.goto(authorize.toString());
     expect(consent?.status()).toBe(200);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Gatehouse, startGatehouse } from "./harness";
+import { type Gatehouse, startGatehouse } from "../support/node/wrangler-dev";
 
 describe("wrangler dev", () => {
   let server: Gatehouse;

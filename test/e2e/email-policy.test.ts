@@ -1,18 +1,13 @@
 // EMAIL_POLICY=work end to end: the real `npm run email-domains` loads the lists into wrangler dev's local D1, then
 // a sign-in through the development IdP as a free-mail address gets the refusal page and a work address its code.
-import { createHash, randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HeadlessBrowser, visibleText } from "./browser";
-import { type Gatehouse, startGatehouse } from "./harness";
+import { HeadlessBrowser, visibleText } from "../support/browser";
+import { type Gatehouse, startGatehouse } from "../support/node/wrangler-dev";
+import { authorizeUrl, pkce, registerClient } from "../support/oauth";
 
 const PORT = 8881;
 const REDIRECT_URI = "http://127.0.0.1:8889/callback";
 const ADMIN_TOKEN = "e2e-admin-token-0123456789abcdef-0123456789";
-
-function pkce(): { verifier: string; challenge: string } {
-  const verifier = randomBytes(32).toString("base64url");
-  return { verifier, challenge: createHash("sha256").update(verifier).digest("base64url") };
-}
 
 describe("EMAIL_POLICY=work with the lists loaded by npm run email-domains", () => {
   let server: Gatehouse;
@@ -20,13 +15,11 @@ describe("EMAIL_POLICY=work with the lists loaded by npm run email-domains", () 
 
   beforeAll(async () => {
     server = await startGatehouse(PORT, { EMAIL_POLICY: "work", ADMIN_TOKEN }, { emailDomains: true });
-    const res = await fetch(`${server.url}/register`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ client_name: "Email policy e2e", redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: "none", grant_types: ["authorization_code"], response_types: ["code"] }),
-    });
-    expect(res.status, await res.clone().text()).toBe(201);
-    clientId = ((await res.json()) as { client_id: string }).client_id;
+    const client = await registerClient(
+      { base: server.url, fetch },
+      { client_name: "Email policy e2e", redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: "none", grant_types: ["authorization_code"], response_types: ["code"] },
+    );
+    clientId = client.client_id;
   });
 
   afterAll(async () => {
@@ -34,15 +27,14 @@ describe("EMAIL_POLICY=work with the lists loaded by npm run email-domains", () 
   });
 
   /** Starts a sign-in as `email` in a fresh browser; resolves to the redirect to the client. */
-  function signIn(browser: HeadlessBrowser, email: string, challenge: string): Promise<URL> {
-    const url = new URL("/authorize", server.url);
-    url.search = new URLSearchParams({ response_type: "code", client_id: clientId, redirect_uri: REDIRECT_URI, code_challenge: challenge, code_challenge_method: "S256", state: "e2e", scope: "mcp" }).toString();
+  function authorizeAs(browser: HeadlessBrowser, email: string, challenge: string): Promise<URL> {
+    const url = authorizeUrl(server.url, { clientId, redirectUri: REDIRECT_URI, challenge, state: "e2e" }, { resource: undefined });
     return browser.authorize(url, { fill: { email }, choose: ["decision=approve", "action=login"], stopAt: (u) => `${u.origin}${u.pathname}` === REDIRECT_URI });
   }
 
   it("refuses a gmail.com address at the callback with the work-email page, and stores no user", async () => {
     const browser = new HeadlessBrowser();
-    await expect(signIn(browser, "someone@gmail.com", pkce().challenge)).rejects.toThrow(/answered 403/);
+    await expect(authorizeAs(browser, "someone@gmail.com", (await pkce()).challenge)).rejects.toThrow(/answered 403/);
     const page = browser.pages.at(-1);
     expect(page?.url.pathname).toBe("/callback");
     expect(page?.status).toBe(403);
@@ -54,8 +46,8 @@ describe("EMAIL_POLICY=work with the lists loaded by npm run email-domains", () 
   });
 
   it("admits a work address: the client gets its code and redeems it", async () => {
-    const { verifier, challenge } = pkce();
-    const final = await signIn(new HeadlessBrowser(), "ada@analytical.example", challenge);
+    const { verifier, challenge } = await pkce();
+    const final = await authorizeAs(new HeadlessBrowser(), "ada@analytical.example", challenge);
     const code = final.searchParams.get("code") ?? "";
     expect(code).toMatch(/^gh1c_/);
     expect(final.searchParams.get("iss")).toBe(server.url);

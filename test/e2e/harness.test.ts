@@ -1,11 +1,12 @@
-// Nothing outlives a test (issue 13 item 6): the harness stops `wrangler dev` with its whole process group, also when a
-// file's setup fails half-way, and the runner's leftover check (scripts/leftover-processes.mjs) sees what is still alive.
+// Nothing outlives a test (issue 13 item 6): test/support/node/wrangler-dev.ts stops `wrangler dev` with its whole
+// process group, also when a file's setup fails half-way, and the runner's leftover check
+// (scripts/leftover-processes.mjs) sees what is still alive.
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { RUN_MARKER, killProcesses, leftoverProcesses } from "../../scripts/leftover-processes.mjs";
-import { startGatehouse, stopStartedGatehouses } from "./harness";
+import { startGatehouse, stopStartedGatehouses } from "../support/node/wrangler-dev";
 
 const PORT = 8911;
 const find = leftoverProcesses;

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Gatehouse, WRANGLER_ENV, startGatehouse } from "./harness";
+import { type Gatehouse, WRANGLER_ENV, startGatehouse } from "../support/node/wrangler-dev";
 
 const PORT = 8851;
 const CALLBACK = "http://127.0.0.1:8859/oauth/callback";

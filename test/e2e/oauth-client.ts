@@ -4,7 +4,7 @@
 import type { OAuthClientProvider, OAuthDiscoveryState } from "@modelcontextprotocol/sdk/client/auth.js";
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from "@modelcontextprotocol/sdk/shared/auth.js";
 import { randomBytes } from "node:crypto";
-import { type AuthorizeOptions, HeadlessBrowser } from "./browser";
+import { type AuthorizeOptions, HeadlessBrowser } from "../support/browser";
 
 /** A fetch that records every request, so tests can assert the discovery and registration sequence. */
 export function recordingFetch(log: RecordedRequest[]): typeof fetch {

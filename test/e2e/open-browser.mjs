@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // A headless "web browser" for clients that open the authorization URL themselves (MCP Inspector's CLI runs
-// `xdg-open`, which runs `$BROWSER <url>`): it signs in with test/e2e/browser.ts's HeadlessBrowser — consent page,
+// `xdg-open`, which runs `$BROWSER <url>`): it signs in with test/support/browser.ts's HeadlessBrowser — consent page,
 // then the development IdP's login page — and requests the final redirect to the client's loopback callback, so
 // the client's own listener receives the code.
 //
@@ -26,7 +26,7 @@ try {
   const callback = process.env.GATEHOUSE_E2E_CALLBACK;
   if (!target || !email || !callback) throw new Error("usage: open-browser.mjs <url> with GATEHOUSE_E2E_EMAIL and GATEHOUSE_E2E_CALLBACK set");
   // browser.ts (and the cookie jar and form reader it imports) bundled in memory: this script runs under plain node.
-  const bundle = await build({ entryPoints: [join(here, "browser.ts")], bundle: true, format: "esm", platform: "node", write: false, logLevel: "silent" });
+  const bundle = await build({ entryPoints: [join(here, "../support/browser.ts")], bundle: true, format: "esm", platform: "node", write: false, logLevel: "silent" });
   const { HeadlessBrowser } = await import(`data:text/javascript;base64,${Buffer.from(bundle.outputFiles[0].text).toString("base64")}`);
   const stop = new URL(callback);
   const browser = new HeadlessBrowser();

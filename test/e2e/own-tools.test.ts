@@ -5,7 +5,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Gatehouse, startGatehouse } from "./harness";
+import { type Gatehouse, startGatehouse } from "../support/node/wrangler-dev";
 import { HeadlessOAuthClient } from "./oauth-client";
 
 const PORT = 8921;

@@ -5,18 +5,16 @@
 // client's remembered consent and a browser whose grants are all revoked sign in again silently with `prompt=none`
 // from the provider's own session, falling back to its login page when that session is gone.
 // @see https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest (prompt)
-import { createHash, randomBytes } from "node:crypto";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "./chromium";
 import { type LoopbackListener, startLoopbackListener } from "./loopback-listener";
-import { type Gatehouse, startGatehouse } from "./harness";
+import { type Gatehouse, startGatehouse } from "../support/node/wrangler-dev";
+import { authorizeUrl, pkce, registerClient } from "../support/oauth";
 import { ACCOUNT, startUpstream, type Upstream } from "./upstream-provider";
 
 const SESSION_COOKIE = "__Host-gh_session";
 const MCP_SCOPE = "mcp offline_access";
-
-const base64url = (bytes: Buffer) => bytes.toString("base64url");
 
 /** One authorization request: its URL and the secrets the client keeps for it. */
 interface Authorization {
@@ -25,32 +23,11 @@ interface Authorization {
   state: string;
 }
 
-function newAuthorization(gatehouse: Gatehouse, clientId: string, redirectUri: string, extra: Record<string, string> = {}): Authorization {
-  const verifier = base64url(randomBytes(32));
-  const state = base64url(randomBytes(16));
-  const url = new URL("/authorize", gatehouse.url);
-  url.search = new URLSearchParams({
-    response_type: "code",
-    client_id: clientId,
-    redirect_uri: redirectUri,
-    code_challenge: base64url(createHash("sha256").update(verifier).digest()),
-    code_challenge_method: "S256",
-    state,
-    scope: MCP_SCOPE,
-    ...extra,
-  }).toString();
+async function newAuthorization(gatehouse: Gatehouse, clientId: string, redirectUri: string, extra: Record<string, string> = {}): Promise<Authorization> {
+  const { verifier, challenge } = await pkce();
+  const state = crypto.randomUUID();
+  const url = authorizeUrl(gatehouse.url, { clientId, redirectUri, challenge, state, scope: MCP_SCOPE }, { resource: undefined, ...extra });
   return { url, verifier, state };
-}
-
-/** Registers a public client (authorization code and refresh tokens) for `redirectUri`; its client_id. */
-async function registerClient(gatehouse: Gatehouse, clientName: string, redirectUri: string): Promise<string> {
-  const res = await fetch(`${gatehouse.url}/register`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ client_name: clientName, redirect_uris: [redirectUri], token_endpoint_auth_method: "none", grant_types: ["authorization_code", "refresh_token"], response_types: ["code"] }),
-  });
-  expect(res.status, await res.clone().text()).toBe(201);
-  return ((await res.json()) as { client_id: string }).client_id;
 }
 
 interface Tokens {
@@ -148,7 +125,12 @@ describe("single sign-on and connected apps in a real browser (development IdP)"
   beforeAll(async () => {
     listener = await startLoopbackListener(REDIRECT_URI);
     [server, browser] = await Promise.all([startGatehouse(8891), launchChromium()]);
-    clientId = await registerClient(server, CLIENT_NAME, REDIRECT_URI);
+    clientId = (
+      await registerClient(
+        { base: server.url, fetch },
+        { client_name: CLIENT_NAME, redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: "none", grant_types: ["authorization_code", "refresh_token"], response_types: ["code"] },
+      )
+    ).client_id;
     context = await browser.newContext();
     ({ page, navigations } = await recordingPage(context));
   });
@@ -180,7 +162,7 @@ describe("single sign-on and connected apps in a real browser (development IdP)"
   it("signs in once through consent and the development IdP, and starts a 30-day session", async () => {
     const gatehouse = server!;
     expect(await sessionCookie(context, gatehouse)).toBeUndefined();
-    const authorization = newAuthorization(gatehouse, clientId, REDIRECT_URI);
+    const authorization = await newAuthorization(gatehouse, clientId, REDIRECT_URI);
     const tokens = await redeem(gatehouse, clientId, REDIRECT_URI, authorization, await signInInteractively(authorization));
     expect(tokens.refresh_token).toBeTruthy();
     accessTokens.push(tokens.access_token);
@@ -200,7 +182,7 @@ describe("single sign-on and connected apps in a real browser (development IdP)"
 
   it("a second sign-in from the same browser shows the consent page as the signed-in person, and Continue goes straight back: no IdP page", async () => {
     const gatehouse = server!;
-    const authorization = newAuthorization(gatehouse, clientId, REDIRECT_URI);
+    const authorization = await newAuthorization(gatehouse, clientId, REDIRECT_URI);
     navigations.length = 0;
     // A public client on a loopback redirect never skips the page (RFC 8252 §8.6): any local program could be it.
     const consent = await page.goto(authorization.url.href);
@@ -236,12 +218,12 @@ describe("single sign-on and connected apps in a real browser (development IdP)"
 
   it("prompt=consent shows the consent page; prompt=login shows it too and then the IdP's sign-in", async () => {
     const gatehouse = server!;
-    const consent = await page.goto(newAuthorization(gatehouse, clientId, REDIRECT_URI, { prompt: "consent" }).url.href);
+    const consent = await page.goto((await newAuthorization(gatehouse, clientId, REDIRECT_URI, { prompt: "consent" })).url.href);
     expect(consent?.status()).toBe(200);
     expect(new URL(consent!.url()).pathname).toBe("/authorize");
     await expect.poll(() => page.title()).toContain("Allow access?");
 
-    const authorization = newAuthorization(gatehouse, clientId, REDIRECT_URI, { prompt: "login" });
+    const authorization = await newAuthorization(gatehouse, clientId, REDIRECT_URI, { prompt: "login" });
     navigations.length = 0;
     const shown = await page.goto(authorization.url.href);
     expect(shown?.status()).toBe(200);
@@ -296,7 +278,7 @@ describe("single sign-on and connected apps in a real browser (development IdP)"
     // The consent is forgotten: the next authorization asks again (the session itself still stands).
     expect(await sessionCookie(context, gatehouse)).toBeDefined();
     navigations.length = 0;
-    const again = await page.goto(newAuthorization(gatehouse, clientId, REDIRECT_URI).url.href);
+    const again = await page.goto((await newAuthorization(gatehouse, clientId, REDIRECT_URI)).url.href);
     expect(again?.status(), describeNavigations(navigations)).toBe(200);
     expect(new URL(again!.url()).pathname).toBe("/authorize");
     await expect.poll(() => page.title()).toContain("Allow access?");
@@ -305,7 +287,7 @@ describe("single sign-on and connected apps in a real browser (development IdP)"
 
   it("approving again with no live grant left signs in at the IdP; Sign out everywhere ends that too", async () => {
     const gatehouse = server!;
-    const authorization = newAuthorization(gatehouse, clientId, REDIRECT_URI);
+    const authorization = await newAuthorization(gatehouse, clientId, REDIRECT_URI);
     const tokens = await redeem(gatehouse, clientId, REDIRECT_URI, authorization, await signInInteractively(authorization));
     expect((await mcp(gatehouse, tokens.access_token, "tools/list")).status).toBe(200);
 
@@ -325,7 +307,7 @@ describe("single sign-on and connected apps in a real browser (development IdP)"
     // /account now says signed out, and a new authorization shows the consent page.
     await page.goto(`${gatehouse.url}/account`);
     expect(await page.locator("main").innerText()).toContain("You are not signed in in this browser.");
-    const again = await page.goto(newAuthorization(gatehouse, clientId, REDIRECT_URI).url.href);
+    const again = await page.goto((await newAuthorization(gatehouse, clientId, REDIRECT_URI)).url.href);
     expect(again?.status()).toBe(200);
     await expect.poll(() => page.title()).toContain("Allow access?");
   });
@@ -405,7 +387,7 @@ describe("silent single sign-on through a real OpenID provider's session (oidc-p
   const upstreamAuthorizeRequests = () => navigations.filter((n) => n.kind === "request" && n.url.origin === upstream.issuer && n.url.pathname === "/auth");
 
   it("signs in once through Gatehouse's consent and the upstream's real login and consent pages", async () => {
-    const authorization = newAuthorization(gatehouse, clientId, REDIRECT_URI);
+    const authorization = await newAuthorization(gatehouse, clientId, REDIRECT_URI);
     navigations.length = 0;
     const consent = await page.goto(authorization.url.href);
     expect(consent?.status()).toBe(200);
@@ -435,7 +417,7 @@ describe("silent single sign-on through a real OpenID provider's session (oidc-p
     expect(revoked.status).toBe(200);
     expect((await mcp(gatehouse, tokens.access_token, "tools/list")).status).toBe(401);
 
-    const authorization = newAuthorization(gatehouse, clientId, REDIRECT_URI);
+    const authorization = await newAuthorization(gatehouse, clientId, REDIRECT_URI);
     navigations.length = 0;
     const response = await page.goto(authorization.url.href);
     expect(await page.locator("body").innerText()).toBe("callback received");
@@ -477,7 +459,7 @@ describe("silent single sign-on through a real OpenID provider's session (oidc-p
     expect(await context.cookies(upstream.issuer)).toEqual([]);
     expect(await sessionCookie(context, gatehouse)).toBeDefined();
 
-    const authorization = newAuthorization(gatehouse, clientId, REDIRECT_URI);
+    const authorization = await newAuthorization(gatehouse, clientId, REDIRECT_URI);
     navigations.length = 0;
     await page.goto(authorization.url.href);
     await page.locator('input[name="login"]').waitFor({ state: "visible" });

@@ -31,7 +31,7 @@ async function connect(browser: Browser, client: TestClient, email: string): Pro
     redirect = location(first);
   }
   const code = redirect.searchParams.get("code") ?? "";
-  const res = await tokenRequest({ grant_type: "authorization_code", code, code_verifier: verifier, redirect_uri: client.redirect_uris[0] ?? "", client_id: client.client_id });
+  const res = await tokenRequest({ grant_type: "authorization_code", code, code_verifier: verifier, redirect_uri: client.redirect_uris[0] ?? "", client_id: client.client_id }, {}, env);
   expect(res.status).toBe(200);
   return (await res.json()) as Tokens;
 }
@@ -62,15 +62,16 @@ describe("/account", () => {
   });
 
   it("lists each authorized client with its name, origin, scopes, first and last use", async () => {
-    const browser = new Browser();
+    // Through the Worker's fetch, awaiting each request's background work, so the consents' use times are written in order.
+    const browser = new Browser(env);
     const writer = await clientWithRefresh("Notes Writer");
     const reader = await clientWithRefresh("Docs Reader");
     const tokens = await connect(browser, writer, "lovelace@account.example");
     await connect(browser, reader, "lovelace@account.example");
     // Both were last used two days ago; then the writer calls a tool, which moves its last use to now.
     await env.DB.prepare("UPDATE consents SET last_used_at = last_used_at - 172800 WHERE client_id IN (?, ?)").bind(writer.client_id, reader.client_id).run();
-    expect(await mcpStatus(tokens.access_token)).toBe(200);
-    await new Promise((r) => setTimeout(r, 50));
+    // Awaiting the request's background work: the use is recorded when it answers.
+    expect(await mcpStatus(tokens.access_token, env)).toBe(200);
     const res = await browser.fetch(`${BASE}/account`);
     const html = await res.text();
     expect(html).toContain("Signed in as lovelace@account.example");
@@ -137,35 +138,37 @@ describe("/account", () => {
     });
     expect(crossSite.status).toBe(403);
     const sessionless = new Browser();
-    sessionless.cookies.set("__Host-gh_csrf", browser.cookies.get("__Host-gh_csrf") ?? "");
+    sessionless.setCookie("__Host-gh_csrf", browser.cookie("__Host-gh_csrf") ?? "");
     expect((await post(sessionless, page, "/account/revoke", { client_id: client.client_id })).status).toBe(401);
     expect((await post(browser, page, "/account/revoke", {})).status).toBe(400);
     expect(await mcpStatus(tokens.access_token)).toBe(200);
   });
 
   it("signs out everywhere: every grant revoked, the session ended here and in any other browser, consents kept", async () => {
-    const browser = new Browser();
+    // Through the Worker's fetch, awaiting each request's background work: the sign-out's event is written when it answers.
+    const browser = new Browser(env);
     const one = await clientWithRefresh("First App");
     const two = await clientWithRefresh("Second App");
     const oneTokens = await connect(browser, one, "turing@account.example");
     const twoTokens = await connect(browser, two, "turing@account.example");
-    const copied = browser.cookies.get(SESSION) ?? "";
+    const copied = browser.cookie(SESSION) ?? "";
     const page = await (await browser.fetch(`${BASE}/account`)).text();
     const res = await post(browser, page, "/account/sign-out", { action: "sign-out" });
     expect(res.status).toBe(200);
     expect(await res.text()).toContain("Signed out everywhere");
-    expect(browser.cookies.has(SESSION)).toBe(false);
+    expect(browser.cookie(SESSION)).toBeUndefined();
     expect(await mcpStatus(oneTokens.access_token)).toBe(401);
     expect(await mcpStatus(twoTokens.access_token)).toBe(401);
     expect((await refresh(two, twoTokens)).status).toBe(400);
     // The same session cookie held by another browser no longer counts, at /account or at /authorize.
     const other = new Browser();
-    other.cookies.set(SESSION, copied);
+    other.setCookie(SESSION, copied);
     expect(await (await other.fetch(`${BASE}/account`)).text()).toContain("You are not signed in");
     expect((await other.fetch(authorizeUrl(one, (await pkce()).challenge))).status).toBe(200);
     const consents = await env.DB.prepare("SELECT COUNT(*) AS n FROM consents c JOIN users u ON u.id = c.user_id WHERE u.email = ?").bind("turing@account.example").first<{ n: number }>();
     expect(consents?.n).toBe(2);
-    expect(await env.DB.prepare("SELECT 1 AS x FROM events WHERE type = 'user.signed_out'").first()).toBeTruthy();
+    const signedOut = await env.DB.prepare("SELECT e.detail FROM events e JOIN users u ON u.id = e.user_id WHERE e.type = 'user.signed_out' AND u.email = ?").bind("turing@account.example").all<{ detail: string }>();
+    expect(signedOut.results.map((e) => JSON.parse(e.detail))).toEqual([{ grants: 2, correlation_id: expect.any(String) }]);
     // Signing in again starts a new session that counts.
     const { challenge } = await pkce();
     const callback = await approveAndSignIn(browser, authorizeUrl(one, challenge), "turing@account.example");

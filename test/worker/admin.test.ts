@@ -6,7 +6,7 @@ import { recordEvents } from "../../src/db/events";
 import type { Env } from "../../src/env";
 import worker from "../../src/worker";
 import { BASE } from "./helpers/browser";
-import { mcpStatus, obtainCode, REDIRECT_URI, registerClient, type TestClient, tokenRequest } from "./helpers/oauth";
+import { mcpStatus, obtainCode, REDIRECT_URI, registerClient, signIn, type TestClient, tokenRequest } from "./helpers/oauth";
 
 const TOKEN = "test-admin-token-0123456789abcdef-0123";
 
@@ -81,16 +81,6 @@ async function seedUser(id: string, fields: { email?: string; domain?: string; o
   )
     .bind(id, id, fields.email ?? null, fields.domain ?? null, fields.orgId ?? null, fields.orgName ?? null, fields.name ?? null, fields.firstSeen, fields.firstSeen)
     .run();
-}
-
-async function signIn(email: string, client?: TestClient): Promise<{ client: TestClient; tokens: Tokens; grantId: string; userId: string }> {
-  const c = client ?? (await registerClient({ grant_types: ["authorization_code", "refresh_token"] }));
-  const { code, verifier } = await obtainCode(c, { email });
-  const res = await tokenRequest({ grant_type: "authorization_code", code, code_verifier: verifier, redirect_uri: REDIRECT_URI, client_id: c.client_id });
-  expect(res.status).toBe(200);
-  const tokens = (await res.json()) as Tokens;
-  const claims = JSON.parse(atob((tokens.access_token.split(".")[1] ?? "").replace(/-/g, "+").replace(/_/g, "/"))) as { sid: string; sub: string };
-  return { client: c, tokens, grantId: claims.sid, userId: claims.sub };
 }
 
 function refresh(client: TestClient, refreshToken: string): Promise<Response> {
@@ -266,9 +256,9 @@ describe("clients", () => {
   });
 
   it("deletes a client and revokes its grants: access tokens stop at /mcp and refresh fails", async () => {
-    const first = await signIn("del1@analytical.example");
-    const second = await signIn("del2@analytical.example", first.client);
-    const other = await signIn("keep@analytical.example");
+    const first = await signIn({ email: "del1@analytical.example" });
+    const second = await signIn({ email: "del2@analytical.example", client: first.client });
+    const other = await signIn({ email: "keep@analytical.example" });
     expect(await mcpStatus(first.tokens.access_token)).toBe(200);
 
     const res = await admin(`/clients/${encodeURIComponent(first.client.client_id)}`, { method: "DELETE" });
@@ -294,7 +284,7 @@ describe("clients", () => {
   });
 
   it("revokes the grants of a client already gone from D1 instead of answering 404", async () => {
-    const orphan = await signIn("orphan@analytical.example");
+    const orphan = await signIn({ email: "orphan@analytical.example" });
     await env.DB.prepare("DELETE FROM clients WHERE client_id = ?").bind(orphan.client.client_id).run();
     const res = await admin(`/clients/${encodeURIComponent(orphan.client.client_id)}`, { method: "DELETE" });
     expect(res.status).toBe(200);
@@ -305,8 +295,8 @@ describe("clients", () => {
 
 describe("grants", () => {
   it("lists a user's grants and revokes them all", async () => {
-    const a = await signIn("grace@analytical.example");
-    const b = await signIn("grace@analytical.example");
+    const a = await signIn({ email: "grace@analytical.example" });
+    const b = await signIn({ email: "grace@analytical.example" });
     expect(b.userId).toBe(a.userId);
 
     const listed = await all<GrantItem>(`/users/${a.userId}/grants?limit=1`);
@@ -327,7 +317,7 @@ describe("grants", () => {
   });
 
   it("revokes one grant", async () => {
-    const a = await signIn("one@analytical.example");
+    const a = await signIn({ email: "one@analytical.example" });
     const res = await admin(`/grants/${a.grantId}`, { method: "DELETE" });
     expect(res.status).toBe(200);
     expect(await json(res)).toEqual({ revoked: a.grantId, was_live: true });

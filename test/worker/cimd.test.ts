@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { clearClientCache, getClient } from "../../src/db/clients";
 import type { Env } from "../../src/env";
 import worker from "../../src/worker";
+import { authorizeUrl } from "../support/oauth";
 import { BASE } from "./helpers/browser";
 
 const REDIRECT = "http://127.0.0.1:4567/callback";
@@ -27,11 +28,8 @@ function origin(respond: (request: Request) => Response | Promise<Response>) {
 const json = (body: unknown, headers: Record<string, string> = {}) => new Response(JSON.stringify(body), { headers: { "Content-Type": "application/json", ...headers } });
 
 function authorizeRequest(clientId: string, redirectUri = REDIRECT): Request {
-  const url = new URL(`${BASE}/authorize`);
-  for (const [k, v] of Object.entries({ response_type: "code", client_id: clientId, redirect_uri: redirectUri, code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", code_challenge_method: "S256", state: "s1", scope: "mcp offline_access", prompt: "consent" })) {
-    url.searchParams.set(k, v);
-  }
-  return new Request(url.href, { redirect: "manual" });
+  const request = { clientId, redirectUri, challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", state: "s1", scope: "mcp offline_access" };
+  return new Request(authorizeUrl(BASE, request, { resource: undefined, prompt: "consent" }).href, { redirect: "manual" });
 }
 
 function authorize(clientId: string, redirectUri = REDIRECT): Promise<Response> {

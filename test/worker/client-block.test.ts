@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Env } from "../../src/env";
 import worker from "../../src/worker";
 import { BASE } from "./helpers/browser";
-import { authorizeUrl, mcpStatus, obtainCode, pkce, REDIRECT_URI, registerClient, type TestClient, tokenRequest } from "./helpers/oauth";
+import { authorizeUrl, mcpStatus, obtainCode, pkce, REDIRECT_URI, registerClient, signIn, type TestClient, tokenRequest } from "./helpers/oauth";
 
 const TOKEN = "test-admin-token-0123456789abcdef-0123";
 
@@ -39,14 +39,6 @@ function origin(): { count: number } {
     return new Response(JSON.stringify({ client_id: url, client_name: "Doc Client", redirect_uris: ["http://127.0.0.1/callback"], grant_types: ["authorization_code", "refresh_token"] }), { headers: { "Content-Type": "application/json" } });
   });
   return seen;
-}
-
-/** A signed-in grant of `client`: its tokens. */
-async function signIn(client: TestClient, email: string): Promise<{ access_token: string; refresh_token: string }> {
-  const { code, verifier } = await obtainCode(client, { email });
-  const res = await tokenRequest({ grant_type: "authorization_code", code, code_verifier: verifier, redirect_uri: REDIRECT_URI, client_id: client.client_id });
-  expect(res.status).toBe(200);
-  return (await res.json()) as { access_token: string; refresh_token: string };
 }
 
 const consents = async (clientId: string) => (await env.DB.prepare("SELECT COUNT(*) AS n FROM consents WHERE client_id = ?").bind(clientId).first<{ n: number }>())?.n;
@@ -90,9 +82,9 @@ describe("blocking a client", () => {
 
   it("revokes a registered client's grants and forgets its consents; unblocked, the registration works again without them", async () => {
     const client = await registerClient({ grant_types: ["authorization_code", "refresh_token"] });
-    const first = await signIn(client, "block1@analytical.example");
-    const second = await signIn(client, "block2@analytical.example");
-    const other = await signIn(await registerClient({ grant_types: ["authorization_code", "refresh_token"] }), "block3@analytical.example");
+    const first = (await signIn({ client, email: "block1@analytical.example" })).tokens;
+    const second = (await signIn({ client, email: "block2@analytical.example" })).tokens;
+    const other = (await signIn({ email: "block3@analytical.example" })).tokens;
     expect(await consents(client.client_id)).toBe(2);
 
     const res = await block(client.client_id);
@@ -162,7 +154,7 @@ describe("deleting a metadata document client", () => {
   it("forgets its consents with it, as a registration's", async () => {
     origin();
     const client = newDocumentClient();
-    await signIn(client, "doc-consent@analytical.example");
+    await signIn({ client, email: "doc-consent@analytical.example" });
     expect(await consents(client.client_id)).toBe(1);
     expect((await admin(`/clients/${encodeURIComponent(client.client_id)}`, "DELETE")).status).toBe(200);
     expect(await consents(client.client_id)).toBe(0);

@@ -1,12 +1,12 @@
 // Compatibility profiles: each test reproduces what one real MCP client sends (registration body, authorization
 // request, token requests, the way it treats the authorization response) and checks that Gatehouse serves it end to
 // end. The comment on each profile names where the behaviour comes from. Outbound fetches (Client ID Metadata
-// Documents) are a stub of fetch; the browser leg is helpers/browser.ts's Browser through consent and the dev IdP.
+// Documents) are a stub of fetch; the browser leg is helpers/oauth.ts's authorizeAt through consent and the dev IdP.
 import { exports } from "cloudflare:workers";
 import { decodeJwt } from "jose";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { BASE, Browser, location } from "./helpers/browser";
-import { grantOf, MCP_RESOURCE, pkce, tokenRequest } from "./helpers/oauth";
+import { BASE, Browser } from "./helpers/browser";
+import { authorizeAt, grantOf, MCP_RESOURCE, pkce, tokenRequest } from "./helpers/oauth";
 
 interface Tokens {
   access_token: string;
@@ -41,22 +41,6 @@ function authorizeUrlWith(params: Record<string, string>, endpoint = `${BASE}/au
   const url = new URL(endpoint);
   for (const [key, value] of Object.entries(params)) url.searchParams.append(key, value);
   return url.href;
-}
-
-/**
- * The person's part: the consent page (returned for assertions), approve, sign in at the development IdP, and the
- * final redirect from /callback to the client.
- */
-async function signIn(url: string, email = "ada@analytical.example"): Promise<{ consent: string; redirect: URL }> {
-  const browser = new Browser();
-  const page = await browser.fetch(url);
-  const consent = await page.text();
-  expect(page.status, consent.slice(0, 500)).toBe(200);
-  const approved = await browser.submit(consent, { name: "decision", value: "approve" });
-  const login = await browser.fetch(location(approved).href);
-  expect(login.status).toBe(200);
-  const callback = location(await browser.submit(await login.text(), { name: "action", value: "login" }, { email, name: "Ada Lovelace" }));
-  return { consent, redirect: location(await browser.fetch(callback.href)) };
 }
 
 async function tokens(res: Response): Promise<Tokens> {
@@ -126,7 +110,7 @@ describe("Claude Code (Client ID Metadata Document)", () => {
   it("signs in with client_id = the document URL on a random loopback port, redeems the code and refreshes", async () => {
     const seen = claudeAi();
     const { verifier, challenge } = await pkce();
-    const { consent, redirect } = await signIn(
+    const { consent, redirect } = await authorizeAt(
       authorizeUrlWith({
         response_type: "code",
         client_id: CLIENT_ID,
@@ -182,7 +166,7 @@ describe("claude.ai / Claude Desktop hosted connector", () => {
     const secret = client.client_secret ?? "";
 
     const { verifier, challenge } = await pkce();
-    const { redirect } = await signIn(
+    const { redirect } = await authorizeAt(
       authorizeUrlWith({
         response_type: "code",
         client_id: client.client_id,
@@ -254,7 +238,7 @@ describe("ChatGPT connector", () => {
       ...params,
     };
     const defined = Object.fromEntries(Object.entries(all).filter((e): e is [string, string] => e[1] !== undefined));
-    const { redirect } = await signIn(authorizeUrlWith(defined));
+    const { redirect } = await authorizeAt(authorizeUrlWith(defined));
     expect(`${redirect.origin}${redirect.pathname}`).toBe(REDIRECT);
     return { code: authorizationResponse(redirect).code, verifier };
   }
@@ -331,7 +315,7 @@ describe("Cursor", () => {
     expect(client.redirect_uris).toEqual([REDIRECT]);
 
     const { verifier, challenge } = await pkce();
-    const { redirect } = await signIn(
+    const { redirect } = await authorizeAt(
       authorizeUrlWith({ response_type: "code", client_id: client.client_id, redirect_uri: REDIRECT, code_challenge: challenge, code_challenge_method: "S256", state: "cursor-state", scope: "mcp", resource: MCP_RESOURCE }),
     );
     expect(redirect.protocol).toBe("cursor:");
@@ -386,7 +370,7 @@ describe("VS Code", () => {
 
     for (const redirectUri of ["http://127.0.0.1:33418/", "http://127.0.0.1:59656/"]) {
       const { verifier, challenge } = await pkce();
-      const { redirect } = await signIn(
+      const { redirect } = await authorizeAt(
         authorizeUrlWith(
           { client_id: client.client_id, response_type: "code", code_challenge: challenge, code_challenge_method: "S256", scope: "mcp", resource: MCP_RESOURCE, redirect_uri: redirectUri, state: "vscode-state" },
           metadata.authorization_endpoint,
@@ -415,7 +399,7 @@ describe("Codex CLI", () => {
     const client = await register({ client_name: "Codex", redirect_uris: [redirectUri], grant_types: ["authorization_code", "refresh_token"], response_types: ["code"], token_endpoint_auth_method: "none" });
     const { verifier, challenge } = await pkce();
     const csrf = "codex-csrf-state";
-    const { redirect } = await signIn(
+    const { redirect } = await authorizeAt(
       authorizeUrlWith({ response_type: "code", client_id: client.client_id, redirect_uri: redirectUri, code_challenge: challenge, code_challenge_method: "S256", state: csrf, scope: "mcp", resource: MCP_RESOURCE }),
     );
     // What Codex's listener keeps: code and state, nothing else.

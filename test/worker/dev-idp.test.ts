@@ -1,16 +1,17 @@
 import { createExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
-import { calculatePKCECodeChallenge, generateRandomCodeVerifier } from "oauth4webapi";
+import { generateRandomCodeVerifier } from "oauth4webapi";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/worker";
+import { pkce } from "../support/oauth";
 
 const BASE = "http://localhost:8787";
 const ISSUER = `${BASE}/dev-idp`;
 const CALLBACK = `${BASE}/callback`;
 
 async function authorizeParams(overrides: Record<string, string | undefined> = {}) {
-  const verifier = generateRandomCodeVerifier();
+  const { verifier, challenge } = await pkce();
   const params: Record<string, string | undefined> = {
     client_id: "gatehouse",
     redirect_uri: CALLBACK,
@@ -18,7 +19,7 @@ async function authorizeParams(overrides: Record<string, string | undefined> = {
     scope: "openid email profile",
     state: "state-123",
     nonce: "nonce-456",
-    code_challenge: await calculatePKCECodeChallenge(verifier),
+    code_challenge: challenge,
     code_challenge_method: "S256",
     ...overrides,
   };
@@ -40,7 +41,7 @@ function post(path: string, form: Record<string, string>, headers: Record<string
 }
 
 /** Signs in at the dev IdP and returns the code from the redirect, with the verifier that redeems it. */
-async function signIn(email = "alice@example.com", name?: string, overrides: Record<string, string | undefined> = {}) {
+async function loginAtDevIdp(email = "alice@example.com", name?: string, overrides: Record<string, string | undefined> = {}) {
   const { verifier, params } = await authorizeParams(overrides);
   const res = await post("/authorize", { ...params, email, ...(name ? { name } : {}), action: "login" });
   expect(res.status).toBe(302);
@@ -147,7 +148,7 @@ describe("development IdP authorization endpoint", () => {
   });
 
   it("issues a code for any email and redirects with code, state and iss", async () => {
-    const { location } = await signIn();
+    const { location } = await loginAtDevIdp();
     expect(`${location.origin}${location.pathname}`).toBe(CALLBACK);
     expect(location.searchParams.get("code")).toMatch(/^ey/);
     expect(location.searchParams.get("state")).toBe("state-123");
@@ -176,7 +177,7 @@ describe("development IdP authorization endpoint", () => {
 
 describe("development IdP token endpoint", () => {
   it("exchanges a code with the right PKCE verifier for tokens, uncached", async () => {
-    const { code, verifier } = await signIn();
+    const { code, verifier } = await loginAtDevIdp();
     const res = await redeem(code, verifier);
     expect(res.status).toBe(200);
     expect(res.headers.get("Cache-Control")).toBe("no-store");
@@ -188,7 +189,7 @@ describe("development IdP token endpoint", () => {
   });
 
   it("signs an ES256 ID token that verifies against its JWKS, with the login's claims", async () => {
-    const { code, verifier } = await signIn("Carol@Widgets.Example.org", "Carol C");
+    const { code, verifier } = await loginAtDevIdp("Carol@Widgets.Example.org", "Carol C");
     const { id_token } = await (await redeem(code, verifier)).json<{ id_token: string }>();
     expect(decodeProtectedHeader(id_token)).toMatchObject({ alg: "ES256", typ: "JWT" });
     const { payload } = await jwtVerify(id_token, await jwks(), { issuer: ISSUER, audience: "gatehouse", algorithms: ["ES256"] });
@@ -206,7 +207,7 @@ describe("development IdP token endpoint", () => {
 
   it("gives the same subject to the same email whatever its case, and another to another email", async () => {
     const subject = async (email: string) => {
-      const { code, verifier } = await signIn(email);
+      const { code, verifier } = await loginAtDevIdp(email);
       const { id_token } = await (await redeem(code, verifier)).json<{ id_token: string }>();
       return (await jwtVerify(id_token, await jwks())).payload.sub;
     };
@@ -216,7 +217,7 @@ describe("development IdP token endpoint", () => {
   });
 
   it("omits nonce when the request had none and names the user after the email when no name is given", async () => {
-    const { code, verifier } = await signIn("frank@example.com", undefined, { nonce: undefined });
+    const { code, verifier } = await loginAtDevIdp("frank@example.com", undefined, { nonce: undefined });
     const { id_token } = await (await redeem(code, verifier)).json<{ id_token: string }>();
     const { payload } = await jwtVerify(id_token, await jwks());
     expect(payload.nonce).toBeUndefined();
@@ -224,7 +225,7 @@ describe("development IdP token endpoint", () => {
   });
 
   it("answers a request without the openid scope as plain OAuth 2.0: no ID token", async () => {
-    const { code, verifier } = await signIn("heidi@example.com", undefined, { scope: "email profile" });
+    const { code, verifier } = await loginAtDevIdp("heidi@example.com", undefined, { scope: "email profile" });
     const res = await redeem(code, verifier);
     expect(res.status).toBe(200);
     const body = await res.json<Record<string, unknown>>();
@@ -233,7 +234,7 @@ describe("development IdP token endpoint", () => {
   });
 
   it("refuses a wrong PKCE verifier with invalid_grant", async () => {
-    const { code } = await signIn();
+    const { code } = await loginAtDevIdp();
     const res = await redeem(code, generateRandomCodeVerifier());
     expect(res.status).toBe(400);
     expect(res.headers.get("Cache-Control")).toBe("no-store");
@@ -241,14 +242,14 @@ describe("development IdP token endpoint", () => {
   });
 
   it("refuses a redirect_uri other than the authorization request's with invalid_grant", async () => {
-    const { code, verifier } = await signIn();
+    const { code, verifier } = await loginAtDevIdp();
     const res = await redeem(code, verifier, { redirect_uri: `${BASE}/other` });
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({ error: "invalid_grant", error_description: "redirect_uri does not match the authorization request" });
   });
 
   it("refuses a forged or tampered code with invalid_grant", async () => {
-    const { code, verifier } = await signIn();
+    const { code, verifier } = await loginAtDevIdp();
     const [header, payload, signature] = code.split(".");
     const claims = JSON.parse(atob((payload ?? "").replace(/-/g, "+").replace(/_/g, "/")));
     const forged = btoa(JSON.stringify({ ...claims, email: "mallory@example.com" })).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
@@ -258,14 +259,14 @@ describe("development IdP token endpoint", () => {
   });
 
   it("refuses an unknown client with a 401 invalid_client", async () => {
-    const { code, verifier } = await signIn();
+    const { code, verifier } = await loginAtDevIdp();
     const res = await redeem(code, verifier, { client_id: "someone-else" });
     expect(res.status).toBe(401);
     expect(await res.json()).toMatchObject({ error: "invalid_client" });
   });
 
   it("refuses client credentials from a public client with a 401 invalid_client and a Basic challenge", async () => {
-    const { code, verifier } = await signIn();
+    const { code, verifier } = await loginAtDevIdp();
     const res = await post("/token", { grant_type: "authorization_code", client_id: "gatehouse", code, redirect_uri: CALLBACK, code_verifier: verifier }, { Authorization: `Basic ${btoa("gatehouse:secret")}` });
     expect(res.status).toBe(401);
     expect(res.headers.get("WWW-Authenticate")).toBe('Basic realm="token", charset="UTF-8"');
@@ -279,7 +280,7 @@ describe("development IdP token endpoint", () => {
   });
 
   it("refuses a missing code_verifier and a JSON body with invalid_request", async () => {
-    const { code } = await signIn();
+    const { code } = await loginAtDevIdp();
     const missing = await post("/token", { grant_type: "authorization_code", client_id: "gatehouse", code, redirect_uri: CALLBACK });
     expect(missing.status).toBe(400);
     expect(await missing.json()).toEqual({ error: "invalid_request", error_description: "missing parameter code_verifier" });
@@ -291,7 +292,7 @@ describe("development IdP token endpoint", () => {
 
 describe("development IdP userinfo endpoint", () => {
   it("returns the profile behind a valid access token", async () => {
-    const { code, verifier } = await signIn("grace@example.com", "Grace");
+    const { code, verifier } = await loginAtDevIdp("grace@example.com", "Grace");
     const { access_token } = await (await redeem(code, verifier)).json<{ access_token: string }>();
     const res = await exports.default.fetch(`${ISSUER}/userinfo`, { headers: { Authorization: `Bearer ${access_token}` } });
     expect(res.status).toBe(200);

@@ -43,7 +43,7 @@ async function loadLists(): Promise<void> {
 }
 
 /** Signs in through the development IdP as `email` under EMAIL_POLICY=work; the callback's response. */
-async function signIn(email: string): Promise<Response> {
+async function callbackAs(email: string): Promise<Response> {
   const browser = new Browser(work);
   const { challenge } = await pkce();
   const callback = await approveAndSignIn(browser, authorizeUrl(await registerClient(), challenge), email);
@@ -63,20 +63,20 @@ describe("EMAIL_POLICY=work", () => {
   beforeAll(loadLists);
 
   it("refuses a free-mail address with a 403 page, storing no user and issuing no code", async () => {
-    await expectRefused(await signIn("someone@gmail.com"), "someone@gmail.com", 403, "Use your work email", "sign in to Gatehouse. Sign in with your work account.");
+    await expectRefused(await callbackAs("someone@gmail.com"), "someone@gmail.com", 403, "Use your work email", "sign in to Gatehouse. Sign in with your work account.");
     const { results } = await env.DB.prepare("SELECT detail FROM events WHERE type = 'login.failed'").all<{ detail: string }>();
     expect(results.map((r) => JSON.parse(r.detail))).toContainEqual(expect.objectContaining({ error: "email_domain", reason: "EMAIL_POLICY=work: free-mail domain" }));
   });
 
   it("refuses a disposable address, and one at a subdomain of a disposable domain", async () => {
     for (const email of ["someone@mailinator.com", "someone@sub.mailinator.com"]) {
-      await expectRefused(await signIn(email), email, 403, "Disposable email addresses can&#39;t sign in", "Sign in with your work account.");
+      await expectRefused(await callbackAs(email), email, 403, "Disposable email addresses can&#39;t sign in", "Sign in with your work account.");
     }
   });
 
   it("admits a work domain on neither list", async () => {
     for (const email of ["grace@navy.example", "someone@example-corp.test"]) {
-      expect(location(await signIn(email)).searchParams.get("code")).toMatch(/^gh1c_/);
+      expect(location(await callbackAs(email)).searchParams.get("code")).toMatch(/^gh1c_/);
       expect(await env.DB.prepare("SELECT 1 FROM users WHERE email = ?").bind(email).first()).not.toBeNull();
     }
   });
@@ -84,7 +84,7 @@ describe("EMAIL_POLICY=work", () => {
   it("refuses every sign-in with a 503 page while the lists are not loaded", async () => {
     await env.DB.prepare("DELETE FROM email_domains").run();
     try {
-      await expectRefused(await signIn("hedy@navy.example"), "hedy@navy.example", 503, "Sign-in is unavailable", "so sign-in is turned off");
+      await expectRefused(await callbackAs("hedy@navy.example"), "hedy@navy.example", 503, "Sign-in is unavailable", "so sign-in is turned off");
     } finally {
       await loadLists();
     }

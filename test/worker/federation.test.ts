@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { type UpstreamProvider, loadConfig } from "../../src/config";
 import { PageError } from "../../src/errors";
 import { type UpstreamLeg, completeUpstreamLogin, upstreamAuthorizationUrl } from "../../src/upstream/federation";
+import { parseForm } from "./helpers/browser";
 
 const config = loadConfig(env);
 const DEV_ISSUER = `${config.publicUrl}/dev-idp`;
@@ -18,17 +19,11 @@ function newLeg(): UpstreamLeg {
   return { state: generateRandomState(), nonce: generateRandomNonce(), codeVerifier: generateRandomCodeVerifier(), redirectUri: `${config.publicUrl}/callback` };
 }
 
-/** The hidden fields of the dev IdP's login form, as a browser would submit them. */
-function hiddenFields(html: string): [string, string][] {
-  const decode = (v: string) => v.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
-  return [...html.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)"\/>/g)].map((m) => [decode(m[1] ?? ""), decode(m[2] ?? "")]);
-}
-
 /** Follows the authorization URL to the dev IdP's page, submits its form, and returns the callback URL it redirects to. */
 async function browse(url: URL, submit: Record<string, string> = { email: "alice@example.com", name: "Alice", action: "login" }): Promise<URL> {
   const page = await exports.default.fetch(url.href, { redirect: "manual" });
   expect(page.status).toBe(200);
-  const form = new URLSearchParams([...hiddenFields(await page.text()), ...Object.entries(submit)]);
+  const form = new URLSearchParams([...parseForm(await page.text()).hidden, ...Object.entries(submit)]);
   const res = await exports.default.fetch(`${url.origin}${url.pathname}`, {
     method: "POST",
     headers: { "Content-Type": "application/x-www-form-urlencoded" },
@@ -40,7 +35,7 @@ async function browse(url: URL, submit: Record<string, string> = { email: "alice
 }
 
 /** Signs in at the dev IdP as a browser would and returns the callback URL, for `completeUpstreamLogin`. */
-async function signIn(provider: UpstreamProvider, leg: UpstreamLeg, submit?: Record<string, string>): Promise<URL> {
+async function loginUpstream(provider: UpstreamProvider, leg: UpstreamLeg, submit?: Record<string, string>): Promise<URL> {
   return browse(await upstreamAuthorizationUrl(env, config, provider, leg), submit);
 }
 
@@ -79,7 +74,7 @@ describe("upstreamAuthorizationUrl", () => {
 describe("completeUpstreamLogin against the built-in development IdP", () => {
   it("returns the verified identity and the upstream tokens after a real round trip", async () => {
     const leg = newLeg();
-    const callback = await signIn(devProvider(), leg);
+    const callback = await loginUpstream(devProvider(), leg);
     expect(`${callback.origin}${callback.pathname}`).toBe(leg.redirectUri);
     const before = Date.now();
     const result = await completeUpstreamLogin(env, config, devProvider(), callback, leg);
@@ -109,7 +104,7 @@ describe("completeUpstreamLogin against the built-in development IdP", () => {
   it("gives the same subject to the same person on every sign-in", async () => {
     const subject = async () => {
       const leg = newLeg();
-      const result = await completeUpstreamLogin(env, config, devProvider(), await signIn(devProvider(), leg), leg);
+      const result = await completeUpstreamLogin(env, config, devProvider(), await loginUpstream(devProvider(), leg), leg);
       return result.ok ? result.identity.subject : undefined;
     };
     const first = await subject();
@@ -119,7 +114,7 @@ describe("completeUpstreamLogin against the built-in development IdP", () => {
 
   it("reports access_denied when the person cancels upstream", async () => {
     const leg = newLeg();
-    const callback = await signIn(devProvider(), leg, { action: "cancel" });
+    const callback = await loginUpstream(devProvider(), leg, { action: "cancel" });
     expect(await completeUpstreamLogin(env, config, devProvider(), callback, leg)).toEqual({
       ok: false,
       error: "access_denied",
@@ -130,7 +125,7 @@ describe("completeUpstreamLogin against the built-in development IdP", () => {
 
   it("refuses a callback whose state is not the leg's", async () => {
     const leg = newLeg();
-    const callback = await signIn(devProvider(), leg);
+    const callback = await loginUpstream(devProvider(), leg);
     const result = await completeUpstreamLogin(env, config, devProvider(), callback, { ...leg, state: generateRandomState() });
     expect(result).toEqual({
       ok: false,
@@ -142,14 +137,14 @@ describe("completeUpstreamLogin against the built-in development IdP", () => {
 
   it("refuses an ID token whose nonce is not the leg's", async () => {
     const leg = newLeg();
-    const callback = await signIn(devProvider(), leg);
+    const callback = await loginUpstream(devProvider(), leg);
     const result = await completeUpstreamLogin(env, config, devProvider(), callback, { ...leg, nonce: generateRandomNonce() });
     expect(result).toMatchObject({ ok: false, error: "upstream_error", reason: 'OAUTH_JWT_CLAIM_COMPARISON_FAILED: unexpected ID Token "nonce" claim value' });
   });
 
   it("refuses a callback without iss from a provider that advertises RFC 9207", async () => {
     const leg = newLeg();
-    const callback = await signIn(devProvider(), leg);
+    const callback = await loginUpstream(devProvider(), leg);
     callback.searchParams.delete("iss");
     const result = await completeUpstreamLogin(env, config, devProvider(), callback, leg);
     expect(result).toMatchObject({ ok: false, error: "upstream_error", reason: 'OAUTH_INVALID_RESPONSE: response parameter "iss" (issuer) missing' });
@@ -157,7 +152,7 @@ describe("completeUpstreamLogin against the built-in development IdP", () => {
 
   it("refuses a callback whose iss names another issuer (mix-up attack)", async () => {
     const leg = newLeg();
-    const callback = await signIn(devProvider(), leg);
+    const callback = await loginUpstream(devProvider(), leg);
     callback.searchParams.set("iss", "https://attacker.example");
     const result = await completeUpstreamLogin(env, config, devProvider(), callback, leg);
     expect(result).toMatchObject({ ok: false, error: "upstream_error", reason: 'OAUTH_INVALID_RESPONSE: unexpected "iss" (issuer) response parameter value' });
@@ -165,7 +160,7 @@ describe("completeUpstreamLogin against the built-in development IdP", () => {
 
   it("reports the token endpoint's refusal without passing its text to the person", async () => {
     const leg = newLeg();
-    const callback = await signIn(devProvider(), leg);
+    const callback = await loginUpstream(devProvider(), leg);
     const result = await completeUpstreamLogin(env, config, devProvider(), callback, { ...leg, codeVerifier: generateRandomCodeVerifier() });
     expect(result).toEqual({
       ok: false,
@@ -191,7 +186,7 @@ describe("completeUpstreamLogin against the built-in development IdP", () => {
     // Pointing email_verified at a claim the dev IdP does not send makes every email unverified.
     const strict = devProvider({ claims: { ...devProvider().claims, emailVerified: "no_such_claim" } });
     const leg = newLeg();
-    expect(await completeUpstreamLogin(env, config, strict, await signIn(strict, leg), leg)).toEqual({
+    expect(await completeUpstreamLogin(env, config, strict, await loginUpstream(strict, leg), leg)).toEqual({
       ok: false,
       error: "email_unverified",
       description: "Your account at Development sign-in has no verified email address. Verify your email there, then try again.",
@@ -200,7 +195,7 @@ describe("completeUpstreamLogin against the built-in development IdP", () => {
 
     const lenient = { ...strict, allowUnverifiedEmail: true };
     const leg2 = newLeg();
-    const result = await completeUpstreamLogin(env, config, lenient, await signIn(lenient, leg2), leg2);
+    const result = await completeUpstreamLogin(env, config, lenient, await loginUpstream(lenient, leg2), leg2);
     expect(result.ok && result.identity).toMatchObject({ email: "alice@example.com", emailVerified: false });
   });
 
@@ -229,7 +224,7 @@ describe("completeUpstreamLogin against a plain OAuth 2.0 provider", () => {
   it("reads the identity from the userinfo endpoint when there is no ID token", async () => {
     const leg = newLeg();
     const provider = oauth2Provider();
-    const callback = await signIn(provider, leg, { email: "ivan@corp.example", action: "login" });
+    const callback = await loginUpstream(provider, leg, { email: "ivan@corp.example", action: "login" });
     const before = Date.now();
     const result = await completeUpstreamLogin(env, config, provider, callback, leg);
     expect(result.ok).toBe(true);

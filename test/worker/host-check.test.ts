@@ -1,18 +1,19 @@
 // The host check: only PUBLIC_URL's origin is served; other hosts get 421 before routing, browsers a redirect.
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { BASE } from "./helpers/browser";
+import { BASE, workerFetch } from "./helpers/browser";
 import { obtainCode, REDIRECT_URI, registerClient, tokenRequest } from "./helpers/oauth";
 
 const count = async (table: string) => (await env.DB.prepare(`SELECT count(*) AS n FROM ${table}`).first<{ n: number }>())?.n;
-const settle = () => new Promise((r) => setTimeout(r, 50));
+/** Requests through the Worker's `fetch` with the execution context awaited, so every background write is done when they answer. */
+const fetchAwaited = workerFetch(env);
 
 describe("requests to another origin than PUBLIC_URL", () => {
   it("refuses /token on 127.0.0.1 with 421 and an OAuth JSON error, storing nothing", async () => {
     const client = await registerClient();
-    const { code, verifier } = await obtainCode(client);
+    const { code, verifier } = await obtainCode(client, { target: env });
     const events = await count("events");
-    const res = await exports.default.fetch("http://127.0.0.1:8787/token", {
+    const res = await fetchAwaited("http://127.0.0.1:8787/token", {
       method: "POST",
       headers: { "Content-Type": "application/x-www-form-urlencoded" },
       body: new URLSearchParams({ grant_type: "authorization_code", code, code_verifier: verifier, redirect_uri: REDIRECT_URI, client_id: client.client_id }),
@@ -20,7 +21,6 @@ describe("requests to another origin than PUBLIC_URL", () => {
     expect(res.status).toBe(421);
     expect(res.headers.get("Cache-Control")).toBe("no-store");
     expect(await res.json()).toEqual({ error: "invalid_request", error_description: `this server answers at ${BASE} only` });
-    await settle();
     expect(await count("events")).toBe(events);
     // The code was not spent: the same request at PUBLIC_URL still redeems it.
     const redeemed = await tokenRequest({ grant_type: "authorization_code", code, code_verifier: verifier, redirect_uri: REDIRECT_URI, client_id: client.client_id });
@@ -29,11 +29,11 @@ describe("requests to another origin than PUBLIC_URL", () => {
 
   it("refuses /mcp on a workers.dev host even with a valid token, and counts no usage", async () => {
     const client = await registerClient();
-    const { code, verifier } = await obtainCode(client, { email: "hedy@host-check.example" });
-    const tokens = await tokenRequest({ grant_type: "authorization_code", code, code_verifier: verifier, redirect_uri: REDIRECT_URI, client_id: client.client_id });
+    const { code, verifier } = await obtainCode(client, { email: "hedy@host-check.example", target: env });
+    const tokens = await tokenRequest({ grant_type: "authorization_code", code, code_verifier: verifier, redirect_uri: REDIRECT_URI, client_id: client.client_id }, {}, env);
     const { access_token } = await tokens.json<{ access_token: string }>();
     const usage = () => env.DB.prepare("SELECT request_count FROM users WHERE email = ?").bind("hedy@host-check.example").first<{ request_count: number }>();
-    const res = await exports.default.fetch("https://gatehouse.example.workers.dev/mcp", {
+    const res = await fetchAwaited("https://gatehouse.example.workers.dev/mcp", {
       method: "POST",
       headers: { Authorization: `Bearer ${access_token}`, "Content-Type": "application/json", Accept: "application/json, text/event-stream" },
       body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
@@ -41,7 +41,6 @@ describe("requests to another origin than PUBLIC_URL", () => {
     expect(res.status).toBe(421);
     expect(res.headers.get("WWW-Authenticate")).toBeNull();
     expect((await res.json<{ error: string }>()).error).toBe("invalid_request");
-    await settle();
     expect((await usage())?.request_count).toBe(0);
   });
 

@@ -3,7 +3,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { grantOf, MCP_RESOURCE, mcpStatus, obtainCode, REDIRECT_URI, registerClient, type TestClient, tokenRequest } from "./helpers/oauth";
+import { grantOf, MCP_RESOURCE, mcpStatus, obtainCode, REDIRECT_URI, registerClient, signIn, type TestClient, tokenRequest } from "./helpers/oauth";
 
 interface Tokens {
   access_token: string;
@@ -11,14 +11,6 @@ interface Tokens {
   scope: string;
   expires_in: number;
   token_type: string;
-}
-
-async function signIn(client?: TestClient, scope = "mcp offline_access"): Promise<{ client: TestClient; tokens: Tokens }> {
-  const c = client ?? (await registerClient({ grant_types: ["authorization_code", "refresh_token"] }));
-  const { code, verifier } = await obtainCode(c, { params: { scope } });
-  const res = await tokenRequest({ grant_type: "authorization_code", code, code_verifier: verifier, redirect_uri: REDIRECT_URI, client_id: c.client_id });
-  expect(res.status).toBe(200);
-  return { client: c, tokens: (await res.json()) as Tokens };
 }
 
 function refresh(client: TestClient, token: string, extra: Record<string, string> = {}): Promise<Response> {
@@ -47,18 +39,18 @@ async function familySize(token: string): Promise<{ total: number; current: numb
 
 describe("refresh tokens at code redemption", () => {
   it("issues a prefixed refresh token carrying the grant id to a client registered for refresh_token", async () => {
-    const { tokens } = await signIn();
+    const { tokens } = await signIn({ params: { scope: "mcp offline_access" } });
     expect(tokens.refresh_token).toMatch(/^gh1r_[0-9a-f]{64}\.[A-Za-z0-9_-]{43}$/);
     expect(tokens.scope).toBe("mcp");
   });
 
   it("issues one even without offline_access, as MCP clients rarely ask for it", async () => {
-    const { tokens } = await signIn(undefined, "mcp");
+    const { tokens } = await signIn({ params: { scope: "mcp" } });
     expect(tokens.refresh_token).toMatch(/^gh1r_/);
   });
 
   it("stores only the hash of the refresh token", async () => {
-    const { tokens } = await signIn();
+    const { tokens } = await signIn({ params: { scope: "mcp offline_access" } });
     const secret = (tokens.refresh_token ?? "").split(".")[1] ?? "";
     const dump = await runInDurableObject(grantOf(tokens.refresh_token ?? ""), (_i, state) =>
       JSON.stringify([state.storage.sql.exec("SELECT * FROM refresh_tokens").toArray(), state.storage.sql.exec("SELECT * FROM grant_state").toArray()]),
@@ -69,7 +61,7 @@ describe("refresh tokens at code redemption", () => {
 
 describe("POST /token: rotating a refresh token", () => {
   it("rotates: a new refresh token and a working access token, the old one becomes previous", async () => {
-    const { client, tokens } = await signIn();
+    const { client, tokens } = await signIn({ params: { scope: "mcp offline_access" } });
     const res = await refresh(client, tokens.refresh_token ?? "");
     expect(res.status).toBe(200);
     expect(res.headers.get("Cache-Control")).toBe("no-store");
@@ -81,7 +73,7 @@ describe("POST /token: rotating a refresh token", () => {
   });
 
   it("answers all of 50 concurrent refreshes of one token with the identical successor, and only one successor exists", async () => {
-    const { client, tokens } = await signIn();
+    const { client, tokens } = await signIn({ params: { scope: "mcp offline_access" } });
     const responses = await Promise.all(Array.from({ length: 50 }, () => refresh(client, tokens.refresh_token ?? "")));
     expect(responses.map((r) => r.status)).toEqual(Array(50).fill(200));
     const bodies = (await Promise.all(responses.map((r) => r.json()))) as Tokens[];
@@ -94,7 +86,7 @@ describe("POST /token: rotating a refresh token", () => {
   });
 
   it("returns the same successor when the previous token is retried within the window after a lost response", async () => {
-    const { client, tokens } = await signIn();
+    const { client, tokens } = await signIn({ params: { scope: "mcp offline_access" } });
     const first = (await (await refresh(client, tokens.refresh_token ?? "")).json()) as Tokens;
     await ageRotations(tokens.refresh_token ?? "", 20_000);
     const retry = await refresh(client, tokens.refresh_token ?? "");
@@ -106,7 +98,7 @@ describe("POST /token: rotating a refresh token", () => {
   });
 
   it("revokes the whole grant when the previous token is presented after the window", async () => {
-    const { client, tokens } = await signIn();
+    const { client, tokens } = await signIn({ params: { scope: "mcp offline_access" } });
     const first = (await (await refresh(client, tokens.refresh_token ?? "")).json()) as Tokens;
     await ageRotations(tokens.refresh_token ?? "", 31_000);
     await expectError(await refresh(client, tokens.refresh_token ?? ""), "invalid_grant");
@@ -116,7 +108,7 @@ describe("POST /token: rotating a refresh token", () => {
   });
 
   it("revokes the grant when the previous token is replayed after its successor was used, even within the window", async () => {
-    const { client, tokens } = await signIn();
+    const { client, tokens } = await signIn({ params: { scope: "mcp offline_access" } });
     const first = (await (await refresh(client, tokens.refresh_token ?? "")).json()) as Tokens;
     const second = (await (await refresh(client, first.refresh_token ?? "")).json()) as Tokens;
     await expectError(await refresh(client, tokens.refresh_token ?? ""), "invalid_grant");
@@ -126,7 +118,7 @@ describe("POST /token: rotating a refresh token", () => {
   });
 
   it("refuses another client presenting the token with invalid_grant, and leaves the grant intact", async () => {
-    const { client, tokens } = await signIn();
+    const { client, tokens } = await signIn({ params: { scope: "mcp offline_access" } });
     const other = await registerClient({ grant_types: ["authorization_code", "refresh_token"] });
     await expectError(await refresh(other, tokens.refresh_token ?? ""), "invalid_grant");
     expect(await grantOf(tokens.refresh_token ?? "").checkLive()).toBe(true);
@@ -134,7 +126,7 @@ describe("POST /token: rotating a refresh token", () => {
   });
 
   it("is strict with REFRESH_REPLAY_WINDOW=0: any second presentation revokes", async () => {
-    const { tokens } = await signIn();
+    const { tokens } = await signIn({ params: { scope: "mcp offline_access" } });
     const handle = (tokens.refresh_token ?? "").split(".")[1] ?? "";
     const stub = grantOf(tokens.refresh_token ?? "");
     const clientId = await runInDurableObject(stub, (_i, state) => (JSON.parse(state.storage.sql.exec<{ request: string }>("SELECT request FROM grant_state").one().request) as { clientId: string }).clientId);
@@ -145,7 +137,7 @@ describe("POST /token: rotating a refresh token", () => {
   });
 
   it("narrows the scope of the access token when asked, and refuses a wider scope without rotating", async () => {
-    const { client, tokens } = await signIn();
+    const { client, tokens } = await signIn({ params: { scope: "mcp offline_access" } });
     await expectError(await refresh(client, tokens.refresh_token ?? "", { scope: "mcp admin" }), "invalid_scope");
     expect(await familySize(tokens.refresh_token ?? "")).toEqual({ total: 1, current: 1 });
     const narrowed = await refresh(client, tokens.refresh_token ?? "", { scope: "offline_access" });
@@ -157,18 +149,18 @@ describe("POST /token: rotating a refresh token", () => {
   });
 
   it("refuses a scope the grant never had (offline_access not granted) with invalid_scope", async () => {
-    const { client, tokens } = await signIn(undefined, "mcp");
+    const { client, tokens } = await signIn({ params: { scope: "mcp" } });
     await expectError(await refresh(client, tokens.refresh_token ?? "", { scope: "mcp offline_access" }), "invalid_scope");
   });
 
   it("refuses another resource with invalid_target without rotating", async () => {
-    const { client, tokens } = await signIn();
+    const { client, tokens } = await signIn({ params: { scope: "mcp offline_access" } });
     await expectError(await refresh(client, tokens.refresh_token ?? "", { resource: "https://elsewhere.example/mcp" }), "invalid_target");
     expect((await refresh(client, tokens.refresh_token ?? "", { resource: MCP_RESOURCE })).status).toBe(200);
   });
 
   it("refuses garbage, a code handle and a token with a wrong secret with invalid_grant, changing nothing", async () => {
-    const { client, tokens } = await signIn();
+    const { client, tokens } = await signIn({ params: { scope: "mcp offline_access" } });
     const [prefix] = (tokens.refresh_token ?? "").split(".");
     await expectError(await refresh(client, "not-a-token"), "invalid_grant");
     await expectError(await refresh(client, `${prefix}.${"A".repeat(43)}`), "invalid_grant");
@@ -178,7 +170,7 @@ describe("POST /token: rotating a refresh token", () => {
   });
 
   it("refuses a client not registered for refresh_token with unauthorized_client", async () => {
-    const { tokens } = await signIn();
+    const { tokens } = await signIn({ params: { scope: "mcp offline_access" } });
     const plain = await registerClient();
     await expectError(await refresh(plain, tokens.refresh_token ?? ""), "unauthorized_client");
   });
@@ -186,7 +178,7 @@ describe("POST /token: rotating a refresh token", () => {
 
 describe("refresh family lifetimes", () => {
   it("extends the idle expiry on rotation but never past the absolute expiry", async () => {
-    const { client, tokens } = await signIn();
+    const { client, tokens } = await signIn({ params: { scope: "mcp offline_access" } });
     const stub = grantOf(tokens.refresh_token ?? "");
     await runInDurableObject(stub, (_i, state) => {
       state.storage.sql.exec("UPDATE grant_state SET max_expires_at = ? WHERE singleton = 1", Date.now() + 3_600_000);
@@ -198,7 +190,7 @@ describe("refresh family lifetimes", () => {
   });
 
   it("refuses a refresh once the grant is idle past REFRESH_IDLE_TTL, and the alarm deletes it", async () => {
-    const { client, tokens } = await signIn();
+    const { client, tokens } = await signIn({ params: { scope: "mcp offline_access" } });
     const stub = grantOf(tokens.refresh_token ?? "");
     await runInDurableObject(stub, (_i, state) => {
       state.storage.sql.exec("UPDATE grant_state SET idle_expires_at = ?, expires_at = ? WHERE singleton = 1", Date.now() - 1, Date.now() - 1);
@@ -211,7 +203,7 @@ describe("refresh family lifetimes", () => {
   });
 
   it("refuses a refresh past the absolute REFRESH_MAX_TTL even when recently used", async () => {
-    const { client, tokens } = await signIn();
+    const { client, tokens } = await signIn({ params: { scope: "mcp offline_access" } });
     const stub = grantOf(tokens.refresh_token ?? "");
     await runInDurableObject(stub, (_i, state) => {
       state.storage.sql.exec("UPDATE grant_state SET max_expires_at = ?, expires_at = ? WHERE singleton = 1", Date.now() - 1, Date.now() - 1);

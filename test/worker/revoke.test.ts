@@ -5,24 +5,17 @@ import { describe, expect, it } from "vitest";
 import type { Env } from "../../src/env";
 import { isGrantLive } from "../../src/tokens/liveness";
 import worker from "../../src/worker";
-import { BASE } from "./helpers/browser";
-import { grantOf, mcpStatus, obtainCode, REDIRECT_URI, registerClient, type TestClient, tokenRequest } from "./helpers/oauth";
+import { BASE, workerFetch } from "./helpers/browser";
+import { grantOf, mcpStatus, obtainCode, REDIRECT_URI, registerClient, signIn, type TestClient, tokenRequest } from "./helpers/oauth";
 
 interface Tokens {
   access_token: string;
   refresh_token: string;
 }
 
-async function signIn(client?: TestClient): Promise<{ client: TestClient; tokens: Tokens }> {
-  const c = client ?? (await registerClient({ grant_types: ["authorization_code", "refresh_token"] }));
-  const { code, verifier } = await obtainCode(c);
-  const res = await tokenRequest({ grant_type: "authorization_code", code, code_verifier: verifier, redirect_uri: REDIRECT_URI, client_id: c.client_id });
-  expect(res.status).toBe(200);
-  return { client: c, tokens: (await res.json()) as Tokens };
-}
-
+/** A form POST through the Worker's `fetch` with the execution context awaited: the grant index is updated (waitUntil) when it answers. */
 function post(path: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
-  return exports.default.fetch(`${BASE}${path}`, {
+  return workerFetch(env)(`${BASE}${path}`, {
     method: "POST",
     headers: { "Content-Type": "application/x-www-form-urlencoded", ...headers },
     body: new URLSearchParams(form),
@@ -71,7 +64,6 @@ describe("POST /revoke", () => {
     expect(await mcpStatus(tokens.access_token)).toBe(401);
     const refreshed = await tokenRequest({ grant_type: "refresh_token", refresh_token: tokens.refresh_token, client_id: client.client_id });
     expect(refreshed.status).toBe(400);
-    await new Promise((r) => setTimeout(r, 50));
     expect(await indexStatus(grantIdOf(tokens.access_token))).toBe("revoked");
   });
 
@@ -164,7 +156,7 @@ describe("POST /introspect", () => {
     await post("/revoke", { token: tokens.refresh_token, client_id: client.client_id });
     expect(await introspect(tokens.access_token, auth)).toEqual({ active: false });
     expect(await introspect(tokens.refresh_token, auth)).toEqual({ active: false });
-    const other = await signIn(client);
+    const other = await signIn({ client });
     await runInDurableObject(grantOf(other.tokens.refresh_token), (_i, state) => {
       state.storage.sql.exec("UPDATE grant_state SET expires_at = ? WHERE singleton = 1", Date.now() - 1);
     });

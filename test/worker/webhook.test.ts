@@ -9,8 +9,8 @@ import type { Env } from "../../src/env";
 import { sweep } from "../../src/sweep";
 import { verifySignature } from "../../src/webhook/signature";
 import worker from "../../src/worker";
-import { BASE, Browser } from "./helpers/browser";
-import { authorize, pkce, registerClient, type TestClient } from "./helpers/oauth";
+import { BASE } from "./helpers/browser";
+import { obtainCode, registerClient, type TestClient } from "./helpers/oauth";
 
 const HOOK_URL = "https://hooks.example.com/gh";
 const SECRET = "whsec_worker_test_secret_0123456789";
@@ -36,11 +36,6 @@ function receiver(status: () => number, clock = () => Math.floor(Date.now() / 10
     return new Response(null, { status: status() });
   });
   return deliveries;
-}
-
-async function signIn(client: TestClient, email: string): Promise<URL> {
-  const { challenge } = await pkce();
-  return authorize(client, challenge, { browser: new Browser(hookEnv), email });
 }
 
 interface OutboxRow {
@@ -80,7 +75,7 @@ afterEach(() => {
 describe("the user.created webhook", () => {
   it("writes exactly one outbox row on the first sign-in and delivers it signed; a second sign-in writes none", async () => {
     const deliveries = receiver(() => 204);
-    const redirect = await signIn(client, "first@hooks.example");
+    const { redirect } = await obtainCode(client, { email: "first@hooks.example", target: hookEnv });
     expect(redirect.searchParams.get("code")).toEqual(expect.any(String));
 
     const rows = await outboxFor("first@hooks.example");
@@ -114,20 +109,19 @@ describe("the user.created webhook", () => {
       },
     });
 
-    await signIn(client, "first@hooks.example");
+    await obtainCode(client, { email: "first@hooks.example", target: hookEnv });
     expect(await outboxFor("first@hooks.example")).toHaveLength(1);
     expect(deliveries).toHaveLength(1);
   });
 
   it("writes no outbox row when no webhook is configured", async () => {
-    const { challenge } = await pkce();
-    await authorize(client, challenge, { email: "unhooked@hooks.example" });
+    await obtainCode(client, { email: "unhooked@hooks.example" });
     expect(await outboxFor("unhooked@hooks.example")).toHaveLength(0);
   });
 
   it("leaves the row pending with a 1-minute backoff when the receiver fails, and the sign-in still succeeds", async () => {
     const deliveries = receiver(() => 500);
-    const redirect = await signIn(client, "failing@hooks.example");
+    const { redirect } = await obtainCode(client, { email: "failing@hooks.example", target: hookEnv });
     expect(redirect.searchParams.get("code")).toEqual(expect.any(String));
     expect(deliveries).toHaveLength(1);
     const [row] = await outboxFor("failing@hooks.example");
@@ -141,7 +135,7 @@ describe("the user.created webhook", () => {
       if (new Request(input, init).url.startsWith(HOOK_URL)) throw new TypeError(`connect failed to ${HOOK_URL}`);
       throw new Error("unexpected fetch");
     });
-    await signIn(client, "unreachable@hooks.example");
+    await obtainCode(client, { email: "unreachable@hooks.example", target: hookEnv });
     const [row] = await outboxFor("unreachable@hooks.example");
     expect(row).toMatchObject({ status: "pending", attempts: 1, last_error: "network error" });
   });
@@ -150,7 +144,7 @@ describe("the user.created webhook", () => {
     let status = 500;
     let clock = Math.floor(Date.now() / 1000);
     const deliveries = receiver(() => status, () => clock);
-    await signIn(client, "retried@hooks.example");
+    await obtainCode(client, { email: "retried@hooks.example", target: hookEnv });
     const [first] = await outboxFor("retried@hooks.example");
     if (!first) throw new Error("no outbox row");
 
@@ -172,7 +166,7 @@ describe("the user.created webhook", () => {
   it("goes dead 24 hours after the event, shows in the admin list, and a retry from the admin API delivers it", async () => {
     let status = 503;
     const deliveries = receiver(() => status);
-    await signIn(client, "dead@hooks.example");
+    await obtainCode(client, { email: "dead@hooks.example", target: hookEnv });
     const [row] = await outboxFor("dead@hooks.example");
     if (!row) throw new Error("no outbox row");
 

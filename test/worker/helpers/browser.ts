@@ -1,73 +1,82 @@
-// A small browser for worker tests: a cookie jar, manual redirects, and generic HTML form submission through
-// `exports.default.fetch`, so the authorization flow runs exactly as a person's browser would drive it.
+// The worker tests' browser: requests through `exports.default.fetch` (or the Worker's `fetch` with another environment),
+// manual redirects, the shared cookie jar and form reader (test/support/), and a form submission step a test can
+// drive and inspect one page at a time.
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import type { Env } from "../../../src/env";
 import worker from "../../../src/worker";
+import type { Fetch } from "../../support/browser";
+import { CookieJar } from "../../support/cookie-jar";
+import { parseForms } from "../../support/html-form";
+import type { Target } from "../../support/oauth";
 
 export const BASE = "http://localhost:8787";
 
-/** A parsed HTML form: where it posts, its hidden inputs, and its submit buttons. */
-export interface HtmlForm {
+/**
+ * Requests into the Worker under test: `exports.default.fetch`, or with `target`, the Worker's own `fetch` with that
+ * environment (another configuration) and an execution context whose `waitUntil` work is awaited before answering.
+ */
+export function workerFetch(target?: Env): Fetch {
+  if (!target) return (url, init) => exports.default.fetch(url, init);
+  return async (url, init) => {
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(new Request(url, init), target, ctx);
+    await waitOnExecutionContext(ctx);
+    return res;
+  };
+}
+
+/** The Worker under test as a sign-in target (test/support/oauth.ts). */
+export function workerTarget(target?: Env): Target {
+  return { base: BASE, fetch: workerFetch(target) };
+}
+
+/** The first form of a page as the worker tests read it: where it posts, its hidden inputs, and its submit buttons. */
+export interface PageForm {
   action: string;
   hidden: [string, string][];
   buttons: { name: string; value: string; formaction?: string }[];
 }
 
-function decode(value: string): string {
-  return value.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
-}
-
-function attribute(tag: string, name: string): string | undefined {
-  const match = new RegExp(`\\s${name}="([^"]*)"`).exec(tag);
-  return match?.[1] === undefined ? undefined : decode(match[1]);
-}
-
 /** The first `<form>` of a page. */
-export function parseForm(html: string, base = BASE): HtmlForm {
-  const form = /<form\b[^>]*>([\s\S]*?)<\/form>/.exec(html);
+export function parseForm(html: string, base = BASE): PageForm {
+  const form = parseForms(html, new URL(base))[0];
   if (!form) throw new Error("the page has no form");
-  const open = /<form\b[^>]*>/.exec(form[0])?.[0] ?? "";
-  const body = form[1] ?? "";
-  const hidden = [...body.matchAll(/<input\b[^>]*>/g)]
-    .map((m) => m[0])
-    .filter((tag) => attribute(tag, "type") === "hidden")
-    .map((tag): [string, string] => [attribute(tag, "name") ?? "", attribute(tag, "value") ?? ""]);
-  const buttons = [...body.matchAll(/<button\b[^>]*>/g)].map((m) => ({
-    name: attribute(m[0], "name") ?? "",
-    value: attribute(m[0], "value") ?? "",
-    formaction: attribute(m[0], "formaction"),
-  }));
-  return { action: new URL(attribute(open, "action") ?? "", base).href, hidden, buttons };
+  return {
+    action: form.action.href,
+    hidden: form.fields.filter((f) => f.type === "hidden").map((f): [string, string] => [f.name, f.value]),
+    buttons: form.buttons.map((b) => ({ name: b.name ?? "", value: b.value, formaction: b.formAction })),
+  };
 }
 
-/** Cookies by name, as a browser keeps them for one origin (expiry by `Max-Age=0` only). */
+/** A browser for one person: cookies kept by the shared jar, redirects returned rather than followed. */
 export class Browser {
-  readonly cookies = new Map<string, string>();
+  readonly jar = new CookieJar();
+  readonly #send: Fetch;
 
-  /** With `target`, requests go to `worker.fetch` with that environment (another configuration), awaiting its background work. */
-  constructor(readonly target?: Env) {}
+  /** With `target`, requests go to the Worker's `fetch` with that environment (another configuration), awaiting its background work. */
+  constructor(target?: Env) {
+    this.#send = workerFetch(target);
+  }
+
+  /** The value of the cookie `name` this browser holds. */
+  cookie(name: string): string | undefined {
+    return this.jar.all().find((c) => c.name === name)?.value;
+  }
+
+  /** Stores (or replaces) the cookie `name` as Gatehouse sets its `__Host-` cookies, for tests that copy or alter one. */
+  setCookie(name: string, value: string): void {
+    this.jar.store(new URL(BASE), [`${name}=${value}; Path=/; Secure; HttpOnly; SameSite=Lax`]);
+  }
 
   /** One request (no redirect following), sending and then storing cookies. */
   async fetch(url: string, init: RequestInit = {}): Promise<Response> {
+    const target = new URL(url);
     const headers = new Headers(init.headers);
-    if (this.cookies.size > 0 && !headers.has("Cookie")) headers.set("Cookie", [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; "));
-    const request = new Request(url, { ...init, headers, redirect: "manual" });
-    const res = this.target ? await this.#callApp(request, this.target) : await exports.default.fetch(request);
-    for (const line of res.headers.getAll("Set-Cookie")) {
-      const [pair = ""] = line.split(";");
-      const eq = pair.indexOf("=");
-      const name = pair.slice(0, eq).trim();
-      if (/;\s*Max-Age=0\b/i.test(line)) this.cookies.delete(name);
-      else this.cookies.set(name, pair.slice(eq + 1).trim());
-    }
-    return res;
-  }
-
-  async #callApp(request: Request, target: Env): Promise<Response> {
-    const ctx = createExecutionContext();
-    const res = await worker.fetch(request, target, ctx);
-    await waitOnExecutionContext(ctx);
+    const cookie = this.jar.header(target, { crossSite: false, topLevelGet: true });
+    if (cookie && !headers.has("Cookie")) headers.set("Cookie", cookie);
+    const res = await this.#send(url, { ...init, headers, redirect: "manual" });
+    this.jar.store(target, res.headers.getSetCookie());
     return res;
   }
 

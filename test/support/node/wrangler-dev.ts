@@ -1,5 +1,6 @@
-// Starts a real `wrangler dev` for an end-to-end test: its own port, its own local state (migrated D1),
-// extra vars, and a clean stop. Every e2e test drives Gatehouse through this.
+// Starts a real `wrangler dev` for the end-to-end tests and the bench: its own port, its own local state, extra vars,
+// readiness on /healthz and a clean stop of its whole process group. Gatehouse (`startGatehouse`: migrated D1, the
+// development configuration) and the bench's reference Worker both start through `startWranglerDev`.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -7,7 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const WRANGLER_ENV = { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true" };
-const EMAIL_DOMAINS_SCRIPT = fileURLToPath(new URL("../../scripts/email-domains.mjs", import.meta.url));
+const EMAIL_DOMAINS_SCRIPT = fileURLToPath(new URL("../../../scripts/email-domains.mjs", import.meta.url));
 
 export interface Gatehouse {
   url: string;
@@ -25,8 +26,21 @@ export interface StartOptions {
   config?: string;
 }
 
+export interface WranglerDevOptions {
+  port: number;
+  /** What the server is, for the error when it does not start. */
+  name: string;
+  /** Arguments after `wrangler dev` other than the port, state and vars (`--env dev`, `-c <config>`). */
+  args: string[];
+  vars: Record<string, string>;
+  /** Prefix of the temporary state directory. */
+  statePrefix: string;
+  /** Runs before the server starts, with the state directory (migrations). */
+  prepare?: (state: string, env: NodeJS.ProcessEnv) => void;
+}
+
 /**
- * The stop of every server started in this test file and not stopped yet. Each is registered the moment its state
+ * The stop of every server started in this process and not stopped yet. Each is registered the moment its state
  * directory or process exists, before anything is awaited, so a setup that fails half-way (a browser launch that
  * rejects inside a `Promise.all`, a failed migration) still stops it: test/e2e/setup.ts calls
  * `stopStartedGatehouses` after every file.
@@ -67,9 +81,10 @@ async function stopProcessGroup(pgid: number): Promise<void> {
   while (groupAlive(pgid)) await new Promise((r) => setTimeout(r, 50));
 }
 
-/** Starts Gatehouse's development configuration (wrangler.jsonc `env.dev`, or `options.config`) on `port` with `vars` overriding its vars; resolves when /healthz answers. */
-export async function startGatehouse(port: number, vars: Record<string, string> = {}, options: StartOptions = {}): Promise<Gatehouse> {
-  const state = mkdtempSync(join(tmpdir(), "gatehouse-e2e-"));
+/** Starts `wrangler dev` on `port` (inspector on port + 1000) with its own state; resolves when /healthz answers. */
+export async function startWranglerDev(options: WranglerDevOptions): Promise<Gatehouse> {
+  const { port } = options;
+  const state = mkdtempSync(join(tmpdir(), options.statePrefix));
   let pgid: number | undefined;
   let stopped = false;
   const stop = async () => {
@@ -81,16 +96,10 @@ export async function startGatehouse(port: number, vars: Record<string, string> 
   started.add(stop);
   try {
     const env = { ...process.env, ...WRANGLER_ENV };
-    const configuration = options.config ? ["--config", options.config] : ["--env", "dev"];
-    const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", ...configuration, "--persist-to", state], { env, encoding: "utf8" });
-    if (migrate.status !== 0) throw new Error(`migrations failed: ${migrate.stderr}`);
-    if (options.emailDomains) {
-      const load = spawnSync("node", [EMAIL_DOMAINS_SCRIPT, "--local", "--persist-to", state], { env, encoding: "utf8" });
-      if (load.status !== 0) throw new Error(`npm run email-domains failed: ${load.stderr}`);
-    }
+    options.prepare?.(state, env);
     const url = `http://localhost:${port}`;
-    const allVars = { PUBLIC_URL: url, ...vars };
-    const args = ["wrangler", "dev", ...configuration, "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--show-interactive-dev-session=false", "--inspector-port", String(port + 1000)];
+    const allVars = { PUBLIC_URL: url, ...options.vars };
+    const args = ["wrangler", "dev", ...options.args, "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--show-interactive-dev-session=false", "--inspector-port", String(port + 1000)];
     for (const [key, value] of Object.entries(allVars)) args.push("--var", `${key}:${value}`);
     // detached: its own process group, so `stop` reaches workerd, which wrangler starts as a grandchild of npx.
     const child: ChildProcess = spawn("npx", args, { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
@@ -106,9 +115,29 @@ export async function startGatehouse(port: number, vars: Record<string, string> 
       } catch {}
       await new Promise((r) => setTimeout(r, 300));
     }
-    throw new Error(stopped ? `wrangler dev on ${port} was stopped while starting` : `wrangler dev did not start on ${port}:\n${output.slice(-4000)}`);
+    throw new Error(stopped ? `${options.name} on ${port} was stopped while starting` : `${options.name} did not start on ${port}:\n${output.slice(-4000)}`);
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/** Starts Gatehouse's development configuration (wrangler.jsonc `env.dev`, or `options.config`) on `port` with `vars` overriding its vars, on a migrated D1. */
+export function startGatehouse(port: number, vars: Record<string, string> = {}, options: StartOptions = {}): Promise<Gatehouse> {
+  const configuration = options.config ? ["--config", options.config] : ["--env", "dev"];
+  return startWranglerDev({
+    port,
+    name: "wrangler dev",
+    args: configuration,
+    vars,
+    statePrefix: "gatehouse-e2e-",
+    prepare(state, env) {
+      const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", ...configuration, "--persist-to", state], { env, encoding: "utf8" });
+      if (migrate.status !== 0) throw new Error(`migrations failed: ${migrate.stderr}`);
+      if (options.emailDomains) {
+        const load = spawnSync("node", [EMAIL_DOMAINS_SCRIPT, "--local", "--persist-to", state], { env, encoding: "utf8" });
+        if (load.status !== 0) throw new Error(`npm run email-domains failed: ${load.stderr}`);
+      }
+    },
+  });
 }

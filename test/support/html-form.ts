@@ -18,6 +18,8 @@ export interface SubmitButton {
   value: string;
   label: string;
   formNoValidate: boolean;
+  /** The button's own `formaction`, which overrides the form's action. */
+  formAction?: string;
 }
 
 export interface HtmlForm {
@@ -101,7 +103,7 @@ function parseButtons(body: string): SubmitButton[] {
     const type = (attributes.type ?? (isButton ? "submit" : "text")).toLowerCase();
     if (type !== "submit" || "disabled" in attributes) continue;
     const label = isButton ? decodeEntities((m[1] ?? "").replace(/<[^>]*>/g, "")).trim() : (attributes.value ?? "Submit");
-    buttons.push({ name: attributes.name || undefined, value: attributes.value ?? "", label, formNoValidate: "formnovalidate" in attributes });
+    buttons.push({ name: attributes.name || undefined, value: attributes.value ?? "", label, formNoValidate: "formnovalidate" in attributes, formAction: attributes.formaction });
   }
   return buttons;
 }

@@ -1,6 +1,7 @@
 // A headless "browser" for the OAuth redirect dance without Chromium: fetch with manual redirects, a cookie jar
 // with browser rules, and form submission. It drives Gatehouse's consent page, the development IdP's login page and
-// oidc-provider's interaction pages alike, and stops at the redirect to the client's redirect URI.
+// oidc-provider's interaction pages alike, and stops at the redirect to the client's redirect URI. Runtime-neutral:
+// e2e tests and the bench use the network's fetch, worker tests pass `exports.default.fetch`.
 import { CookieJar, siteOf } from "./cookie-jar";
 import { type HtmlForm, type SubmitButton, formData, parseForms } from "./html-form";
 
@@ -38,11 +39,16 @@ export interface AuthorizeOptions {
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
+/** How the browser sends a request: the global fetch by default. */
+export type Fetch = (url: string, init: RequestInit) => Promise<Response>;
+
 export class HeadlessBrowser {
   readonly jar = new CookieJar();
   readonly steps: Step[] = [];
   /** Every page shown, in order. */
   readonly pages: Page[] = [];
+
+  constructor(readonly send: Fetch = (url, init) => fetch(url, init)) {}
 
   /**
    * Opens `start` as a person clicking the client's sign-in link would, then submits each form shown until a
@@ -104,7 +110,7 @@ export class HeadlessBrowser {
         headers.set("Content-Type", "application/x-www-form-urlencoded");
         headers.set("Origin", initiator ? serializedOrigin(initiator, request.url) : "null");
       }
-      const response = await fetch(request.url, { method: request.method, headers, body: request.body, redirect: "manual" });
+      const response = await this.send(request.url.href, { method: request.method, headers, body: request.body, redirect: "manual" });
       this.jar.store(request.url, response.headers.getSetCookie());
       chain.push(request.url);
       const location = response.headers.get("Location");
