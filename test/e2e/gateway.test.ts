@@ -9,7 +9,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { decodeProtectedHeader } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Gatehouse, startGatehouse } from "./harness";
+import { type Gatehouse, startGatehouse } from "../support/node/wrangler-dev";
 import { BULK_BYTES, bulkByte, type Origin, startGarbageOrigin, startOrigin } from "./mcp-origin";
 import { HeadlessOAuthClient, type RecordedRequest, recordingFetch } from "./oauth-client";
 
