@@ -174,6 +174,16 @@ describe("what the origin receives", () => {
 });
 
 describe("server variants", () => {
+  it("refuses every server with 503 while the configuration has a problem, without reaching an origin", async () => {
+    const broken = { ...env, MCP_SERVERS: JSON.stringify([{ name: "demo", origin: ORIGIN }, { name: "bad", origin: "http://10.0.0.1/mcp" }]) } as Env;
+    const fetchSpy = vi.spyOn(globalThis, "fetch");
+    const res = await call("/mcp/demo", rpc(await tokenFor(DEMO)), broken);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ jsonrpc: "2.0", error: { code: -32000, message: "Gatehouse is not configured: see its log." }, id: null });
+    expect(fetchSpy).not.toHaveBeenCalled();
+  });
+
+
   it("lets a server at /mcp replace the built-in one, with its metadata there and at the root", async () => {
     const replaced = { ...env, MCP_SERVERS: JSON.stringify([{ name: "main", label: "Main", path: "/mcp", origin: ORIGIN }]) } as Env;
     const seen: string[] = [];
