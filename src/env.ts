@@ -55,4 +55,5 @@ export interface ConfigVars {
   SSO_MAX_AGE?: string;
   EVENT_RETENTION_DAYS?: string;
   UPSTREAM_TOKEN_KEY?: string;
+  MCP_SERVERS?: string;
 }

@@ -7,6 +7,7 @@ import { loadConfig } from "./config";
 import type { ConfigVars, Env } from "./env";
 import type { AppEnv } from "./http/app-env";
 import { hostCheck } from "./http/host-check";
+import { gatewayRoutes } from "./mcp/gateway/routes";
 import { mcpRoutes } from "./mcp/route";
 import { type McpHandler, type RegisterTools, serveMcp } from "./mcp/server";
 import { auditTrail } from "./http/audit";
@@ -75,6 +76,8 @@ export function createGatehouse<E extends Env = Env>(options: GatehouseOptions<E
   // The whole discovery namespace, absent documents' 404s included, so a browser client's probes can read each answer.
   app.use("/.well-known/*", discoveryCors);
 
+  // First: a gateway server may take /mcp (and its metadata) from the built-in one.
+  app.route("/", gatewayRoutes);
   app.route("/", landingRoutes);
   app.route("/", metadataRoutes);
   app.route("/", jwksRoutes);

@@ -7,6 +7,7 @@ import { type Clients, parseClients } from "./clients";
 import { type Operations, parseOperations } from "./operations";
 import { type Origin, parseOrigin } from "./origin";
 import { type ConfigProblem, Reader } from "./reader";
+import { type McpServer, parseServers } from "./servers";
 import { type SignIn, parseSignIn } from "./sign-in";
 import { type Tokens, parseTokens } from "./tokens";
 import { type Upstreams, parseUpstreams } from "./upstreams";
@@ -19,6 +20,8 @@ export type { ClaimMap, UpstreamProvider } from "./upstreams";
 export interface Config extends Origin, Upstreams, SignIn, Tokens, Clients, Operations {
   branding: Branding;
   captureWebhook?: CaptureWebhook;
+  /** The origin MCP servers behind the gateway (`MCP_SERVERS`). */
+  servers: McpServer[];
   /** Why the flow endpoints are refused; empty when the configuration is complete. */
   problems: ConfigProblem[];
   warnings: string[];
@@ -37,6 +40,7 @@ export function parseConfig(vars: ConfigVars): Config {
     captureWebhook: parseWebhook(read),
     ...parseClients(read),
     ...parseOperations(read),
+    servers: parseServers(read.text("MCP_SERVERS"), read.problems, origin),
     problems: read.problems,
     warnings: read.warnings,
   };

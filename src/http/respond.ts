@@ -6,6 +6,7 @@ import type { Context, ErrorHandler, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv, ErrorFormat } from "./app-env";
 import { OAuthError, PageError } from "../errors";
+import { builtInResource, type ProtectedResource } from "../policy/resource";
 import { ErrorPage } from "../ui/error-page";
 
 /** Headers for every response that carries or could carry a credential (RFC 6749 §5.1). */
@@ -17,10 +18,9 @@ export function errorPage(c: Context<AppEnv>, status: number, title: string, mes
   return c.html(html, status as 400, NO_STORE);
 }
 
-/** The `WWW-Authenticate` challenge of RFC 6750 §3 with RFC 9728 §5.1's `resource_metadata`. */
-export function bearerChallenge(c: Context<AppEnv>, error?: OAuthError): string {
-  const config = c.var.config;
-  const parts = [`resource_metadata="${config.publicUrl}/.well-known/oauth-protected-resource/mcp"`, `scope="${config.defaultScopes.join(" ")}"`];
+/** The `WWW-Authenticate` challenge of RFC 6750 §3 with RFC 9728 §5.1's `resource_metadata`, for `target` (default: /mcp). */
+export function bearerChallenge(c: Context<AppEnv>, error?: OAuthError, target: ProtectedResource = builtInResource(c.var.config)): string {
+  const parts = [`resource_metadata="${target.metadataUrl}"`, `scope="${target.scopes.join(" ")}"`];
   if (error) parts.push(`error="${error.code}"`, `error_description="${error.description.replace(/["\\]/g, "")}"`);
   return `Bearer ${parts.join(", ")}`;
 }

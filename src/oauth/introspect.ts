@@ -11,6 +11,7 @@ import { endpointCors } from "../http/cors";
 import { logRequests } from "../http/request-log";
 import { NO_STORE, oauthErrors } from "../http/respond";
 import { requireConfig } from "../http/require-config";
+import { protectedResources } from "../policy/resource";
 import { identityClaims } from "../identity";
 import { verifyAccessToken } from "../tokens/access-token";
 import { authenticateClient } from "./client-auth";
@@ -80,7 +81,7 @@ async function introspect(c: Context<AppEnv>, token: string): Promise<Introspect
       sid: info.grantId,
     };
   }
-  const access = await verifyAccessToken(c.env, config, token);
+  const access = await verifyAccessToken(c.env, config, token, protectedResources(config).map((r) => r.resource));
   if (!access.ok) return { active: false };
   const claims = access.claims;
   // Always the grant itself, never the isolate's cache: a resource server asks so that revocation is exact.
@@ -92,7 +93,7 @@ async function introspect(c: Context<AppEnv>, token: string): Promise<Introspect
     scope: claims.scope,
     sub: claims.subject,
     iss: config.issuer,
-    aud: config.mcpResource,
+    aud: claims.resource,
     iat: claims.issuedAt,
     exp: claims.expiresAt,
     jti: claims.jti,

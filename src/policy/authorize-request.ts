@@ -7,7 +7,7 @@ import { OAuthError, PageError } from "../errors";
 import { uniqueParams } from "../lib/params";
 import { CODE_CHALLENGE, PKCE_METHOD } from "./pkce";
 import { checkRedirectUri, matchRedirectUri } from "./redirect-uri";
-import { resolveResource } from "./resource";
+import { protectedResources, resolveResource } from "./resource";
 import { narrowScope } from "./scope";
 
 /** Longest client `state` kept and echoed; real ones are far shorter. */
@@ -99,7 +99,7 @@ export function checkAuthorizationRequest(config: Config, client: ClientRecord |
   if (single.code_challenge_method !== PKCE_METHOD) return fail("invalid_request", "code_challenge_method must be S256");
   if (!CODE_CHALLENGE.test(single.code_challenge)) return fail("invalid_request", "code_challenge must be 43 to 128 unreserved characters");
   const resource = resolveResource(config, single.resource);
-  if (resource === undefined) return fail("invalid_target", `resource must be ${config.mcpResource}`);
+  if (resource === undefined) return fail("invalid_target", `resource must be ${protectedResources(config).map((r) => r.resource).join(" or ")}`);
   const scope = narrowScope(config, single.scope);
   if (!scope.ok) return fail("invalid_scope", `unknown scope ${scope.unknown.join(" ")}`.slice(0, 200));
   const prompt = (single.prompt ?? "").split(" ").filter(Boolean);

@@ -1,24 +1,52 @@
-// Resource indicator policy (RFC 8707): tokens are audience-bound to the one MCP resource Gatehouse protects.
+// Resource indicator policy (RFC 8707): tokens are audience-bound to one of the resources Gatehouse protects —
+// the built-in MCP endpoint and every gateway server (MCP_SERVERS).
 import type { Config } from "../config";
 import { parseUrl } from "../lib/url";
 
+/** A protected resource: where it is served, its identifier, and the scopes a token needs there. @see RFC 9728 §2 */
+export interface ProtectedResource {
+  path: string;
+  resource: string;
+  /** Its RFC 9728 §3.1 metadata URL: the well-known prefix inserted before the path. */
+  metadataUrl: string;
+  scopes: string[];
+}
+
+/** The built-in `/mcp` resource, unless a gateway server takes `/mcp`. */
+export function builtInResource(config: Config): ProtectedResource {
+  return { path: "/mcp", resource: config.mcpResource, metadataUrl: metadataUrl(config, "/mcp"), scopes: config.defaultScopes };
+}
+
+/** Every protected resource; a gateway server at `/mcp` replaces the built-in one. */
+export function protectedResources(config: Config): ProtectedResource[] {
+  const servers = config.servers.map((s) => ({ path: s.path, resource: s.resource, metadataUrl: metadataUrl(config, s.path), scopes: s.scopes }));
+  return servers.some((s) => s.path === "/mcp") ? servers : [builtInResource(config), ...servers];
+}
+
+function metadataUrl(config: Config, path: string): string {
+  return `${config.publicUrl}/.well-known/oauth-protected-resource${path}`;
+}
+
 /**
- * The resource a request's tokens are bound to: absent → the MCP resource; present → the MCP resource when its
- * scheme, host (case-insensitively) and path equal `PUBLIC_URL/mcp`, whatever query it carries (ChatGPT appends
- * one); else `undefined` (the caller answers `invalid_target`). The audience is always the canonical resource.
+ * The resource a request's tokens are bound to: absent → the MCP resource; present → the protected resource whose
+ * scheme, host (case-insensitively) and path it equals, whatever query it carries (ChatGPT appends one); else
+ * `undefined` (the caller answers `invalid_target`). The audience is always the canonical resource.
  * @see https://www.rfc-editor.org/rfc/rfc8707#section-2
  * @see MCP authorization, "Resource Parameter Implementation"
  */
 export function resolveResource(config: Config, requested: string | undefined): string | undefined {
-  if (requested === undefined || requested === config.mcpResource) return config.mcpResource;
+  if (requested === undefined) return config.mcpResource;
+  const resources = protectedResources(config).map((r) => r.resource);
+  if (resources.includes(requested)) return requested;
   const url = parseUrl(requested);
-  if (!url) return undefined;
-  const canonical = new URL(config.mcpResource);
-  const same = url.protocol === canonical.protocol && url.host === canonical.host && url.pathname === canonical.pathname && url.hash === "" && url.username === "";
-  return same ? config.mcpResource : undefined;
+  if (!url || url.hash !== "" || url.username !== "") return undefined;
+  return resources.find((resource) => {
+    const canonical = new URL(resource);
+    return url.protocol === canonical.protocol && url.host === canonical.host && url.pathname === canonical.pathname;
+  });
 }
 
-/** A presented `resource` at /token in its canonical form, or as sent when it is not the MCP resource (the grant refuses it). */
+/** A presented `resource` at /token in its canonical form, or as sent when it is not a protected resource (the grant refuses it). */
 export function presentedResource(config: Config, requested: string | undefined): string | undefined {
   return requested === undefined ? undefined : (resolveResource(config, requested) ?? requested);
 }

@@ -13,9 +13,12 @@ export interface AccessTokenInput extends TokenIdentity {
   scope: string;
   /** The grant's id (its Durable Object id); `sid` in the token. */
   grantId: string;
+  /** The RFC 8707 resource the grant is bound to; `aud` in the token (default: the built-in /mcp resource). */
+  resource?: string;
 }
 
 export interface AccessTokenClaims extends AccessTokenInput {
+  resource: string;
   jti: string;
   issuedAt: number;
   expiresAt: number;
@@ -41,6 +44,7 @@ const payloadSchema = z.object({
   client_id: z.string().min(1),
   scope: z.string(),
   sid: z.string().min(1),
+  aud: z.string().min(1),
   jti: z.string().min(1),
   iat: z.number().int(),
   exp: z.number().int(),
@@ -51,7 +55,7 @@ const payloadSchema = z.object({
   org_name: z.string().optional(),
 });
 
-/** Signs an access token (ES256, `typ: at+jwt`, `aud` = the MCP resource, `sid` = the grant). @see RFC 9068 §2 */
+/** Signs an access token (ES256, `typ: at+jwt`, `aud` = the grant's resource, `sid` = the grant). @see RFC 9068 §2 */
 export async function mintAccessToken(env: Env, config: Config, input: AccessTokenInput): Promise<{ token: string; expiresIn: number }> {
   const { kid, key } = await signingKey(env);
   const issuedAt = Math.floor(Date.now() / 1000);
@@ -64,7 +68,7 @@ export async function mintAccessToken(env: Env, config: Config, input: AccessTok
     .setProtectedHeader({ alg: ALGORITHM, typ: TOKEN_TYPE, kid })
     .setIssuer(config.issuer)
     .setSubject(input.subject)
-    .setAudience(config.mcpResource)
+    .setAudience(input.resource ?? config.mcpResource)
     .setIssuedAt(issuedAt)
     .setExpirationTime(issuedAt + config.accessTokenTtl)
     .setJti(randomSecret(16))
@@ -73,14 +77,15 @@ export async function mintAccessToken(env: Env, config: Config, input: AccessTok
 }
 
 /**
- * Verifies signature (by `kid`, cached keys), `typ`, `alg`, `iss`, `aud`, `exp`/`nbf` (60 s leeway) and the claim
- * shapes. A failure carries a short reason for logs; a KeyRing outage with no cached keys throws.
+ * Verifies signature (by `kid`, cached keys), `typ`, `alg`, `iss`, `aud` (one of `audience`: the resource being
+ * served), `exp`/`nbf` (60 s leeway) and the claim shapes. A failure carries a short reason for logs; a KeyRing
+ * outage with no cached keys throws.
  * @see RFC 9068 §4
  */
-export async function verifyAccessToken(env: Env, config: Config, token: string): Promise<VerifyResult> {
+export async function verifyAccessToken(env: Env, config: Config, token: string, audience: string | string[] = config.mcpResource): Promise<VerifyResult> {
   if (token.length > MAX_TOKEN_LENGTH) return { ok: false, reason: "too_long" };
-  // The exact token string verified before by this isolate: only its expiry can have changed since.
-  const cacheKey = `${config.issuer}\n${token}`;
+  // The exact token string verified before by this isolate for the same audience: only its expiry can have changed since.
+  const cacheKey = `${config.issuer}\n${[audience].flat().join(" ")}\n${token}`;
   const known = verified.get(cacheKey);
   if (known) {
     if (known.expiresAt + CLOCK_TOLERANCE > Date.now() / 1000) return { ok: true, claims: known };
@@ -98,7 +103,7 @@ export async function verifyAccessToken(env: Env, config: Config, token: string)
       algorithms: [ALGORITHM],
       typ: TOKEN_TYPE,
       issuer: config.issuer,
-      audience: config.mcpResource,
+      audience,
       clockTolerance: CLOCK_TOLERANCE,
       requiredClaims: ["exp", "iat", "sub", "jti"],
     }));
@@ -114,6 +119,7 @@ export async function verifyAccessToken(env: Env, config: Config, token: string)
     clientId: c.client_id,
     scope: c.scope,
     grantId: c.sid,
+    resource: c.aud,
     jti: c.jti,
     issuedAt: c.iat,
     expiresAt: c.exp,

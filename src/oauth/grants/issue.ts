@@ -12,7 +12,7 @@ import type { TokenResponse } from "./grant-type";
 export async function tokenResponse(c: Context<AppEnv>, grant: IssuedGrant): Promise<TokenResponse> {
   const scope = accessTokenScopes(grant.scope).join(" ");
   const { user } = grant;
-  const { token, expiresIn } = await mintAccessToken(c.env, c.var.config, { ...tokenIdentity(user), clientId: grant.clientId, scope, grantId: grant.grantId });
+  const { token, expiresIn } = await mintAccessToken(c.env, c.var.config, { ...tokenIdentity(user), clientId: grant.clientId, scope, grantId: grant.grantId, resource: grant.resource });
   audit(c, { type: "access_token.issued", grantId: grant.grantId, clientId: grant.clientId, userId: user.userId });
   const response: TokenResponse = { access_token: token, token_type: "Bearer", expires_in: expiresIn, scope };
   if (grant.refreshToken) response.refresh_token = grant.refreshToken;

@@ -1,0 +1,93 @@
+// The gateway's hop to an origin MCP server: the client's request as sent, minus its credentials, plus Gatehouse's
+// identity assertion; the answer streamed back as the origin writes it. Origin failures are JSON-RPC errors.
+// @see MCP specification, basic/transports (Streamable HTTP); MCP security best practices, "Token Passthrough"
+import type { Context } from "hono";
+import type { McpServer } from "../../config/servers";
+import type { AppEnv } from "../../http/app-env";
+import { noteFailure } from "../../http/respond";
+import type { Caller } from "../../identity";
+import { identityAssertion } from "../../tokens/identity-assertion";
+
+/** The only client headers the origin receives: what Streamable HTTP needs, nothing that carries or forges identity. */
+export const FORWARDED_HEADERS = ["Content-Type", "Accept", "Mcp-Session-Id", "Mcp-Protocol-Version", "Mcp-Method", "Mcp-Name", "Last-Event-ID"] as const;
+
+/** Origin response headers never passed on: hop-by-hop ones (RFC 9110 §7.6.1), cookies for Gatehouse's domain, and the origin's own challenges. */
+const DROPPED_RESPONSE_HEADERS = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "set-cookie", "www-authenticate", "proxy-authenticate"]);
+
+/** The headers sent to the origin: the allow-listed ones of `incoming`, and the identity assertion as the bearer. */
+export function originHeaders(incoming: Headers, assertion: string): Headers {
+  const headers = new Headers();
+  for (const name of FORWARDED_HEADERS) {
+    const value = incoming.get(name);
+    if (value !== null) headers.set(name, value);
+  }
+  headers.set("Authorization", `Bearer ${assertion}`);
+  return headers;
+}
+
+/** The origin URL with the client's query parameters appended to its own. */
+export function originUrl(origin: string, clientUrl: string): string {
+  const target = new URL(origin);
+  for (const [name, value] of new URL(clientUrl).searchParams) target.searchParams.append(name, value);
+  return target.href;
+}
+
+/** A JSON-RPC error response naming the server by its label; the request id is unknown without reading the body. */
+function originFailure(c: Context<AppEnv>, status: 502 | 504, reason: string, message: string): Response {
+  noteFailure(c, "origin_failed", reason);
+  return c.json({ jsonrpc: "2.0", error: { code: -32000, message }, id: null }, status);
+}
+
+/**
+ * Sends the request to `server` for `caller` and returns the origin's response unbuffered. No headers within
+ * `timeoutMs` → 504; refused, unreachable, redirecting or rejecting Gatehouse's assertion (401/403) → 502: a 401
+ * from Gatehouse would make the client discard a good token. The client's disconnect cancels the origin request.
+ */
+export async function forward(c: Context<AppEnv>, server: McpServer, caller: Caller): Promise<Response> {
+  const fetcher = originFetcher(c, server);
+  if (!fetcher) return originFailure(c, 502, "service_binding_missing", `${server.label} is not reachable: its service binding is missing`);
+  const assertion = await identityAssertion(c.env, c.var.config, server, caller);
+  const request = c.req.raw;
+  const url = server.origin !== undefined ? originUrl(server.origin, request.url) : originUrl(`https://${server.service}${server.path}`, request.url);
+  const abort = new AbortController();
+  const cancel = () => abort.abort();
+  request.signal?.addEventListener("abort", cancel);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    abort.abort();
+  }, server.timeoutMs);
+  let response: Response;
+  try {
+    response = await fetcher(url, {
+      method: request.method,
+      headers: originHeaders(request.headers, assertion),
+      body: request.method === "GET" || request.method === "HEAD" ? undefined : request.body,
+      redirect: "manual",
+      signal: abort.signal,
+    });
+  } catch {
+    return timedOut
+      ? originFailure(c, 504, "origin_timeout", `${server.label} did not answer within ${server.timeoutMs} ms`)
+      : originFailure(c, 502, "origin_unreachable", `${server.label} is unreachable`);
+  } finally {
+    clearTimeout(timer);
+  }
+  if (response.status === 401 || response.status === 403 || (response.status >= 300 && response.status < 400)) {
+    await response.body?.cancel();
+    return originFailure(c, 502, `origin_status_${response.status}`, `${server.label} refused the request (HTTP ${response.status})`);
+  }
+  const headers = new Headers();
+  for (const [name, value] of response.headers) if (!DROPPED_RESPONSE_HEADERS.has(name.toLowerCase())) headers.append(name, value);
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}
+
+type OriginFetch = (url: string, init: RequestInit) => Promise<Response>;
+
+/** `fetch` for an https/loopback origin, or the named service binding's `fetch` (no network hop). */
+function originFetcher(c: Context<AppEnv>, server: McpServer): OriginFetch | undefined {
+  if (server.service === undefined) return (url, init) => fetch(url, init);
+  const binding: unknown = (c.env as unknown as Record<string, unknown>)[server.service];
+  if (typeof binding !== "object" || binding === null || typeof (binding as Fetcher).fetch !== "function") return undefined;
+  return (url, init) => (binding as Fetcher).fetch(url, init);
+}

@@ -1,0 +1,94 @@
+// The gateway's mount: every MCP_SERVERS entry at its path, behind bearer authentication for its own resource, and
+// its RFC 9728 protected resource metadata. Paths come from the configuration, so one middleware dispatches them.
+// @see https://www.rfc-editor.org/rfc/rfc9728#section-3.1; DESIGN.md "Gateway"
+import { type Context, Hono } from "hono";
+import { cors } from "hono/cors";
+import type { Config } from "../../config";
+import type { McpServer } from "../../config/servers";
+import { OAuthError } from "../../errors";
+import type { AppEnv } from "../../http/app-env";
+import type { Caller } from "../../identity";
+import { mcpTooManyRequests, withinLimit } from "../../http/rate-limit";
+import { logRequests } from "../../http/request-log";
+import { bearerChallenge, mcpErrors, noteFailure } from "../../http/respond";
+import { protectedResources } from "../../policy/resource";
+import { verifyBearer } from "../bearer";
+import { countRequest } from "../usage";
+import { forward } from "./proxy";
+
+const METADATA_PREFIX = "/.well-known/oauth-protected-resource";
+/** Discovery changes only on redeploy. */
+const CACHE = { "Cache-Control": "public, max-age=300" } as const;
+
+/** Browser-based MCP clients call the servers cross-origin, as they call /mcp. */
+const serverCors = cors({
+  origin: "*",
+  allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
+  allowHeaders: ["Authorization", "Content-Type", "Mcp-Session-Id", "Mcp-Protocol-Version", "Mcp-Method", "Mcp-Name", "Last-Event-ID"],
+  exposeHeaders: ["WWW-Authenticate", "Mcp-Session-Id"],
+});
+
+/** A server's protected resource metadata: Gatehouse is its authorization server. @see RFC 9728 §2 */
+export function serverMetadata(config: Config, server: McpServer) {
+  return {
+    resource: server.resource,
+    authorization_servers: [config.issuer],
+    scopes_supported: [...new Set([...server.scopes, ...Object.values(server.tools.scopes)])],
+    bearer_methods_supported: ["header"],
+    resource_name: server.label,
+  };
+}
+
+export const gatewayRoutes = new Hono<AppEnv>();
+
+gatewayRoutes.use("*", async (c, next) => {
+  const { servers } = c.var.config;
+  const path = c.req.path;
+  if (path === METADATA_PREFIX || path.startsWith(`${METADATA_PREFIX}/`)) {
+    // The root document stays /mcp's: a server there answers it too.
+    const served = path.slice(METADATA_PREFIX.length) || "/mcp";
+    const server = servers.find((s) => s.path === served);
+    if (!server || c.req.method !== "GET") return next();
+    return c.json(serverMetadata(c.var.config, server), 200, CACHE);
+  }
+  const server = servers.find((s) => s.path === path);
+  if (!server) return next();
+  // Dispatched here rather than routed, so the mount's format and request log are applied the same way.
+  await mcpErrors(c, async () => {
+    await logRequests(c, async () => {
+      const preflight = await serverCors(c, async () => {
+        c.res = await serve(c, server);
+      });
+      if (preflight) c.res = preflight;
+    });
+  });
+  return c.res;
+});
+
+/** Authenticates for the server's resource, then proxies; errors are challenges (RFC 6750 §3) or JSON-RPC. */
+async function serve(c: Context<AppEnv>, server: McpServer): Promise<Response> {
+  const config = c.var.config;
+  if (config.problems.length > 0) {
+    noteFailure(c, "temporarily_unavailable", "configuration");
+    return c.json({ jsonrpc: "2.0", error: { code: -32000, message: "Gatehouse is not configured: see its log." }, id: null }, 503);
+  }
+  const target = protectedResources(config).find((r) => r.path === server.path);
+  if (!target) throw new Error(`no protected resource for ${server.path}`);
+  let caller: Caller | undefined;
+  try {
+    caller = await verifyBearer(c, target);
+  } catch (err) {
+    if (!(err instanceof OAuthError)) throw err;
+    noteFailure(c, err.code, err.reason);
+    return c.json(err.toJSON(), err.status as 401, { ...err.headers, "WWW-Authenticate": bearerChallenge(c, err, target) });
+  }
+  // The origin needs someone to assert: REQUIRE_AUTH=false never lets anonymous requests through the gateway.
+  if (!caller) {
+    noteFailure(c, "no_token", "no bearer token");
+    return c.body(null, 401, { "WWW-Authenticate": bearerChallenge(c, undefined, target) });
+  }
+  c.set("caller", caller);
+  if (!(await withinLimit(c, "RATE_LIMIT_MCP", `grant:${caller.grantId}`))) return mcpTooManyRequests(c);
+  countRequest(c, caller);
+  return forward(c, server, caller);
+}

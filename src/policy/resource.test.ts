@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import { parseConfig } from "../config";
+import type { Env } from "../env";
+import { builtInResource, presentedResource, protectedResources, resolveResource } from "./resource";
+
+const base = { PUBLIC_URL: "https://auth.example.com", UPSTREAM_ISSUER: "https://idp.example.com", UPSTREAM_CLIENT_ID: "gh", SCOPES: "mcp read" };
+const servers = JSON.stringify([
+  { name: "github", origin: "https://github-mcp.example/mcp", scopes: "read" },
+  { name: "files", path: "/files", origin: "https://files.example/mcp" },
+]);
+const config = parseConfig({ ...base, MCP_SERVERS: servers } as Env);
+
+describe("protected resources with gateway servers (RFC 8707, RFC 9728)", () => {
+  it("lists /mcp and each server with its resource, metadata URL (path inserted after the well-known prefix) and scopes", () => {
+    expect(config.problems).toEqual([]);
+    expect(protectedResources(config)).toEqual([
+      { path: "/mcp", resource: "https://auth.example.com/mcp", metadataUrl: "https://auth.example.com/.well-known/oauth-protected-resource/mcp", scopes: ["mcp", "read"] },
+      { path: "/mcp/github", resource: "https://auth.example.com/mcp/github", metadataUrl: "https://auth.example.com/.well-known/oauth-protected-resource/mcp/github", scopes: ["read"] },
+      { path: "/files", resource: "https://auth.example.com/files", metadataUrl: "https://auth.example.com/.well-known/oauth-protected-resource/files", scopes: ["mcp", "read"] },
+    ]);
+  });
+
+  it("lets a server at /mcp replace the built-in resource there", () => {
+    const replaced = parseConfig({ ...base, MCP_SERVERS: JSON.stringify([{ name: "main", path: "/mcp", origin: "https://main.example/mcp", scopes: "read" }]) } as Env);
+    expect(protectedResources(replaced)).toEqual([{ ...builtInResource(replaced), scopes: ["read"] }]);
+  });
+
+  it("resolves any configured resource to its canonical form, with the MCP resource as the default", () => {
+    expect(resolveResource(config, undefined)).toBe("https://auth.example.com/mcp");
+    expect(resolveResource(config, "https://auth.example.com/mcp/github")).toBe("https://auth.example.com/mcp/github");
+    expect(resolveResource(config, "HTTPS://AUTH.EXAMPLE.COM/mcp/github?x=1")).toBe("https://auth.example.com/mcp/github");
+    expect(resolveResource(config, "https://auth.example.com/files")).toBe("https://auth.example.com/files");
+  });
+
+  it.each(["https://auth.example.com/mcp/other", "https://auth.example.com/mcp/github/", "https://auth.example.com/files#x", "https://github-mcp.example/mcp", "https://user@auth.example.com/files"])(
+    "refuses %j (invalid_target)",
+    (value) => {
+      expect(resolveResource(config, value)).toBeUndefined();
+    },
+  );
+
+  it("passes an unknown presented resource through unchanged so the grant refuses it", () => {
+    expect(presentedResource(config, "https://auth.example.com/mcp/github?x=1")).toBe("https://auth.example.com/mcp/github");
+    expect(presentedResource(config, "https://auth.example.com/nowhere")).toBe("https://auth.example.com/nowhere");
+    expect(presentedResource(config, undefined)).toBeUndefined();
+  });
+});

@@ -1,0 +1,129 @@
+// A real MCP server for the gateway tests: the MCP SDK's Node server with the stateful streamable HTTP transport,
+// which checks Gatehouse's identity assertion with jose against its JWKS and records every request it receives.
+// Query modes misbehave on purpose: `slow` (no headers for 3 s), `deny` (its own 401), `bulk` (10 MiB streamed).
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import { createServer as createTcpServer, type Server as TcpServer } from "node:net";
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import { createRemoteJWKSet, type JWTPayload, jwtVerify, type ProtectedHeaderParameters } from "jose";
+import * as z from "zod";
+
+export interface OriginRequest {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  /** The connection closed before the origin answered (the gateway cancelled the request). */
+  aborted?: boolean;
+  /** The verified identity assertion, or why it was refused. */
+  identity: { header: ProtectedHeaderParameters; payload: JWTPayload } | { error: string };
+}
+
+export interface Origin {
+  url: string;
+  requests: OriginRequest[];
+  stop: () => Promise<void>;
+}
+
+/** Bytes of the `bulk` answer, written in 64 KiB chunks. */
+export const BULK_BYTES = 10 * 1024 * 1024;
+
+/** The deterministic byte at `offset` of the bulk answer. */
+export const bulkByte = (offset: number) => (offset * 31 + (offset >> 16)) & 0xff;
+
+function buildServer(): McpServer {
+  const server = new McpServer({ name: "origin", version: "1.0.0" });
+  server.registerTool("echo", { inputSchema: { text: z.string() } }, async ({ text }) => ({ content: [{ type: "text", text }] }));
+  server.registerTool("count", { inputSchema: {} }, async (_args, extra) => {
+    const progressToken = extra._meta?.progressToken;
+    for (let progress = 1; progress <= 3; progress++) {
+      if (progressToken !== undefined) await extra.sendNotification({ method: "notifications/progress", params: { progressToken, progress, total: 3 } });
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    return { content: [{ type: "text", text: "counted" }] };
+  });
+  server.registerTool("announce", { inputSchema: {} }, async () => {
+    server.sendToolListChanged();
+    return { content: [{ type: "text", text: "announced" }] };
+  });
+  return server;
+}
+
+/**
+ * Starts the origin on `port` at `/mcp`. `stops` receives its stop before anything is awaited, so a setup that
+ * fails half-way still closes it.
+ */
+export async function startOrigin(port: number, gatehouseUrl: string, stops: (() => Promise<void>)[]): Promise<Origin> {
+  const url = `http://127.0.0.1:${port}/mcp`;
+  const jwks = createRemoteJWKSet(new URL(`${gatehouseUrl}/.well-known/jwks.json`));
+  const requests: OriginRequest[] = [];
+  const transports = new Map<string, StreamableHTTPServerTransport>();
+  const http: Server = createServer(async (req, res) => {
+    const record: OriginRequest = { method: req.method ?? "", url: req.url ?? "", headers: req.headers, identity: { error: "none" } };
+    requests.push(record);
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1];
+    try {
+      if (!bearer) throw new Error("no bearer");
+      const { payload, protectedHeader } = await jwtVerify(bearer, jwks, { issuer: gatehouseUrl, audience: url, typ: "gh-id+jwt", algorithms: ["ES256"] });
+      record.identity = { header: protectedHeader, payload };
+    } catch (error) {
+      record.identity = { error: error instanceof Error ? error.message : String(error) };
+      res.writeHead(401, { "Content-Type": "application/json", "WWW-Authenticate": 'Bearer error="invalid_token"' }).end('{"error":"invalid_token"}');
+      return;
+    }
+    const mode = new URL(req.url ?? "/", url).searchParams.get("mode");
+    if (mode === "slow") {
+      res.on("close", () => {
+        if (!res.writableEnded) record.aborted = true;
+      });
+      await new Promise((r) => setTimeout(r, 3000));
+      if (!res.destroyed) res.writeHead(200, { "Content-Type": "application/json" }).end("{}");
+      return;
+    }
+    if (mode === "deny") {
+      res.writeHead(401, { "Content-Type": "application/json", "WWW-Authenticate": 'Bearer error="invalid_token"' }).end('{"error":"invalid_token"}');
+      return;
+    }
+    if (mode === "bulk") {
+      res.writeHead(200, { "Content-Type": "application/octet-stream" });
+      const chunk = Buffer.alloc(65_536);
+      for (let offset = 0; offset < BULK_BYTES; offset += chunk.length) {
+        for (let i = 0; i < chunk.length; i++) chunk[i] = bulkByte(offset + i);
+        if (!res.write(chunk)) await new Promise((r) => res.once("drain", r));
+      }
+      res.end();
+      return;
+    }
+    const sessionId = req.headers["mcp-session-id"];
+    let transport = typeof sessionId === "string" ? transports.get(sessionId) : undefined;
+    if (!transport) {
+      if (sessionId !== undefined) {
+        res.writeHead(404, { "Content-Type": "application/json" }).end('{"jsonrpc":"2.0","error":{"code":-32001,"message":"Session not found"},"id":null}');
+        return;
+      }
+      const created = new StreamableHTTPServerTransport({ sessionIdGenerator: randomUUID, onsessioninitialized: (id) => void transports.set(id, created) });
+      created.onclose = () => {
+        if (created.sessionId) transports.delete(created.sessionId);
+      };
+      await buildServer().connect(created);
+      transport = created;
+    }
+    await transport.handleRequest(req, res);
+  });
+  const stop = async () => {
+    await Promise.all([...transports.values()].map((t) => t.close()));
+    http.closeAllConnections();
+    await new Promise<void>((r) => http.close(() => r()));
+  };
+  stops.push(stop);
+  await new Promise<void>((resolve, reject) => http.once("error", reject).listen(port, "127.0.0.1", resolve));
+  return { url, requests, stop };
+}
+
+/** A TCP server that answers every connection with bytes that are not HTTP, then closes it. */
+export async function startGarbageOrigin(port: number, stops: (() => Promise<void>)[]): Promise<string> {
+  const tcp: TcpServer = createTcpServer((socket) => socket.end("\u0000\u0001 not http at all \r\n\r\n\u00ff"));
+  stops.push(() => new Promise<void>((r) => tcp.close(() => r())));
+  await new Promise<void>((resolve, reject) => tcp.once("error", reject).listen(port, "127.0.0.1", resolve));
+  return `http://127.0.0.1:${port}/mcp`;
+}
