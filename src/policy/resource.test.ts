@@ -45,3 +45,29 @@ describe("protected resources with gateway servers (RFC 8707, RFC 9728)", () => 
     expect(presentedResource(config, undefined)).toBeUndefined();
   });
 });
+
+const single = parseConfig(base as Env);
+
+describe("resolveResource with only the built-in /mcp", () => {
+  it("defaults to the MCP resource when absent", () => {
+    expect(resolveResource(single, undefined)).toBe("https://auth.example.com/mcp");
+  });
+
+  it("accepts exactly the MCP resource", () => {
+    expect(resolveResource(single, "https://auth.example.com/mcp")).toBe("https://auth.example.com/mcp");
+  });
+
+  it.each(["https://auth.example.com/mcp?client=chatgpt", "HTTPS://AUTH.EXAMPLE.COM/mcp", "https://Auth.Example.com:443/mcp"])(
+    "accepts %j as the MCP resource (same scheme, host and path), answering with the canonical one",
+    (value) => {
+      expect(resolveResource(single, value)).toBe("https://auth.example.com/mcp");
+    },
+  );
+
+  it.each(["https://auth.example.com", "https://auth.example.com/mcp/", "https://auth.example.com/MCP", "https://other.example.com/mcp", "", "https://auth.example.com/mcp#x", "http://auth.example.com/mcp", "https://auth.example.com:8443/mcp", "https://user@auth.example.com/mcp"])(
+    "refuses %j",
+    (value) => {
+      expect(resolveResource(single, value)).toBeUndefined();
+    },
+  );
+});

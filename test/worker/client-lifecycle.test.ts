@@ -7,6 +7,7 @@ import { getClient, insertClient } from "../../src/db/clients";
 import type { Env } from "../../src/env";
 import worker from "../../src/worker";
 import { BASE } from "./helpers/browser";
+import { storedClient } from "./helpers/clients";
 import { pkce } from "./helpers/oauth";
 
 function register(body: Record<string, unknown>, headers: Record<string, string> = {}, target: Env = env): Promise<Response> {
@@ -94,25 +95,13 @@ describe("STATIC_CLIENTS", () => {
 
 describe("the cron sweep of clients", () => {
   const now = Math.floor(Date.now() / 1000);
-  const client = (clientId: string, kind: "dcr" | "cimd", createdAt: number, lastUsedAt?: number) => ({
-    clientId,
-    kind,
-    clientName: clientId,
-    redirectUris: ["http://127.0.0.1/cb"],
-    grantTypes: ["authorization_code"],
-    tokenEndpointAuthMethod: "none" as const,
-    applicationType: "web" as const,
-    metadata: {},
-    createdAt,
-    lastUsedAt,
-  });
 
   it("deletes DCR clients unused a day after registering or idle for 90 days, and long-stale metadata documents", async () => {
-    await insertClient(env.DB, client("never-used", "dcr", now - 2 * 86400));
-    await insertClient(env.DB, client("new-unused", "dcr", now - 3600));
-    await insertClient(env.DB, client("idle", "dcr", now - 200 * 86400, now - 91 * 86400));
-    await insertClient(env.DB, client("active", "dcr", now - 200 * 86400, now - 86400));
-    await insertClient(env.DB, client("https://old.example.com/c.json", "cimd", now - 30 * 86400));
+    await insertClient(env.DB, storedClient("never-used", now - 2 * 86400));
+    await insertClient(env.DB, storedClient("new-unused", now - 3600));
+    await insertClient(env.DB, storedClient("idle", now - 200 * 86400, now - 91 * 86400));
+    await insertClient(env.DB, storedClient("active", now - 200 * 86400, now - 86400));
+    await insertClient(env.DB, storedClient("https://old.example.com/c.json", now - 30 * 86400, undefined, "cimd"));
     await env.DB.prepare("UPDATE clients SET fetched_at = ? WHERE client_id = ?").bind(now - 8 * 86400, "https://old.example.com/c.json").run();
     const ctx = createExecutionContext();
     await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "*/5 * * * *" }), env, ctx);

@@ -7,6 +7,7 @@ import { insertClient } from "../../src/db/clients";
 import type { Env } from "../../src/env";
 import worker from "../../src/worker";
 import { BASE } from "./helpers/browser";
+import { storedClient } from "./helpers/clients";
 import { obtainCode, REDIRECT_URI, registerClient, tokenRequest } from "./helpers/oauth";
 
 async function call(request: Request, target: Env): Promise<Response> {
@@ -31,21 +32,9 @@ const clientIds = async () => (await env.DB.prepare("SELECT client_id FROM clien
 describe("a registration flood", () => {
   it("evicts the oldest never-used registrations first when the table nears MAX_DCR_CLIENTS, sparing clients in use", async () => {
     const now = Math.floor(Date.now() / 1000);
-    const row = (clientId: string, createdAt: number, lastUsedAt?: number) => ({
-      clientId,
-      kind: "dcr" as const,
-      clientName: clientId,
-      redirectUris: ["http://127.0.0.1/cb"],
-      grantTypes: ["authorization_code"],
-      tokenEndpointAuthMethod: "none" as const,
-      applicationType: "web" as const,
-      metadata: {},
-      createdAt,
-      lastUsedAt,
-    });
-    await insertClient(env.DB, row("expired", now - 25 * 3600));
-    for (let i = 0; i < 10; i++) await insertClient(env.DB, row(`used-${i}`, now - 30 * 86_400, now - 3600));
-    for (let i = 0; i < 12; i++) await insertClient(env.DB, row(`unused-${String(i).padStart(2, "0")}`, now - (20 - i) * 3600));
+    await insertClient(env.DB, storedClient("expired", now - 25 * 3600));
+    for (let i = 0; i < 10; i++) await insertClient(env.DB, storedClient(`used-${i}`, now - 30 * 86_400, now - 3600));
+    for (let i = 0; i < 12; i++) await insertClient(env.DB, storedClient(`unused-${String(i).padStart(2, "0")}`, now - (20 - i) * 3600));
     // 22 left after the day-old unused one goes; 10% headroom under a cap of 20 keeps 18: the 4 oldest unused go.
     const capped = { ...env, MAX_DCR_CLIENTS: "20" } as Env;
     const runSweep = async () => {
