@@ -36,8 +36,8 @@ describe("UsageCounter", () => {
         clientId: "cli_usr_1",
         requests: 4,
         counts: [
-          row(t0 + 1, "/mcp/demo", "fetch", 1, 1),
           row(t0 + 1, "/mcp/demo", "search", 1, 2),
+          row(t0 + 1, "/mcp/demo", "fetch", 1, 1),
           row(t0 + 2, "/mcp", "", 1, 0),
           row(t0 + 40_000, "/mcp/demo", "search", 1, 1),
           row(t0 + USAGE_FLUSH_MS, "/mcp", "whoami", 1, 1),
