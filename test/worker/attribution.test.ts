@@ -130,6 +130,25 @@ describe("usage per day × user × server × tool", () => {
   });
 });
 
+describe("usage counting never alters what the origin receives", () => {
+  it("passes a body over the count's 1 MiB read on intact, sent with or without Content-Length, counted as a request without a tool", async () => {
+    const sent: string[] = [];
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+      sent.push(await new Request(input, init).text());
+      return Response.json({ jsonrpc: "2.0", id: 1, result: { content: [] } });
+    });
+    const client = await registerClient();
+    const token = await accessToken(new HeadlessBrowser(workerFetch(gatewayEnv)), client, "al@attrib.example", DEMO);
+    const user = await userId("al@attrib.example");
+    const big = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "upload", arguments: { data: "x".repeat(1024 * 1024) } } });
+    expect((await call("/mcp/demo", { ...rpc(token, {}), body: big })).status).toBe(200);
+    const chunked = new Blob([big]).stream();
+    expect((await call("/mcp/demo", { ...rpc(token, {}), body: chunked, duplex: "half" } as RequestInit)).status).toBe(200);
+    expect(sent).toEqual([big, big]);
+    expect(await usageRows(user)).toEqual([{ day: today(), server: "/mcp/demo", tool: "", requests: 1, tool_calls: 0 }]);
+  });
+});
+
 describe("/account and the admin API show per-server use", () => {
   it("lists the servers an app uses at /account, the resource of each grant, and the usage rows as JSON and CSV", async () => {
     vi.spyOn(globalThis, "fetch").mockImplementation(async () => Response.json({ jsonrpc: "2.0", id: 1, result: { content: [] } }));
