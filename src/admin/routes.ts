@@ -1,12 +1,13 @@
-// The admin API under /admin/api: users (search, CSV export), clients and their blocks, grants, the security event log
+// The admin API under /admin/api: users (search, CSV export), usage per day × user × server × tool (and its export), clients and their blocks, grants, the security event log
 // and dead webhooks.
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import * as z from "zod";
 import { blockClient, type ClientBlock, type ClientRecord, deleteClient, listClientBlocks, listClients, unblockClient } from "../db/clients";
 import { forgetClientConsents } from "../db/consents";
 import { listEvents, type StoredEvent } from "../db/events";
 import { getGrantIndex, type GrantListing, listUserGrants } from "../db/grants";
 import { getOutbox, listDeadOutbox, type OutboxRecord, resurrectOutbox } from "../db/outbox";
+import { listUsage, type UsageFilter, type UsageKey, type UsageRecord } from "../db/usage";
 import { listUsers, type UserFilter, type UserRecord } from "../db/users";
 import type { AppEnv } from "../http/app-env";
 import { audit } from "../http/audit";
@@ -15,7 +16,7 @@ import { OAuthError } from "../errors";
 import { logRequests } from "../http/request-log";
 import { NO_STORE, oauthErrors } from "../http/respond";
 import { adminAuth } from "./auth";
-import { csvRow } from "./csv";
+import { type CsvValue, csvRow } from "./csv";
 import { cursorParam, limitParam, page, readQuery, textParam, timeIdKey, timeParam } from "./query";
 import { deliverNow } from "../webhook/deliver";
 import { revokeGrant, revokeLiveGrants } from "../http/revoke-grants";
@@ -38,6 +39,15 @@ const eventsQuery = z.object({
   limit: limitParam,
   cursor: cursorParam(z.tuple([z.number().int().positive()])),
 });
+
+const dayParam = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/)
+  .optional();
+const usageFilters = { from: dayParam, to: dayParam, user: textParam(128), server: textParam(256), tool: textParam(128), domain: textParam(253), org: textParam(256) };
+const usageKey = z.tuple([z.string().max(10), z.string().max(128), z.string().max(256), z.string().max(128)]);
+const usageQuery = z.object({ ...usageFilters, limit: limitParam, cursor: cursorParam(usageKey) });
+const usageCsvQuery = z.object(usageFilters);
 
 /** Rows read per D1 query while streaming the CSV export. */
 const CSV_PAGE = 500;
@@ -75,12 +85,33 @@ function clientJson(client: ClientRecord) {
   };
 }
 
+const USAGE_COLUMNS = ["day", "user_id", "email", "domain", "org_id", "org_name", "server", "tool", "requests", "tool_calls", "last_used_at"] as const;
+
+/** A usage row; `tool` is null for the requests that called no tool. */
+function usageJson(u: UsageRecord) {
+  return {
+    day: u.day,
+    user_id: u.userId,
+    email: u.email ?? null,
+    domain: u.domain ?? null,
+    org_id: u.orgId ?? null,
+    org_name: u.orgName ?? null,
+    server: u.server,
+    tool: u.tool === "" ? null : u.tool,
+    requests: u.requests,
+    tool_calls: u.toolCalls,
+    last_used_at: u.lastUsedAt,
+  } satisfies Record<(typeof USAGE_COLUMNS)[number], string | number | null>;
+}
+
+const usageKeyOf = (u: UsageRecord): UsageKey => [u.day, u.userId, u.server, u.tool];
+
 function blockJson(b: ClientBlock) {
   return { client_id: b.clientId, blocked_at: b.blockedAt };
 }
 
 function grantJson(g: GrantListing) {
-  return { id: g.id, user_id: g.userId, client_id: g.clientId, scope: g.scope, status: g.status, created_at: g.createdAt, expires_at: g.expiresAt, revoked_at: g.revokedAt ?? null };
+  return { id: g.id, user_id: g.userId, client_id: g.clientId, scope: g.scope, resource: g.resource ?? null, status: g.status, created_at: g.createdAt, expires_at: g.expiresAt, revoked_at: g.revokedAt ?? null };
 }
 
 function eventJson(e: StoredEvent) {
@@ -98,23 +129,46 @@ adminRoutes.get("/users", async (c) => {
   return c.json(page(rows, limit, (u) => [u.firstSeenAt, u.userId], userJson), 200, NO_STORE);
 });
 
-/** Streams every matching user, CSV_PAGE rows per D1 read, so an export of any size stays within memory limits. */
 adminRoutes.get("/users.csv", (c) => {
   const filter: UserFilter = readQuery(c, csvQuery);
   const db = c.env.DB;
+  return csvExport(c, "gatehouse-users.csv", USER_COLUMNS, (after?: readonly [number, string]) => listUsers(db, filter, CSV_PAGE, after), (u) => [u.firstSeenAt, u.userId] as const, userJson);
+});
+
+adminRoutes.get("/usage", async (c) => {
+  const { limit, cursor, ...filter } = readQuery(c, usageQuery);
+  const rows = await listUsage(c.env.DB, filter, limit + 1, cursor);
+  return c.json(page(rows, limit, usageKeyOf, usageJson), 200, NO_STORE);
+});
+
+adminRoutes.get("/usage.csv", (c) => {
+  const filter: UsageFilter = readQuery(c, usageCsvQuery);
+  const db = c.env.DB;
+  return csvExport(c, "gatehouse-usage.csv", USAGE_COLUMNS, (after?: UsageKey) => listUsage(db, filter, CSV_PAGE, after), usageKeyOf, usageJson);
+});
+
+/** Streams every row `read` pages through, CSV_PAGE rows per D1 read, so an export of any size stays within memory limits. */
+function csvExport<Row, Key, Columns extends readonly string[]>(
+  c: Context<AppEnv>,
+  filename: string,
+  columns: Columns,
+  read: (after?: Key) => Promise<Row[]>,
+  key: (row: Row) => Key,
+  json: (row: Row) => Record<Columns[number], CsvValue>,
+): Response {
   const encoder = new TextEncoder();
-  let after: [number, string] | undefined;
+  let after: Key | undefined;
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
-      controller.enqueue(encoder.encode(csvRow(USER_COLUMNS)));
+      controller.enqueue(encoder.encode(csvRow(columns)));
     },
     async pull(controller) {
       try {
-        const rows = await listUsers(db, filter, CSV_PAGE, after);
-        if (rows.length > 0) {
-          const last = rows[rows.length - 1];
-          if (last) after = [last.firstSeenAt, last.userId];
-          controller.enqueue(encoder.encode(rows.map((u) => csvRow(USER_COLUMNS.map((k) => userJson(u)[k]))).join("")));
+        const rows = await read(after);
+        const last = rows.at(-1);
+        if (last !== undefined) {
+          after = key(last);
+          controller.enqueue(encoder.encode(rows.map((row) => csvRow(columns.map((k: Columns[number]) => json(row)[k]))).join("")));
         }
         if (rows.length < CSV_PAGE) controller.close();
       } catch (err) {
@@ -127,9 +181,9 @@ adminRoutes.get("/users.csv", (c) => {
   return c.body(stream, 200, {
     ...NO_STORE,
     "Content-Type": "text/csv; charset=utf-8",
-    "Content-Disposition": 'attachment; filename="gatehouse-users.csv"',
+    "Content-Disposition": `attachment; filename="${filename}"`,
   });
-});
+}
 
 adminRoutes.get("/users/:id/grants", async (c) => {
   const { limit, cursor } = readQuery(c, pageQuery);

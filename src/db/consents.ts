@@ -51,6 +51,8 @@ export interface ConnectedApp {
   kind?: string;
   redirectHosts: string[];
   scopes: string[];
+  /** The protected resources (RFC 8707) of the person's grants to it still indexed, as recorded: which servers it uses. */
+  resources: string[];
   firstUsedAt: number;
   lastUsedAt?: number;
 }
@@ -61,18 +63,20 @@ export async function listConnectedApps(db: D1Database, userId: string): Promise
     .prepare(
       `SELECT c.client_id, cl.client_name, cl.kind, json_group_array(c.redirect_host) AS hosts,
          (SELECT json_group_array(DISTINCT s.value) FROM consents c2, json_each(c2.scope) s WHERE c2.user_id = c.user_id AND c2.client_id = c.client_id) AS scopes,
+         (SELECT json_group_array(DISTINCT g.resource) FROM grants g WHERE g.user_id = c.user_id AND g.client_id = c.client_id AND g.resource IS NOT NULL) AS resources,
          MIN(c.created_at) AS first_used_at, MAX(c.last_used_at) AS last_used_at
        FROM consents c LEFT JOIN clients cl ON cl.client_id = c.client_id
        WHERE c.user_id = ? GROUP BY c.client_id ORDER BY MAX(COALESCE(c.last_used_at, c.created_at)) DESC LIMIT 200`,
     )
     .bind(userId)
-    .all<{ client_id: string; client_name: string | null; kind: string | null; hosts: string; scopes: string; first_used_at: number; last_used_at: number | null }>();
+    .all<{ client_id: string; client_name: string | null; kind: string | null; hosts: string; scopes: string; resources: string; first_used_at: number; last_used_at: number | null }>();
   return results.map((row) => ({
     clientId: row.client_id,
     clientName: row.client_name ?? undefined,
     kind: row.kind ?? undefined,
     redirectHosts: JSON.parse(row.hosts) as string[],
     scopes: JSON.parse(row.scopes) as string[],
+    resources: (JSON.parse(row.resources) as string[]).sort(),
     firstUsedAt: row.first_used_at,
     lastUsedAt: row.last_used_at ?? undefined,
   }));

@@ -5,6 +5,8 @@ export interface GrantIndexRow {
   userId: string;
   clientId: string;
   scope: string;
+  /** The RFC 8707 resource its tokens are bound to; `undefined` on rows written before it was recorded. */
+  resource?: string;
   status: "active" | "revoked" | "expired";
   createdAt: number;
   expiresAt: number;
@@ -14,10 +16,10 @@ export interface GrantIndexRow {
 export async function upsertGrantIndex(db: D1Database, row: GrantIndexRow): Promise<void> {
   await db
     .prepare(
-      `INSERT INTO grants (id, user_id, client_id, scope, status, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET status = excluded.status, scope = excluded.scope, expires_at = excluded.expires_at`,
+      `INSERT INTO grants (id, user_id, client_id, scope, resource, status, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET status = excluded.status, scope = excluded.scope, resource = COALESCE(excluded.resource, grants.resource), expires_at = excluded.expires_at`,
     )
-    .bind(row.id, row.userId, row.clientId, row.scope, row.status, row.createdAt, row.expiresAt)
+    .bind(row.id, row.userId, row.clientId, row.scope, row.resource ?? null, row.status, row.createdAt, row.expiresAt)
     .run();
 }
 
@@ -40,6 +42,7 @@ interface GrantRow {
   user_id: string;
   client_id: string;
   scope: string;
+  resource: string | null;
   status: GrantIndexRow["status"];
   created_at: number;
   expires_at: number;
@@ -55,6 +58,7 @@ function toListing(row: GrantRow): GrantListing {
     userId: row.user_id,
     clientId: row.client_id,
     scope: row.scope,
+    resource: row.resource ?? undefined,
     status: row.status,
     createdAt: row.created_at,
     expiresAt: row.expires_at,

@@ -3,6 +3,7 @@ import { randomSecret } from "../crypto";
 import type { Identity, UpstreamIdentity } from "../identity";
 import { touchConsents } from "./consents";
 import { insertOutboxIfUserExists, type OutboxEntry } from "./outbox";
+import { addUsage, type UsageCount } from "./usage";
 
 /**
  * The internal id of the person behind `profile`, creating the user on first sight (`usr_` + 128 random bits) and
@@ -50,13 +51,14 @@ export async function resolveUser(
 }
 
 /**
- * Adds `requests` to the user's request count and moves `last_seen_at` forward (never back), and the last use of
- * their consent for the client (shown at /account), in one batch.
+ * Adds `requests` to the user's request count and moves `last_seen_at` forward (never back), the last use of
+ * their consent for the client (shown at /account), and `counts` to `usage_daily`, in one batch.
  */
-export async function recordUsage(db: D1Database, usage: { userId: string; clientId: string; requests: number }, seenAt: number): Promise<void> {
+export async function recordUsage(db: D1Database, usage: { userId: string; clientId: string; requests: number; counts: UsageCount[] }, seenAt: number): Promise<void> {
   await db.batch([
     db.prepare("UPDATE users SET request_count = request_count + ?, last_seen_at = MAX(last_seen_at, ?) WHERE id = ?").bind(usage.requests, seenAt, usage.userId),
     touchConsents(db, usage.userId, usage.clientId, seenAt),
+    ...usage.counts.map((count) => addUsage(db, count, seenAt)),
   ]);
 }
 

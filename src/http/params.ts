@@ -31,7 +31,8 @@ export async function readText(c: Context, limit: number): Promise<string> {
   }
 }
 
-async function readAtMost(body: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array> {
+/** The stream's bytes; past `limit` bytes it is cancelled and the read fails with 413 `invalid_request`. */
+export async function readAtMost(body: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array> {
   if (!body) return new Uint8Array();
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];

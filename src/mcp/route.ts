@@ -9,7 +9,7 @@ import { logRequests } from "../http/request-log";
 import { mcpErrors } from "../http/respond";
 import { requireConfig } from "../http/require-config";
 import type { McpHandler } from "./server";
-import { countRequest } from "./usage";
+import { countUse, requestedTools } from "./usage";
 
 /** Browser-based MCP clients call /mcp cross-origin and read its challenges and session header. */
 const mcpCors = cors({
@@ -28,7 +28,7 @@ export function mcpRoutes(handler: McpHandler): Hono<AppEnv> {
   routes.use("/mcp", async (c, next) => {
     const key = c.var.caller ? `grant:${c.var.caller.grantId}` : `ip:${sourceKey(c)}`;
     if (!(await withinLimit(c, "RATE_LIMIT_MCP", key))) return mcpTooManyRequests(c);
-    if (c.var.caller) countRequest(c, c.var.caller);
+    if (c.var.caller) countUse(c, c.var.caller, { server: "/mcp", tools: await requestedTools(c.req.raw) });
     await next();
   });
 

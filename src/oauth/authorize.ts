@@ -50,7 +50,7 @@ authorizeRoutes.get("/authorize", async (c) => {
     return continueSignedIn(c, client, request, provider, signedIn.session, true);
   }
   const signedInAs = provider && signedIn.email !== undefined ? { email: signedIn.email, provider } : undefined;
-  const page = Consent({ config: c.var.config, client, redirectUri: request.redirectUri, scopes: request.scope.split(" "), fields: authorizationFields(request), csrfToken: csrfToken(c), signedInAs });
+  const page = Consent({ config: c.var.config, client, redirectUri: request.redirectUri, scopes: request.scope.split(" "), resource: request.resource, fields: authorizationFields(request), csrfToken: csrfToken(c), signedInAs });
   return c.html(page, 200);
 });
 

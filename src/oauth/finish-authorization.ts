@@ -35,7 +35,7 @@ export async function finishAuthorization(c: Context<AppEnv>, issued: IssuedAuth
   const { grantId, request, userId } = issued;
   try {
     const createdAt = Math.floor(Date.now() / 1000);
-    await upsertGrantIndex(c.env.DB, { id: grantId, userId, clientId: request.clientId, scope: request.scope, status: "active", createdAt, expiresAt: Math.ceil(issued.expiresAt / 1000) });
+    await upsertGrantIndex(c.env.DB, { id: grantId, userId, clientId: request.clientId, scope: request.scope, resource: request.resource, status: "active", createdAt, expiresAt: Math.ceil(issued.expiresAt / 1000) });
   } catch (err) {
     // A code for a grant the index does not know would escape listing and bulk revocation: withdraw it.
     await grantStub(c.env, grantId)?.revoke("grant index write failed");

@@ -14,15 +14,15 @@ describe("protected resources with gateway servers (RFC 8707, RFC 9728)", () => 
   it("lists /mcp and each server with its resource, metadata URL (path inserted after the well-known prefix) and scopes", () => {
     expect(config.problems).toEqual([]);
     expect(protectedResources(config)).toEqual([
-      { path: "/mcp", resource: "https://auth.example.com/mcp", metadataUrl: "https://auth.example.com/.well-known/oauth-protected-resource/mcp", scopes: ["mcp", "read"] },
-      { path: "/mcp/github", resource: "https://auth.example.com/mcp/github", metadataUrl: "https://auth.example.com/.well-known/oauth-protected-resource/mcp/github", scopes: ["read"] },
-      { path: "/files", resource: "https://auth.example.com/files", metadataUrl: "https://auth.example.com/.well-known/oauth-protected-resource/files", scopes: ["mcp", "read"] },
+      { path: "/mcp", resource: "https://auth.example.com/mcp", label: "Gatehouse", metadataUrl: "https://auth.example.com/.well-known/oauth-protected-resource/mcp", scopes: ["mcp", "read"] },
+      { path: "/mcp/github", resource: "https://auth.example.com/mcp/github", label: "github", metadataUrl: "https://auth.example.com/.well-known/oauth-protected-resource/mcp/github", scopes: ["read"] },
+      { path: "/files", resource: "https://auth.example.com/files", label: "files", metadataUrl: "https://auth.example.com/.well-known/oauth-protected-resource/files", scopes: ["mcp", "read"] },
     ]);
   });
 
   it("lets a server at /mcp replace the built-in resource there", () => {
     const replaced = parseConfig({ ...base, MCP_SERVERS: JSON.stringify([{ name: "main", path: "/mcp", origin: "https://main.example/mcp", scopes: "read" }]) } as Env);
-    expect(protectedResources(replaced)).toEqual([{ ...builtInResource(replaced), scopes: ["read"] }]);
+    expect(protectedResources(replaced)).toEqual([{ ...builtInResource(replaced), label: "main", scopes: ["read"] }]);
   });
 
   it("resolves any configured resource to its canonical form, with the MCP resource as the default", () => {

@@ -3,10 +3,12 @@
 import type { Config } from "../config";
 import { parseUrl } from "../lib/url";
 
-/** A protected resource: where it is served, its identifier, and the scopes a token needs there. @see RFC 9728 §2 */
+/** A protected resource: where it is served, its identifier, its name for people, and the scopes a token needs there. @see RFC 9728 §2 */
 export interface ProtectedResource {
   path: string;
   resource: string;
+  /** What the consent page and /account call it: the service's name for the built-in server, else the server's label. */
+  label: string;
   /** Its RFC 9728 §3.1 metadata URL: the well-known prefix inserted before the path. */
   metadataUrl: string;
   scopes: string[];
@@ -14,13 +16,18 @@ export interface ProtectedResource {
 
 /** The built-in `/mcp` resource, unless a gateway server takes `/mcp`. */
 export function builtInResource(config: Config): ProtectedResource {
-  return { path: "/mcp", resource: config.mcpResource, metadataUrl: metadataUrl(config, "/mcp"), scopes: config.defaultScopes };
+  return { path: "/mcp", resource: config.mcpResource, label: config.branding.serviceName, metadataUrl: metadataUrl(config, "/mcp"), scopes: config.defaultScopes };
 }
 
 /** Every protected resource; a gateway server at `/mcp` replaces the built-in one. */
 export function protectedResources(config: Config): ProtectedResource[] {
-  const servers = config.servers.map((s) => ({ path: s.path, resource: s.resource, metadataUrl: metadataUrl(config, s.path), scopes: s.scopes }));
+  const servers = config.servers.map((s) => ({ path: s.path, resource: s.resource, label: s.label, metadataUrl: metadataUrl(config, s.path), scopes: s.scopes }));
   return servers.some((s) => s.path === "/mcp") ? servers : [builtInResource(config), ...servers];
+}
+
+/** The protected resource a (canonical) resource identifier names, if it is still configured. */
+export function resourceNamed(config: Config, resource: string): ProtectedResource | undefined {
+  return protectedResources(config).find((r) => r.resource === resource);
 }
 
 function metadataUrl(config: Config, path: string): string {

@@ -1,9 +1,10 @@
-// The connected-apps page (/account): each application the signed-in person authorized, with a Revoke button, and
-// "Sign out everywhere". Forms post back to /account with a CSRF token.
+// The connected-apps page (/account): each application the signed-in person authorized, the servers it uses and when
+// it was last used, with a Revoke button, and "Sign out everywhere". Forms post back to /account with a CSRF token.
 /** @jsxRuntime automatic */
 /** @jsxImportSource hono/jsx */
 import type { Config } from "../config";
 import type { ConnectedApp } from "../db/consents";
+import { resourceNamed } from "../policy/resource";
 import { describeScope } from "./consent";
 import { Brand, Layout } from "./layout";
 
@@ -21,6 +22,14 @@ export interface AccountProps {
 export function appOrigin(app: ConnectedApp): string {
   if (app.kind === "cimd") return new URL(app.clientId).host;
   return app.redirectHosts.map((host) => host.replace(/^https?:\/\//, "")).join(", ");
+}
+
+/** The servers an application uses, by the names the consent page gave them; a server no longer configured by its URL. */
+export function appServers(config: Config, app: ConnectedApp): string[] {
+  return app.resources.map((resource) => {
+    const server = resourceNamed(config, resource);
+    return server ? `${server.label} (${server.path})` : resource;
+  });
 }
 
 function day(seconds: number | undefined): string {
@@ -42,6 +51,7 @@ export function Account({ config, who, apps, csrfToken, notice }: AccountProps) 
             <p class="muted">
               {appOrigin(app)} · first used {day(app.firstUsedAt)} · last used {day(app.lastUsedAt)}
             </p>
+            {app.resources.length > 0 ? <p class="servers">Uses {appServers(config, app).join(", ")}</p> : null}
             <ul class="scopes">
               {app.scopes.map((scope) => (
                 <li>{describeScope(scope, config)}</li>

@@ -1,12 +1,13 @@
-// The consent page: who is asking (and how far to trust that name), where the answer goes, what it may do, and
-// which provider the person will sign in with (or, when this browser is signed in, as whom); Approve, "Use another
-// account" and Cancel post back to /authorize with a CSRF token.
+// The consent page: who is asking (and how far to trust that name), which server it asks for, where the answer
+// goes, what it may do, and which provider the person will sign in with (or, when this browser is signed in, as
+// whom); Approve, "Use another account" and Cancel post back to /authorize with a CSRF token.
 // The privacy link is in the shared layout's footer.
 /** @jsxRuntime automatic */
 /** @jsxImportSource hono/jsx */
 import type { Config, UpstreamProvider } from "../config";
 import { isLoopbackHost } from "../config";
 import type { ClientRecord } from "../db/clients";
+import { resourceNamed } from "../policy/resource";
 import { Brand, Layout } from "./layout";
 
 export interface ConsentProps {
@@ -15,6 +16,8 @@ export interface ConsentProps {
   /** Where the response will be sent (validated). */
   redirectUri: string;
   scopes: string[];
+  /** The protected resource (RFC 8707) the tokens will be bound to: one of `protectedResources`. */
+  resource: string;
   /** The validated request as hidden fields (src/policy/authorize-request.ts `authorizationFields`). */
   fields: Record<string, string>;
   csrfToken: string;
@@ -40,8 +43,10 @@ export function redirectTarget(redirectUri: string): { label: string; local: boo
 }
 
 /** The consent page. With several providers there is one Approve button per provider. */
-export function Consent({ config, client, redirectUri, scopes, fields, csrfToken, signedInAs }: ConsentProps) {
+export function Consent({ config, client, redirectUri, scopes, resource, fields, csrfToken, signedInAs }: ConsentProps) {
   const { serviceName, signupUrl } = config.branding;
+  const server = resourceNamed(config, resource);
+  if (!server) throw new Error(`consent for a resource Gatehouse does not protect: ${resource}`);
   const target = redirectTarget(redirectUri);
   const providers = config.upstreams;
   return (
@@ -51,6 +56,9 @@ export function Consent({ config, client, redirectUri, scopes, fields, csrfToken
         <h1>
           Allow <strong>{client.clientName}</strong> to use {serviceName}?
         </h1>
+        <p class="server">
+          It asks for access to <strong>{server.label}</strong> (<code>{server.path}</code>).
+        </p>
         <p>
           After you sign in, {client.clientName} receives access through <strong>{target.label}</strong>.
         </p>

@@ -197,6 +197,7 @@ describe("GET /authorize: the consent page", () => {
     expect(cookie).toMatch(/^__Host-gh_csrf=[A-Za-z0-9_-]{43}; Max-Age=3600; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
     const html = await res.text();
     expect(html).toContain("Claude Code");
+    expect(html).toContain('It asks for access to <strong>Gatehouse</strong> (<code>/mcp</code>).');
     expect(html).toContain("an app on this computer (127.0.0.1)");
     expect(html).toContain("Unverified application");
     expect(html).toContain("Stay connected when you are not using it");

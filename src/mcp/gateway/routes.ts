@@ -13,7 +13,7 @@ import { logRequests } from "../../http/request-log";
 import { bearerChallenge, mcpErrors, noteFailure } from "../../http/respond";
 import { protectedResources } from "../../policy/resource";
 import { verifyBearer } from "../bearer";
-import { countRequest } from "../usage";
+import { countUse, requestedTools } from "../usage";
 import { forward } from "./proxy";
 
 const METADATA_PREFIX = "/.well-known/oauth-protected-resource";
@@ -89,6 +89,6 @@ async function serve(c: Context<AppEnv>, server: McpServer): Promise<Response> {
   }
   c.set("caller", caller);
   if (!(await withinLimit(c, "RATE_LIMIT_MCP", `grant:${caller.grantId}`))) return mcpTooManyRequests(c);
-  countRequest(c, caller);
+  countUse(c, caller, { server: server.path, tools: await requestedTools(c.req.raw) });
   return forward(c, server, caller);
 }

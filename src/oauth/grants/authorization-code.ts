@@ -60,6 +60,7 @@ export const authorizationCodeGrant: GrantType = {
         userId: grant.user.userId,
         clientId: grant.clientId,
         scope: grant.scope,
+        resource: grant.resource,
         status: "active",
         createdAt: Math.floor(grant.createdAt / 1000),
         expiresAt: Math.ceil(grant.expiresAt / 1000),
