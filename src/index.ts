@@ -4,6 +4,7 @@ export type { BuiltInServerOptions, Gatehouse, GatehouseOptions, OwnHandlerOptio
 export type { McpContext, McpHandler, RegisterTools } from "./mcp/server";
 export type { ConfigVars, Env as GatehouseEnv } from "./env";
 export type { McpServerEntry } from "./config/servers";
+export { IdentityError, type VerifiedIdentity, type VerifyIdentityOptions, verifyIdentity } from "./lib/verify-identity";
 export type { Caller } from "./identity";
 export { Grant } from "./durable/grant";
 export { KeyRing } from "./durable/key-ring";
