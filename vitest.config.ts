@@ -11,10 +11,9 @@ export default defineConfig({
             wrangler: { configPath: "./wrangler.jsonc", environment: "dev" },
             miniflare: {
               bindings: { TEST_MIGRATIONS: await readD1Migrations("./migrations"), ADMIN_TOKEN: "test-admin-token-0123456789abcdef-0123", RATE_LIMITS: "false" },
-              // A Worker origin for the gateway's `service` servers (test/worker/gateway-service.test.ts); no default
-              // MCP_SERVERS entry names the binding, so the other tests see Gatehouse as configured.
-              serviceBindings: { MCP_ORIGIN: "mcp-origin" },
-              workers: [{ name: "mcp-origin", modules: true, scriptPath: "./test/support/origin-worker/index.js", compatibilityDate: "2026-11-02" }],
+              // The Worker origin env.dev's MCP_ORIGIN binds (test/worker/gateway-service.test.ts); no default
+              // MCP_SERVERS entry names it, so the other tests see Gatehouse as configured.
+              workers: [{ name: "gatehouse-test-origin", modules: true, scriptPath: "./test/support/origin-worker/index.js", compatibilityDate: "2026-11-02" }],
             },
           })),
         ],
