@@ -9,7 +9,12 @@ export default defineConfig({
           cloudflareTest(async () => ({
             main: "./src/worker.ts",
             wrangler: { configPath: "./wrangler.jsonc", environment: "dev" },
-            miniflare: { bindings: { TEST_MIGRATIONS: await readD1Migrations("./migrations"), ADMIN_TOKEN: "test-admin-token-0123456789abcdef-0123", RATE_LIMITS: "false" } },
+            miniflare: {
+              bindings: { TEST_MIGRATIONS: await readD1Migrations("./migrations"), ADMIN_TOKEN: "test-admin-token-0123456789abcdef-0123", RATE_LIMITS: "false" },
+              // The Worker origin env.dev's MCP_ORIGIN binds (test/worker/gateway-service.test.ts); no default
+              // MCP_SERVERS entry names it, so the other tests see Gatehouse as configured.
+              workers: [{ name: "gatehouse-test-origin", modules: true, scriptPath: "./test/support/origin-worker/index.js", compatibilityDate: "2026-11-02" }],
+            },
           })),
         ],
         test: {

@@ -4,6 +4,7 @@ import { Hono } from "hono";
 import { accountRoutes } from "./account/routes";
 import { adminRoutes } from "./admin/routes";
 import { loadConfig } from "./config";
+import type { McpServerEntry } from "./config/servers";
 import type { ConfigVars, Env } from "./env";
 import type { AppEnv } from "./http/app-env";
 import { hostCheck } from "./http/host-check";
@@ -49,6 +50,12 @@ export type GatehouseOptions<E extends Env = Env> = (BuiltInServerOptions<E> | O
    * Secrets belong in `wrangler secret put`, not here.
    */
   vars?: ConfigVars;
+  /**
+   * The gateway's servers, the list `MCP_SERVERS` takes (README "Put Gatehouse in front of your MCP server"), read
+   * by the same rules: a broken entry is a configuration problem naming `MCP_SERVERS`. It replaces the Worker's own
+   * `MCP_SERVERS`; giving it together with `vars.MCP_SERVERS` is refused.
+   */
+  servers?: McpServerEntry[];
 };
 
 /** The Worker handler `createGatehouse` returns: `export default` it. */
@@ -62,7 +69,8 @@ export function createGatehouse<E extends Env = Env>(options: GatehouseOptions<E
   if (options.mcp && (options.tools || options.whoami !== undefined)) throw new Error("createGatehouse: `mcp` replaces the built-in server, so it takes no `tools` or `whoami`");
   // The runtime hands every request this Worker's own env, which is E: the handlers may rely on their bindings.
   const mcp = (options.mcp ?? serveMcp({ tools: options.tools, whoami: options.whoami ?? true })) as McpHandler;
-  const withVars = configured(options.vars);
+  if (options.servers && options.vars?.MCP_SERVERS !== undefined) throw new Error("createGatehouse: give the servers either as `servers` or as `vars.MCP_SERVERS`, not both");
+  const withVars = configured(options.servers ? { ...options.vars, MCP_SERVERS: JSON.stringify(options.servers) } : options.vars);
   const app = new Hono<AppEnv>();
 
   // Every request: its correlation id and configuration, then the host check, which reads that configuration, in the

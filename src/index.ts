@@ -3,6 +3,8 @@ export { createGatehouse } from "./gatehouse";
 export type { BuiltInServerOptions, Gatehouse, GatehouseOptions, OwnHandlerOptions } from "./gatehouse";
 export type { McpContext, McpHandler, RegisterTools } from "./mcp/server";
 export type { ConfigVars, Env as GatehouseEnv } from "./env";
+export type { McpServerEntry } from "./config/servers";
+export { IdentityError, type VerifiedIdentity, type VerifyIdentityOptions, verifyIdentity } from "./lib/verify-identity";
 export type { Caller } from "./identity";
 export { Grant } from "./durable/grant";
 export { KeyRing } from "./durable/key-ring";

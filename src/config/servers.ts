@@ -54,6 +54,9 @@ const entry = z
   })
   .strict();
 
+/** One entry of `MCP_SERVERS` as written, field for field: what `createGatehouse({ servers })` takes. */
+export type McpServerEntry = z.input<typeof entry>;
+
 /**
  * Reads `MCP_SERVERS` (a JSON array); every broken rule is a problem naming the variable and the entry, and a
  * broken entry is left out. `publicUrl` gives each server its resource; `scopes` is SCOPES, which every server

@@ -7,12 +7,9 @@ import type { McpServer } from "../config/servers";
 import { randomSecret } from "../crypto";
 import type { Env } from "../env";
 import type { Caller } from "../identity";
+import { IDENTITY_ASSERTION_TTL, IDENTITY_ASSERTION_TYPE } from "../lib/verify-identity";
 import { signingKey } from "./key-cache";
 
-/** Its JOSE `typ`: distinct from `at+jwt`, so no verifier of access tokens accepts it. @see RFC 8725 §3.11 */
-export const IDENTITY_ASSERTION_TYPE = "gh-id+jwt";
-/** Seconds an assertion is valid: long enough to reuse, short enough that a leak at the origin ages out. */
-export const IDENTITY_ASSERTION_TTL = 300;
 /** Assertions one isolate keeps at most; the oldest go first. */
 const MAX_CACHED = 10_000;
 

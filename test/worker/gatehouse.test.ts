@@ -140,3 +140,35 @@ describe("createGatehouse({ vars })", () => {
     expect(problems).toEqual([{ event: "config.invalid", variable: "ACCESS_TOKEN_TTL", message: expect.any(String) }]);
   });
 });
+
+describe("createGatehouse({ servers })", () => {
+  const servers = [{ name: "demo", label: "Demo tools", origin: "https://origin.example/mcp" }];
+
+  it("serves the listed servers as MCP_SERVERS would: their own metadata, and the request forwarded to the origin", async () => {
+    const gatehouse = createGatehouse({ servers });
+    const metadata = await call(gatehouse, new Request("http://localhost:8787/.well-known/oauth-protected-resource/mcp/demo"));
+    expect(metadata.status).toBe(200);
+    expect(await metadata.json()).toMatchObject({ resource: "http://localhost:8787/mcp/demo", resource_name: "Demo tools" });
+    const seen: Request[] = [];
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+      seen.push(new Request(input, init));
+      return Response.json({ jsonrpc: "2.0", id: 1, result: { tools: [] } });
+    });
+    const { token } = await mintAccessToken(env, loadConfig(env), { subject: "usr_ada", clientId: "client-1", scope: "mcp", grantId, email: "ada@analytical.example", emailVerified: true, resource: "http://localhost:8787/mcp/demo" });
+    const res = await call(gatehouse, new Request("http://localhost:8787/mcp/demo", rpc({ jsonrpc: "2.0", id: 1, method: "tools/list" }, token)));
+    expect(res.status).toBe(200);
+    expect(seen.map((r) => r.url)).toEqual(["https://origin.example/mcp"]);
+  });
+
+  it("checks the list like MCP_SERVERS: a broken entry closes the flow endpoints naming the variable", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const gatehouse = createGatehouse({ servers: [{ name: "demo", origin: "http://origin.example/mcp" }] });
+    const res = await call(gatehouse, new Request("http://localhost:8787/token", { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: "grant_type=refresh_token" }));
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ error: "temporarily_unavailable", error_description: expect.stringContaining('MCP_SERVERS server "demo": origin must use https unless the host is loopback') });
+  });
+
+  it("refuses servers together with vars.MCP_SERVERS: one list, not two to merge", () => {
+    expect(() => createGatehouse({ servers, vars: { MCP_SERVERS: "[]" } })).toThrow("createGatehouse: give the servers either as `servers` or as `vars.MCP_SERVERS`, not both");
+  });
+});

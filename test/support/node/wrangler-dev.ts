@@ -24,6 +24,11 @@ export interface StartOptions {
   emailDomains?: boolean;
   /** Another Worker's wrangler configuration (its top level, with the .dev.vars beside it) instead of Gatehouse's `env.dev`. */
   config?: string;
+  /**
+   * Further Worker configurations run in the same `wrangler dev` (multi-config, Gatehouse first), so Gatehouse's
+   * service bindings reach them without the dev registry.
+   */
+  workers?: string[];
 }
 
 export interface WranglerDevOptions {
@@ -125,10 +130,13 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Gat
 /** Starts Gatehouse's development configuration (wrangler.jsonc `env.dev`, or `options.config`) on `port` with `vars` overriding its vars, on a migrated D1. */
 export function startGatehouse(port: number, vars: Record<string, string> = {}, options: StartOptions = {}): Promise<Gatehouse> {
   const configuration = options.config ? ["--config", options.config] : ["--env", "dev"];
+  // Several configurations: each named, Gatehouse's first; `--env dev` picks each one's env.dev where it has one.
+  const configs = [options.config ?? "wrangler.jsonc", ...(options.workers ?? [])];
+  const dev = options.workers?.length ? [...configs.flatMap((config) => ["--config", config]), ...(options.config ? [] : ["--env", "dev"])] : configuration;
   return startWranglerDev({
     port,
     name: "wrangler dev",
-    args: configuration,
+    args: dev,
     vars,
     statePrefix: "gatehouse-e2e-",
     prepare(state, env) {
