@@ -7,6 +7,8 @@ export interface SessionView {
   sessionsRevokedAt?: number;
   /** Scopes already approved for this client and redirect host; `undefined` when never approved. */
   approvedScopes?: string[];
+  /** The resources those scopes were approved for; `undefined` for a consent recorded before resources were kept. */
+  approvedResources?: string[];
   /** The person's email as last seen, for the consent page's "Continue as". */
   email?: string;
 }
@@ -15,26 +17,40 @@ export interface SessionView {
 export async function sessionView(db: D1Database, userId: string, clientId: string, redirectHost: string): Promise<SessionView | undefined> {
   const row = await db
     .prepare(
-      `SELECT u.sessions_revoked_at, u.email, c.scope FROM users u
+      `SELECT u.sessions_revoked_at, u.email, c.scope, c.resources FROM users u
        LEFT JOIN consents c ON c.user_id = u.id AND c.client_id = ? AND c.redirect_host = ?
        WHERE u.id = ?`,
     )
     .bind(clientId, redirectHost, userId)
-    .first<{ sessions_revoked_at: number | null; email: string | null; scope: string | null }>();
+    .first<{ sessions_revoked_at: number | null; email: string | null; scope: string | null; resources: string | null }>();
   if (!row) return undefined;
-  return { sessionsRevokedAt: row.sessions_revoked_at ?? undefined, approvedScopes: row.scope === null ? undefined : (JSON.parse(row.scope) as string[]), email: row.email ?? undefined };
+  return {
+    sessionsRevokedAt: row.sessions_revoked_at ?? undefined,
+    approvedScopes: row.scope === null ? undefined : (JSON.parse(row.scope) as string[]),
+    approvedResources: row.resources === null ? undefined : (JSON.parse(row.resources) as string[]),
+    email: row.email ?? undefined,
+  };
 }
 
-/** Remembers that the person approved `scopes` for the client at the redirect host, adding to what they approved before. */
-export async function recordConsent(db: D1Database, consent: { userId: string; clientId: string; redirectHost: string; scopes: string[] }, now = Math.floor(Date.now() / 1000)): Promise<void> {
+/**
+ * Remembers that the person approved `scopes` for `resource` for the client at the redirect host, adding to what they
+ * approved before. A row from before resources were kept stands for `legacyResource` (the built-in /mcp).
+ */
+export async function recordConsent(
+  db: D1Database,
+  consent: { userId: string; clientId: string; redirectHost: string; scopes: string[]; resource: string; legacyResource: string },
+  now = Math.floor(Date.now() / 1000),
+): Promise<void> {
   await db
     .prepare(
-      `INSERT INTO consents (user_id, client_id, redirect_host, scope, created_at, updated_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO consents (user_id, client_id, redirect_host, scope, resources, created_at, updated_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (user_id, client_id, redirect_host) DO UPDATE SET
          scope = (SELECT json_group_array(value) FROM (SELECT value FROM json_each(consents.scope) UNION SELECT value FROM json_each(excluded.scope))),
+         resources = (SELECT json_group_array(value) FROM (SELECT value FROM json_each(COALESCE(consents.resources, json_array(?)))
+                      UNION SELECT value FROM json_each(excluded.resources))),
          updated_at = excluded.updated_at, last_used_at = excluded.last_used_at`,
     )
-    .bind(consent.userId, consent.clientId, consent.redirectHost, JSON.stringify(consent.scopes), now, now, now)
+    .bind(consent.userId, consent.clientId, consent.redirectHost, JSON.stringify(consent.scopes), JSON.stringify([consent.resource]), now, now, now, consent.legacyResource)
     .run();
 }
 

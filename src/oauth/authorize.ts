@@ -15,7 +15,7 @@ import { callbackUri, type UpstreamLeg, upstreamAuthorizationUrl } from "../upst
 import type { Session } from "../identity";
 import { audit } from "../http/audit";
 import { reuseSignedIn } from "./finish-authorization";
-import { consentStep, redirectHost, scopesApproved, sessionCounts, upstreamPrompt } from "../policy/consent";
+import { consentStep, redirectHost, resourceApproved, scopesApproved, sessionCounts, upstreamPrompt } from "../policy/consent";
 import { presentedSession } from "../http/session";
 import { checkCsrf, COOKIE_VALUE, csrfToken, sameOrigin } from "../http/csrf";
 import { lookupClient } from "./client-lookup";
@@ -44,7 +44,7 @@ authorizeRoutes.get("/authorize", async (c) => {
   if (checked instanceof Response) return checked;
   const { client, request } = checked;
   const signedIn = await signedInPerson(c, client.clientId, request.redirectUri);
-  const remembered = scopesApproved(signedIn?.approvedScopes, request.scope.split(" "));
+  const remembered = scopesApproved(signedIn?.approvedScopes, request.scope.split(" ")) && resourceApproved(signedIn?.approvedResources, request.resource, c.var.config.mcpResource);
   const provider = signedIn && c.var.config.upstreams.find((p) => p.name === signedIn.session.provider);
   if (consentStep({ prompt: request.prompt, signedIn: provider !== undefined, approved: remembered, client, redirectUri: request.redirectUri }) === "skip" && signedIn && provider) {
     return continueSignedIn(c, client, request, provider, signedIn.session, true);
@@ -92,12 +92,12 @@ authorizeRoutes.post("/authorize", async (c) => {
 });
 
 /** The browser's signed-in person (a valid session not ended by "sign out everywhere"), their email and their consent for this client. */
-async function signedInPerson(c: Context<AppEnv>, clientId: string, redirectUri: string): Promise<{ session: Session; approvedScopes?: string[]; email?: string } | undefined> {
+async function signedInPerson(c: Context<AppEnv>, clientId: string, redirectUri: string): Promise<{ session: Session; approvedScopes?: string[]; approvedResources?: string[]; email?: string } | undefined> {
   const session = await presentedSession(c);
   if (!session) return undefined;
   const view = await sessionView(c.env.DB, session.userId, clientId, redirectHost(redirectUri));
   if (!view || !sessionCounts(session, view.sessionsRevokedAt)) return undefined;
-  return { session, approvedScopes: view.approvedScopes, email: view.email };
+  return { session, approvedScopes: view.approvedScopes, approvedResources: view.approvedResources, email: view.email };
 }
 
 /**

@@ -42,7 +42,7 @@ export async function finishAuthorization(c: Context<AppEnv>, issued: IssuedAuth
     throw err;
   }
   try {
-    await recordConsent(c.env.DB, { userId, clientId: request.clientId, redirectHost: redirectHost(request.redirectUri), scopes: request.scope.split(" ") });
+    await recordConsent(c.env.DB, { userId, clientId: request.clientId, redirectHost: redirectHost(request.redirectUri), scopes: request.scope.split(" "), resource: request.resource, legacyResource: c.var.config.mcpResource });
   } catch (err) {
     // Only convenience is lost: the next request of this client asks for consent again.
     console.error(JSON.stringify({ event: "consent.write_failed", correlationId: c.var.correlationId, error: err instanceof Error ? err.name : "unknown" }));

@@ -1,6 +1,6 @@
 // When an earlier consent and sign-in carry over (src/policy/consent.ts).
 import { describe, expect, it } from "vitest";
-import { consentRememberable, consentStep, redirectHost, scopesApproved, sessionCounts, upstreamPrompt } from "./consent";
+import { consentRememberable, consentStep, redirectHost, resourceApproved, scopesApproved, sessionCounts, upstreamPrompt } from "./consent";
 
 describe("redirectHost", () => {
   it("keeps scheme and host, drops port, path and query", () => {
@@ -12,6 +12,21 @@ describe("redirectHost", () => {
 
   it("tells https and http apart", () => {
     expect(redirectHost("https://app.example/cb")).not.toBe(redirectHost("http://app.example/cb"));
+  });
+});
+
+describe("resourceApproved", () => {
+  const mcp = "https://auth.example.com/mcp";
+  const docs = "https://auth.example.com/mcp/docs";
+
+  it("holds only for a resource the consent was given for", () => {
+    expect(resourceApproved([mcp, docs], docs, mcp)).toBe(true);
+    expect(resourceApproved([mcp], docs, mcp)).toBe(false);
+  });
+
+  it("reads a consent recorded before resources were kept as one for the built-in /mcp only", () => {
+    expect(resourceApproved(undefined, mcp, mcp)).toBe(true);
+    expect(resourceApproved(undefined, docs, mcp)).toBe(false);
   });
 });
 

@@ -15,6 +15,14 @@ export function scopesApproved(approved: readonly string[] | undefined, requeste
   return approved !== undefined && requested.every((scope) => approved.includes(scope));
 }
 
+/**
+ * Whether the requested protected resource (RFC 8707) is one the consent was given for: approving a client for one
+ * server approves it for no other. A consent from before resources were kept covered `builtIn` (/mcp) only.
+ */
+export function resourceApproved(approved: readonly string[] | undefined, requested: string, builtIn: string): boolean {
+  return (approved ?? [builtIn]).includes(requested);
+}
+
 /** A session as the browser presented it, checked against the person's "sign out everywhere" time. */
 export function sessionCounts(session: Session | undefined, sessionsRevokedAt: number | undefined): session is Session {
   return session !== undefined && (sessionsRevokedAt === undefined || session.signedInAt > sessionsRevokedAt);

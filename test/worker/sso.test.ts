@@ -4,7 +4,8 @@ import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { BASE, Browser, location, parseForm } from "./helpers/browser";
-import { approveAndSignIn, authorizeUrl, grantOf, mcpStatus, pkce, REDIRECT_URI, registerClient, type TestClient, tokenRequest } from "./helpers/oauth";
+import type { Env } from "../../src/env";
+import { approveAndSignIn, authorizeUrl, grantOf, MCP_RESOURCE, mcpStatus, pkce, REDIRECT_URI, registerClient, type TestClient, tokenRequest } from "./helpers/oauth";
 
 const SESSION = "__Host-gh_session";
 const APP_REDIRECT = "https://app.sso.example/callback";
@@ -15,8 +16,8 @@ function confidentialClient(metadata: Record<string, unknown> = {}): Promise<Tes
 }
 
 /** A browser that has signed in once, through the consent page and the development IdP, to `client`. */
-async function signedInBrowser(client: TestClient, email: string, params: Record<string, string | undefined> = {}): Promise<{ browser: Browser; redirect: URL }> {
-  const browser = new Browser();
+async function signedInBrowser(client: TestClient, email: string, params: Record<string, string | undefined> = {}, target?: Env): Promise<{ browser: Browser; redirect: URL }> {
+  const browser = new Browser(target);
   const { challenge } = await pkce();
   const callback = await approveAndSignIn(browser, authorizeUrl(client, challenge, params), email);
   const redirect = location(await browser.fetch(callback.href));
@@ -86,6 +87,26 @@ describe("a second authorization from the same browser", () => {
     expect(await mcpStatus(second.accessToken)).toBe(200);
     expect(second.sub).toBe((await env.DB.prepare("SELECT id FROM users WHERE email = ?").bind("grace@sso.example").first<{ id: string }>())?.id);
     expect(first.searchParams.get("code")).not.toBe(redirect.searchParams.get("code"));
+  });
+
+  it("shows the consent page for another protected resource: a consent given for /mcp does not cover a gateway server", async () => {
+    const withServer = { ...env, MCP_SERVERS: JSON.stringify([{ name: "docs", label: "Docs search", origin: "https://docs.sso.example/mcp" }]) } as Env;
+    const client = await confidentialClient();
+    const { browser } = await signedInBrowser(client, "noether@sso.example", {}, withServer);
+    const docs = { resource: `${BASE}/mcp/docs` };
+    const { challenge } = await pkce();
+    const page = await browser.fetch(authorizeUrl(client, challenge, docs));
+    const html = await page.text();
+    expect(page.status).toBe(200);
+    expect(html).toContain("Docs search");
+    const approved = location(await browser.submit(html, { name: "decision", value: "approve" }));
+    expect(approved.origin + approved.pathname).toBe(APP_REDIRECT);
+    const recorded = await env.DB.prepare("SELECT c.resources FROM consents c JOIN users u ON u.id = c.user_id WHERE u.email = ?").bind("noether@sso.example").first<{ resources: string }>();
+    expect(JSON.parse(recorded!.resources)).toEqual([MCP_RESOURCE, `${BASE}/mcp/docs`]);
+    for (const params of [docs, {}]) {
+      const again = location(await browser.fetch(authorizeUrl(client, challenge, params)));
+      expect(again.origin + again.pathname).toBe(APP_REDIRECT);
+    }
   });
 
   it("always shows the consent page to a public client returning to a loopback port, and after Approve lends the live grant's identity", async () => {
