@@ -14,7 +14,7 @@ import { bearerChallenge, mcpErrors, noteFailure } from "../../http/respond";
 import { protectedResources } from "../../policy/resource";
 import { verifyBearer } from "../bearer";
 import { countRequest } from "../usage";
-import { forward } from "./proxy";
+import { guarded } from "./guard";
 
 const METADATA_PREFIX = "/.well-known/oauth-protected-resource";
 /** Discovery changes only on redeploy. */
@@ -90,5 +90,5 @@ async function serve(c: Context<AppEnv>, server: McpServer): Promise<Response> {
   c.set("caller", caller);
   if (!(await withinLimit(c, "RATE_LIMIT_MCP", `grant:${caller.grantId}`))) return mcpTooManyRequests(c);
   countRequest(c, caller);
-  return forward(c, server, caller);
+  return guarded(c, server, caller, target);
 }
