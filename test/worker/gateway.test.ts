@@ -307,7 +307,7 @@ describe("tool policy in the gateway", () => {
   it("refuses Mcp-Method or Mcp-Name headers that disagree with the body (400), without the origin", async () => {
     const fetchSpy = vi.spyOn(globalThis, "fetch");
     const call = { jsonrpc: "2.0", id: 4, method: "tools/call", params: { name: "drop" } };
-    for (const headers of [{ "Mcp-Method": "tools/call", "Mcp-Name": "echo" }, { "Mcp-Method": "tools/list" }]) {
+    for (const headers of [{ "Mcp-Method": "tools/call", "Mcp-Name": "echo" }, { "Mcp-Method": "tools/list" }] as Record<string, string>[]) {
       const res = await post(call, headers);
       expect(res.status).toBe(400);
       expect(((await res.json()) as { error: { code: number } }).error.code).toBe(-32600);
