@@ -304,6 +304,23 @@ describe("tool policy in the gateway", () => {
     expect(await garbage.json()).toEqual({ jsonrpc: "2.0", error: { code: -32000, message: "Demo tools answered with a body that is not JSON-RPC" }, id: null });
   });
 
+  it("filters results replayed on a GET stream, puts its own answers first in a batch's stream, and replaces data that is not JSON", async () => {
+    const list = JSON.stringify({ jsonrpc: "2.0", id: 1, result: { tools: TOOLS } });
+    const filtered = JSON.stringify({ jsonrpc: "2.0", id: 1, result: { tools: [{ name: "echo" }] } });
+    const stream = () => new Response(`id: e3\r\ndata: ${list}\r\n\r\ndata: <html>\n\n`, { headers: { "Content-Type": "text/event-stream" } });
+    const key = await gatewaySessionKey(env);
+    const sessionId = await bindSessionId(key, { grantId, server: "demo" }, "s-9");
+    const seen: Request[] = [];
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => (seen.push(new Request(input, init)), stream()));
+    const get = await call("/mcp/demo", { method: "GET", headers: { Authorization: `Bearer ${await token()}`, Accept: "text/event-stream", "Mcp-Session-Id": sessionId, "Last-Event-ID": "e2" } }, policyEnv);
+    const notJson = JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: -32000, message: "Demo tools sent an event that is not JSON-RPC" } });
+    expect(await get.text()).toBe(`id: e3\ndata: ${filtered}\r\n\r\ndata: ${notJson}\n\n`);
+    expect(seen[0]?.headers.get("Mcp-Session-Id")).toBe("s-9");
+    const batch = await post([{ jsonrpc: "2.0", id: 1, method: "tools/list" }, { jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "drop" } }]);
+    const refused = JSON.stringify({ jsonrpc: "2.0", id: 2, error: { code: -32602, message: "Tool drop not found" } });
+    expect((await batch.text()).startsWith(`event: message\ndata: ${refused}\n\nid: e3\ndata: ${filtered}\r\n\r\n`)).toBe(true);
+  });
+
   it("refuses Mcp-Method or Mcp-Name headers that disagree with the body (400), without the origin", async () => {
     const fetchSpy = vi.spyOn(globalThis, "fetch");
     const call = { jsonrpc: "2.0", id: 4, method: "tools/call", params: { name: "drop" } };
