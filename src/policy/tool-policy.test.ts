@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ToolPolicy } from "../config/servers";
-import { filterBody, hasToolPolicy, planRequest, toolDecision } from "./tool-policy";
+import { filterBody, hasToolPolicy, headerValue, planRequest, toolDecision } from "./tool-policy";
 
 const policy: ToolPolicy = { allow: ["echo", "drop", "reset"], deny: ["drop"], scopes: { reset: "tools.admin" } };
 const call = (id: number | undefined, name: string) => ({ jsonrpc: "2.0", ...(id === undefined ? {} : { id }), method: "tools/call", params: { name } });
@@ -62,5 +62,12 @@ describe("planRequest", () => {
     expect(planRequest(policy, ["mcp"], call(1, "echo"), { method: "tools/list" })).toEqual({ kind: "mismatch", reason: "Mcp-Method does not match the body's method" });
     expect(planRequest(policy, ["mcp"], [call(1, "echo")], { method: "tools/call" }).kind).toBe("mismatch");
     expect(planRequest(policy, ["mcp"], "garbage", { name: "echo" }).kind).toBe("mismatch");
+    expect(planRequest(policy, ["mcp"], call(1, "café"), { method: "tools/call", name: "=?base64?Y2Fmw6k=?=" }).kind).toBe("answer");
+  });
+
+  it("reads SEP-2243's base64-wrapped header values, and refuses a wrapping that is not UTF-8", () => {
+    expect(headerValue("echo")).toBe("echo");
+    expect(headerValue("=?base64?Y2Fmw6k=?=")).toBe("café");
+    expect(headerValue("=?base64?/w==?=")).toBeUndefined();
   });
 });

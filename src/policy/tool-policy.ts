@@ -37,6 +37,8 @@ export interface ErrorMessage {
 
 /** JSON-RPC "Invalid params", which an MCP server answers for a tool it does not have. */
 export const UNKNOWN_TOOL = -32602;
+/** MCP 2026-07-28's code for headers that do not match the body (SEP-2243). */
+export const HEADER_MISMATCH = -32020;
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
 
@@ -80,10 +82,23 @@ export type RequestPlan =
   | { kind: "answer"; refused: ErrorMessage[] }
   | { kind: "forward"; replaced?: unknown; refused: ErrorMessage[]; listsTools: boolean };
 
+const URI_METHODS = new Set(["resources/read", "resources/subscribe", "resources/unsubscribe"]);
+
 /** The name SEP-2243's `Mcp-Name` carries for a method: the tool or prompt name, or the resource URI. */
 function nameOf(message: Message): unknown {
   if (!isObject(message.params)) return undefined;
-  return message.method === "resources/read" ? message.params.uri : message.params.name;
+  return typeof message.method === "string" && URI_METHODS.has(message.method) ? message.params.uri : message.params.name;
+}
+
+/** A header value as sent: SEP-2243 wraps values that are not plain printable ASCII as `=?base64?<UTF-8, base64>?=`. */
+export function headerValue(raw: string): string | undefined {
+  const wrapped = /^=\?base64\?([A-Za-z0-9+/]*={0,2})\?=$/i.exec(raw);
+  if (!wrapped) return raw;
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(Uint8Array.from(atob(wrapped[1] ?? ""), (ch) => ch.charCodeAt(0)));
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -97,7 +112,7 @@ export function planRequest(policy: ToolPolicy, scopes: readonly string[], body:
     const single = messages?.length === 1 && !Array.isArray(body) ? messages[0] : undefined;
     if (!single) return { kind: "mismatch", reason: "Mcp-Method and Mcp-Name need a single JSON-RPC message" };
     if (headers.method !== undefined && headers.method !== single.method) return { kind: "mismatch", reason: "Mcp-Method does not match the body's method" };
-    if (headers.name !== undefined && headers.name !== nameOf(single)) return { kind: "mismatch", reason: "Mcp-Name does not match the body" };
+    if (headers.name !== undefined && headerValue(headers.name) !== nameOf(single)) return { kind: "mismatch", reason: "Mcp-Name does not match the body" };
   }
   if (!messages) return { kind: "forward", refused: [], listsTools: false };
   const refused: ErrorMessage[] = [];

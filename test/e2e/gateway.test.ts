@@ -310,6 +310,7 @@ describe("the gateway in front of a real MCP server", () => {
     expect(forged.status).toBe(404);
     const mismatch = await fetch(`${gatehouse.url}/mcp/guarded`, { method: "POST", headers: { ...headers(first.token), "Mcp-Method": "tools/call", "Mcp-Name": "echo" }, body: call });
     expect(mismatch.status).toBe(400);
+    expect(await mismatch.json()).toEqual({ jsonrpc: "2.0", error: { code: -32020, message: "Header mismatch: Mcp-Name does not match the body" }, id: null });
     expect(origin.requests.length).toBe(count);
     // Nothing the failures touched changed: the session, the grant and its token still work as before.
     expect((await client.listTools()).tools.map((t) => t.name)).toEqual(["echo"]);

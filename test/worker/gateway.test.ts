@@ -327,7 +327,7 @@ describe("tool policy in the gateway", () => {
     for (const headers of [{ "Mcp-Method": "tools/call", "Mcp-Name": "echo" }, { "Mcp-Method": "tools/list" }] as Record<string, string>[]) {
       const res = await post(call, headers);
       expect(res.status).toBe(400);
-      expect(((await res.json()) as { error: { code: number } }).error.code).toBe(-32600);
+      expect(((await res.json()) as { error: { code: number } }).error.code).toBe(-32020);
     }
     expect(fetchSpy).not.toHaveBeenCalled();
   });

@@ -10,7 +10,7 @@ import { readText } from "../../http/params";
 import { bearerChallenge, noteFailure } from "../../http/respond";
 import type { Caller } from "../../identity";
 import type { ProtectedResource } from "../../policy/resource";
-import { type ErrorMessage, filterBody, filterMessage, hasToolPolicy, planRequest, type RequestPlan } from "../../policy/tool-policy";
+import { type ErrorMessage, filterBody, filterMessage, HEADER_MISMATCH, hasToolPolicy, planRequest, type RequestPlan } from "../../policy/tool-policy";
 import { bindSessionId, gatewaySessionKey, openSessionId } from "../../tokens/gateway-session";
 import { MAX_BODY_BYTES } from "../server";
 import { forward, originFailure } from "./proxy";
@@ -51,7 +51,7 @@ export async function guarded(c: Context<AppEnv>, server: McpServer, caller: Cal
     plan = planRequest(server.tools, caller.scopes, parsed, { method: request.headers.get("Mcp-Method") ?? undefined, name: request.headers.get("Mcp-Name") ?? undefined });
     if (plan.kind === "mismatch") {
       noteFailure(c, "header_mismatch", plan.reason);
-      return rpcError(c, 400, -32600, `Invalid request: ${plan.reason}`);
+      return rpcError(c, 400, HEADER_MISMATCH, `Header mismatch: ${plan.reason}`);
     }
     if (plan.kind === "step-up") {
       const err = new OAuthError("insufficient_scope", `the tool ${plan.tool} needs the scope ${plan.scope}`, { reason: "tool_scope" });
