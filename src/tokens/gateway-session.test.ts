@@ -8,7 +8,7 @@ describe("gateway session ids", () => {
   it("round-trip the origin's id, dots included, under the grant and server that issued them", async () => {
     for (const originId of ["3f6c-uuid", "a.b.c"]) {
       const wrapped = await bindSessionId(key, binding, originId);
-      expect(wrapped.startsWith(`${originId}.`)).toBe(true);
+      expect(wrapped.startsWith(`${originId}.gs1.`)).toBe(true);
       expect(await openSessionId(key, binding, wrapped)).toBe(originId);
     }
   });
@@ -19,6 +19,6 @@ describe("gateway session ids", () => {
     expect(await openSessionId(key, { ...binding, grantId: "grt_2" }, wrapped)).toBeUndefined();
     expect(await openSessionId(key, { ...binding, server: "files" }, wrapped)).toBeUndefined();
     expect(await openSessionId(other, binding, wrapped)).toBeUndefined();
-    for (const forged of ["s-1", ".x", `s-2${wrapped.slice(3)}`, `${wrapped}A`, "s-1.!!"]) expect(await openSessionId(key, binding, forged)).toBeUndefined();
+    for (const forged of ["s-1", ".gs1.x", `s-2${wrapped.slice(3)}`, `${wrapped}A`, wrapped.replace(".gs1.", ".gs2."), "s-1.gs1.!!", "s-1.gs1."]) expect(await openSessionId(key, binding, forged)).toBeUndefined();
   });
 });

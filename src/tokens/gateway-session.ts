@@ -30,20 +30,24 @@ export function gatewaySessionKey(env: Env): Promise<CryptoKey> {
 /** Lines cannot appear in any part (ids are visible ASCII, MCP transports), so no two bindings sign the same bytes. */
 const signed = (binding: SessionBinding, originId: string) => new TextEncoder().encode(`gatehouse gateway session\n${binding.grantId}\n${binding.server}\n${originId}`);
 
-/** The id the client sees for the origin's `originId`: `<origin id>.<tag>`. */
+/** Versions the format of the tag after the origin's id (docs/storage.md). */
+const SEPARATOR = ".gs1.";
+
+/** The id the client sees for the origin's `originId`: `<origin id>.gs1.<tag>`. */
 export async function bindSessionId(key: CryptoKey, binding: SessionBinding, originId: string): Promise<string> {
   const tag = await crypto.subtle.sign("HMAC", key, signed(binding, originId));
-  return `${originId}.${base64url.encode(new Uint8Array(tag))}`;
+  return `${originId}${SEPARATOR}${base64url.encode(new Uint8Array(tag))}`;
 }
 
 /** The origin's id inside `clientId`, or `undefined` when Gatehouse did not issue it under this grant and server. */
 export async function openSessionId(key: CryptoKey, binding: SessionBinding, clientId: string): Promise<string | undefined> {
-  const dot = clientId.lastIndexOf(".");
-  if (dot <= 0) return undefined;
-  const originId = clientId.slice(0, dot);
+  const at = clientId.lastIndexOf(SEPARATOR);
+  const encoded = clientId.slice(at + SEPARATOR.length);
+  if (at <= 0 || !/^[A-Za-z0-9_-]+$/.test(encoded)) return undefined;
+  const originId = clientId.slice(0, at);
   let tag: Uint8Array;
   try {
-    tag = base64url.decode(clientId.slice(dot + 1));
+    tag = base64url.decode(encoded);
   } catch {
     return undefined;
   }

@@ -33,7 +33,7 @@ function signIn(url: string) {
 
 /** The SDK client opens its GET stream in the background: wait for the origin to see it before counting requests. */
 async function streamOpened(sessionId: string, origin: Origin): Promise<void> {
-  const originId = sessionId.slice(0, sessionId.lastIndexOf("."));
+  const originId = sessionId.slice(0, sessionId.lastIndexOf(".gs1."));
   const deadline = Date.now() + 5000;
   while (!origin.requests.some((r) => r.method === "GET" && r.headers["mcp-session-id"] === originId) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
 }
@@ -133,7 +133,7 @@ describe("the gateway in front of a real MCP server", () => {
     await client.close();
     // The client holds the origin's session id bound to its grant; the origin gets its own id back.
     const deleted = origin.requests.filter((r) => r.method === "DELETE");
-    expect(deleted.map((r) => r.headers["mcp-session-id"])).toEqual([sessionId?.slice(0, sessionId.lastIndexOf("."))]);
+    expect(deleted.map((r) => r.headers["mcp-session-id"])).toEqual([sessionId?.slice(0, sessionId.lastIndexOf(".gs1."))]);
     // The client's query is appended to the origin URL's own.
     expect(origin.requests.filter((r) => r.method === "POST").every((r) => r.url === "/mcp?team=core")).toBe(true);
   });
@@ -306,7 +306,7 @@ describe("the gateway in front of a real MCP server", () => {
       expect(res.status).toBe(404);
       expect(await res.json()).toEqual({ jsonrpc: "2.0", error: { code: -32001, message: "Session not found" }, id: null });
     }
-    const forged = await fetch(`${gatehouse.url}/mcp/guarded`, { method: "POST", headers: { ...headers(first.token), "Mcp-Session-Id": sessionId.slice(0, sessionId.lastIndexOf(".")) }, body: list });
+    const forged = await fetch(`${gatehouse.url}/mcp/guarded`, { method: "POST", headers: { ...headers(first.token), "Mcp-Session-Id": sessionId.slice(0, sessionId.lastIndexOf(".gs1.")) }, body: list });
     expect(forged.status).toBe(404);
     const mismatch = await fetch(`${gatehouse.url}/mcp/guarded`, { method: "POST", headers: { ...headers(first.token), "Mcp-Method": "tools/call", "Mcp-Name": "echo" }, body: call });
     expect(mismatch.status).toBe(400);

@@ -223,7 +223,7 @@ describe("sessions bound to the grant", () => {
     const key = await gatewaySessionKey(env);
     const fetchSpy = vi.spyOn(globalThis, "fetch");
     const token = await tokenFor(DEMO);
-    const foreign = [await bindSessionId(key, { grantId: `${grantId}-other`, server: "demo" }, "s-1"), await bindSessionId(key, { grantId, server: "files" }, "s-1"), "s-1", "s-1.AAAA"];
+    const foreign = [await bindSessionId(key, { grantId: `${grantId}-other`, server: "demo" }, "s-1"), await bindSessionId(key, { grantId, server: "files" }, "s-1"), "s-1", "s-1.gs1.AAAA"];
     for (const sessionId of foreign) {
       for (const method of ["POST", "GET", "DELETE"]) {
         const init = rpc(token, { "Mcp-Session-Id": sessionId });
