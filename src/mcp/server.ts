@@ -13,7 +13,7 @@ import { registerWhoami } from "./tools/whoami";
 /** Reported in `initialize` as `serverInfo.version`. */
 const SERVER_VERSION = "0.1.0";
 /** Largest JSON-RPC body read; the transport answers 413 above it. */
-const MAX_BODY_BYTES = 1024 * 1024;
+export const MAX_BODY_BYTES = 1024 * 1024;
 
 /** What one `/mcp` request runs with. */
 export interface McpContext<E extends Env = Env> {

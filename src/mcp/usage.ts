@@ -14,6 +14,8 @@ import { calledTools } from "../policy/tool-calls";
 export const USAGE_FLUSH_MS = 60_000;
 /** Grants one isolate tracks at most; the oldest entry is flushed out first. */
 const MAX_TRACKED = 10_000;
+/** Rows of `usage_daily` one grant's tally holds between two writes (one write is one D1 batch). */
+const MAX_ROWS = 64;
 /** Largest request body read for tool names: the built-in server's own limit (src/mcp/server.ts). */
 const MAX_READ_BYTES = 1024 * 1024;
 
@@ -53,14 +55,21 @@ export class UsageCounter {
     const tally = this.#tallies.get(grantId) ?? { userId, clientId, count: 0, flushedAt: -Infinity, counts: new Map() };
     tally.count++;
     const day = new Date(now).toISOString().slice(0, 10);
-    const tools = use.tools.length > 0 ? use.tools : [""];
-    for (const tool of new Set(tools)) {
+    const calls = new Map<string, number>();
+    for (const tool of use.tools) calls.set(tool, (calls.get(tool) ?? 0) + 1);
+    // Tool names are client input: past MAX_ROWS a tally's further names count under '' instead of growing it.
+    let folded = 0;
+    const count = (tool: string, toolCalls: number, open: boolean) => {
       const key = `${day} ${use.server} ${tool}`;
-      const row = tally.counts.get(key) ?? { day, userId, server: use.server, tool, requests: 0, toolCalls: 0 };
+      const row = tally.counts.get(key) ?? (open ? { day, userId, server: use.server, tool, requests: 0, toolCalls: 0 } : undefined);
+      if (!row) return false;
       row.requests++;
-      row.toolCalls += use.tools.filter((t) => t === tool).length;
+      row.toolCalls += toolCalls;
       tally.counts.set(key, row);
-    }
+      return true;
+    };
+    for (const [tool, n] of calls) if (!count(tool, n, tally.counts.size < MAX_ROWS)) folded += n;
+    if (calls.size === 0 || folded > 0) count("", folded, true);
     this.#tallies.delete(grantId);
     this.#tallies.set(grantId, tally);
     const due: UsageWrite[] = [];

@@ -31,11 +31,18 @@ function signIn(url: string) {
   return new HeadlessOAuthClient({ redirectUrl: REDIRECT_URI, clientName: "Gatehouse gateway e2e", browse: { fill: { email: EMAIL, name: "Grace Hopper" }, choose: ["decision=approve", "action=login"] }, expectedIssuer: url });
 }
 
-/** The SDK's own OAuth flow against `serverUrl`, to an access token. */
-async function tokenFor(serverUrl: string): Promise<{ oauth: HeadlessOAuthClient; token: string }> {
+/** The SDK client opens its GET stream in the background: wait for the origin to see it before counting requests. */
+async function streamOpened(sessionId: string, origin: Origin): Promise<void> {
+  const originId = sessionId.slice(0, sessionId.lastIndexOf(".gs1."));
+  const deadline = Date.now() + 5000;
+  while (!origin.requests.some((r) => r.method === "GET" && r.headers["mcp-session-id"] === originId) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+}
+
+/** The SDK's own OAuth flow against `serverUrl`, to an access token (by default for every scope the server offers). */
+async function tokenFor(serverUrl: string, scope?: string): Promise<{ oauth: HeadlessOAuthClient; token: string }> {
   const oauth = signIn(GATEHOUSE_URL);
-  expect(await auth(oauth, { serverUrl })).toBe("REDIRECT");
-  expect(await auth(oauth, { serverUrl, authorizationCode: oauth.code ?? "" })).toBe("AUTHORIZED");
+  expect(await auth(oauth, { serverUrl, scope })).toBe("REDIRECT");
+  expect(await auth(oauth, { serverUrl, scope, authorizationCode: oauth.code ?? "" })).toBe("AUTHORIZED");
   return { oauth, token: oauth.tokens()?.access_token ?? "" };
 }
 
@@ -52,11 +59,12 @@ describe("the gateway in front of a real MCP server", () => {
     origin = await startOrigin(ORIGIN_PORT, GATEHOUSE_URL, stops);
     const garbage = await startGarbageOrigin(GARBAGE_PORT, stops);
     const servers = [
-      { name: "demo", label: "Demo tools", origin: origin.url, timeout_ms: 1500 },
-      { name: "down", label: "Down server", origin: `http://127.0.0.1:${DOWN_PORT}/mcp` },
-      { name: "junk", label: "Junk server", origin: garbage },
+      { name: "demo", label: "Demo tools", origin: origin.url, scopes: "mcp", timeout_ms: 1500 },
+      { name: "down", label: "Down server", origin: `http://127.0.0.1:${DOWN_PORT}/mcp`, scopes: "mcp" },
+      { name: "junk", label: "Junk server", origin: garbage, scopes: "mcp" },
+      { name: "guarded", label: "Guarded tools", origin: origin.url, scopes: "mcp", tools: { deny: ["announce"], scopes: { count: "tools.admin" } } },
     ];
-    gatehouse = await startGatehouse(PORT, { MCP_SERVERS: JSON.stringify(servers) });
+    gatehouse = await startGatehouse(PORT, { MCP_SERVERS: JSON.stringify(servers), SCOPES: "mcp tools.admin" });
     demo = signIn(gatehouse.url);
   });
 
@@ -123,8 +131,9 @@ describe("the gateway in front of a real MCP server", () => {
     expect(sessionId).toEqual(expect.any(String));
     await transport.terminateSession();
     await client.close();
+    // The client holds the origin's session id bound to its grant; the origin gets its own id back.
     const deleted = origin.requests.filter((r) => r.method === "DELETE");
-    expect(deleted.map((r) => r.headers["mcp-session-id"])).toEqual([sessionId]);
+    expect(deleted.map((r) => r.headers["mcp-session-id"])).toEqual([sessionId?.slice(0, sessionId.lastIndexOf(".gs1."))]);
     // The client's query is appended to the origin URL's own.
     expect(origin.requests.filter((r) => r.method === "POST").every((r) => r.url === "/mcp?team=core")).toBe(true);
   });
@@ -185,7 +194,7 @@ describe("the gateway in front of a real MCP server", () => {
     const count = origin.requests.length;
     const atMcp = await fetch(`${gatehouse.url}/mcp`, { method: "POST", headers: { ...JSONRPC, Authorization: `Bearer ${clientTokens[0]}` }, body: initialize(1) });
     expect(atMcp.status).toBe(401);
-    expect(atMcp.headers.get("WWW-Authenticate")).toBe(`Bearer resource_metadata="${gatehouse.url}/.well-known/oauth-protected-resource/mcp", scope="mcp", error="invalid_token", error_description="the access token is invalid or expired"`);
+    expect(atMcp.headers.get("WWW-Authenticate")).toBe(`Bearer resource_metadata="${gatehouse.url}/.well-known/oauth-protected-resource/mcp", scope="mcp tools.admin", error="invalid_token", error_description="the access token is invalid or expired"`);
     const atDown = await fetch(`${gatehouse.url}/mcp/down`, { method: "POST", headers: { ...JSONRPC, Authorization: `Bearer ${clientTokens[0]}` }, body: initialize(1) });
     expect(atDown.status).toBe(401);
     expect(atDown.headers.get("WWW-Authenticate")).toBe(`Bearer resource_metadata="${gatehouse.url}/.well-known/oauth-protected-resource/mcp/down", scope="mcp", error="invalid_token", error_description="the access token is invalid or expired"`);
@@ -246,5 +255,66 @@ describe("the gateway in front of a real MCP server", () => {
     for (let i = 0; i < BULK_BYTES; i++) expected[i] = bulkByte(i);
     expect(body.length).toBe(BULK_BYTES);
     expect(createHash("sha256").update(body).digest("hex")).toBe(createHash("sha256").update(expected).digest("hex"));
+  });
+
+  it("filters tools/list by the server's policy (SSE and JSON) and refuses a denied call without the origin", async () => {
+    const { oauth, token } = await tokenFor(`${gatehouse.url}/mcp/guarded`, "mcp");
+    clientTokens.push(token);
+    for (const query of ["", "?mode=json"]) {
+      const transport = new StreamableHTTPClientTransport(new URL(`${gatehouse.url}/mcp/guarded${query}`), { authProvider: oauth });
+      const client = new Client({ name: "gateway-e2e", version: "1.0.0" });
+      await client.connect(transport);
+      // announce is denied, count needs tools.admin, which this token lacks.
+      expect((await client.listTools()).tools.map((t) => t.name)).toEqual(["echo"]);
+      const count = origin.requests.length;
+      await expect(client.callTool({ name: "announce", arguments: {} })).rejects.toMatchObject({ code: -32602 });
+      expect(origin.requests.length).toBe(count);
+      expect(await client.callTool({ name: "echo", arguments: { text: "hi" } })).toMatchObject({ content: [{ type: "text", text: "hi" }] });
+      await transport.terminateSession();
+      await client.close();
+    }
+  });
+
+  it("answers a call needing a tool scope with 403 insufficient_scope, and a session id of another grant with 404, without the origin", async () => {
+    const first = await tokenFor(`${gatehouse.url}/mcp/guarded`, "mcp");
+    const second = await tokenFor(`${gatehouse.url}/mcp/guarded`);
+    clientTokens.push(first.token, second.token);
+    const transport = new StreamableHTTPClientTransport(new URL(`${gatehouse.url}/mcp/guarded`), { authProvider: first.oauth });
+    const client = new Client({ name: "gateway-e2e", version: "1.0.0" });
+    await client.connect(transport);
+    const sessionId = transport.sessionId ?? "";
+    await streamOpened(sessionId, origin);
+    const headers = (token: string) => ({ ...JSONRPC, Authorization: `Bearer ${token}`, "Mcp-Session-Id": sessionId, "Mcp-Protocol-Version": "2025-11-25" });
+    const call = JSON.stringify({ jsonrpc: "2.0", id: 5, method: "tools/call", params: { name: "count", arguments: {} } });
+    const before = origin.requests.length;
+    const gated = await fetch(`${gatehouse.url}/mcp/guarded`, { method: "POST", headers: headers(first.token), body: call });
+    expect(gated.status).toBe(403);
+    expect(origin.requests.length).toBe(before);
+    expect(gated.headers.get("WWW-Authenticate")).toBe(`Bearer resource_metadata="${gatehouse.url}/.well-known/oauth-protected-resource/mcp/guarded", scope="tools.admin", error="insufficient_scope", error_description="the tool count needs the scope tools.admin"`);
+    // The other grant carries tools.admin, so it sees count; it still cannot use the first grant's session.
+    const own = new StreamableHTTPClientTransport(new URL(`${gatehouse.url}/mcp/guarded`), { authProvider: second.oauth });
+    const ownClient = new Client({ name: "gateway-e2e", version: "1.0.0" });
+    await ownClient.connect(own);
+    await streamOpened(own.sessionId ?? "", origin);
+    expect((await ownClient.listTools()).tools.map((t) => t.name)).toEqual(["echo", "count"]);
+    await own.terminateSession();
+    await ownClient.close();
+    const count = origin.requests.length;
+    const list = JSON.stringify({ jsonrpc: "2.0", id: 6, method: "tools/list" });
+    for (const method of ["POST", "GET", "DELETE"]) {
+      const res = await fetch(`${gatehouse.url}/mcp/guarded`, { method, headers: headers(second.token), body: method === "POST" ? list : undefined });
+      expect(res.status).toBe(404);
+      expect(await res.json()).toEqual({ jsonrpc: "2.0", error: { code: -32001, message: "Session not found" }, id: null });
+    }
+    const forged = await fetch(`${gatehouse.url}/mcp/guarded`, { method: "POST", headers: { ...headers(first.token), "Mcp-Session-Id": sessionId.slice(0, sessionId.lastIndexOf(".gs1.")) }, body: list });
+    expect(forged.status).toBe(404);
+    const mismatch = await fetch(`${gatehouse.url}/mcp/guarded`, { method: "POST", headers: { ...headers(first.token), "Mcp-Method": "tools/call", "Mcp-Name": "echo" }, body: call });
+    expect(mismatch.status).toBe(400);
+    expect(await mismatch.json()).toEqual({ jsonrpc: "2.0", error: { code: -32020, message: "Header mismatch: Mcp-Name does not match the body" }, id: null });
+    expect(origin.requests.length).toBe(count);
+    // Nothing the failures touched changed: the session, the grant and its token still work as before.
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(["echo"]);
+    await transport.terminateSession();
+    await client.close();
   });
 });

@@ -1,6 +1,7 @@
 // A real MCP server for the gateway tests: the MCP SDK's Node server with the stateful streamable HTTP transport,
 // which checks Gatehouse's identity assertion with jose against its JWKS and records every request it receives.
-// Query modes misbehave on purpose: `slow` (no headers for 3 s), `deny` (its own 401), `bulk` (10 MiB streamed).
+// Query modes misbehave on purpose: `slow` (no headers for 3 s), `deny` (its own 401), `bulk` (10 MiB streamed);
+// `json` starts a session that answers POSTs with JSON instead of SSE.
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import { createServer as createTcpServer, type Server as TcpServer } from "node:net";
@@ -101,7 +102,7 @@ export async function startOrigin(port: number, gatehouseUrl: string, stops: (()
         res.writeHead(404, { "Content-Type": "application/json" }).end('{"jsonrpc":"2.0","error":{"code":-32001,"message":"Session not found"},"id":null}');
         return;
       }
-      const created = new StreamableHTTPServerTransport({ sessionIdGenerator: randomUUID, onsessioninitialized: (id) => void transports.set(id, created) });
+      const created = new StreamableHTTPServerTransport({ sessionIdGenerator: randomUUID, enableJsonResponse: mode === "json", onsessioninitialized: (id) => void transports.set(id, created) });
       created.onclose = () => {
         if (created.sessionId) transports.delete(created.sessionId);
       };

@@ -45,4 +45,16 @@ describe("UsageCounter", () => {
       },
     ]);
   });
+
+  it("holds at most 64 tool rows per grant between writes: further names, client input, count under tool ''", () => {
+    const counter = new UsageCounter();
+    counter.add("g1", "usr_1", "cli_usr_1", MCP, 0);
+    const names = Array.from({ length: 10_000 }, (_, i) => `t${i}`);
+    counter.add("g1", "usr_1", "cli_usr_1", { server: "/mcp/demo", tools: names }, 1);
+    const [write] = counter.add("g1", "usr_1", "cli_usr_1", { server: "/mcp/demo", tools: ["t0"] }, USAGE_FLUSH_MS);
+    expect(write?.counts).toHaveLength(65);
+    expect(write?.counts.slice(0, 2)).toEqual([row(1, "/mcp/demo", "t0", 2, 2), row(1, "/mcp/demo", "t1", 1, 1)]);
+    expect(write?.counts.at(-1)).toEqual(row(1, "/mcp/demo", "", 1, 10_000 - 64));
+    expect(write?.counts.reduce((sum, r) => sum + r.toolCalls, 0)).toBe(10_001);
+  });
 });

@@ -131,7 +131,7 @@ describe("usage per day × user × server × tool", () => {
 });
 
 describe("usage counting never alters what the origin receives", () => {
-  it("passes a body over the count's 1 MiB read on intact, sent with or without Content-Length, counted as a request without a tool", async () => {
+  it("refuses a gateway body over 1 MiB with 413 before the origin, sent with or without Content-Length, and counts nothing", async () => {
     const sent: string[] = [];
     vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
       sent.push(await new Request(input, init).text());
@@ -141,11 +141,11 @@ describe("usage counting never alters what the origin receives", () => {
     const token = await accessToken(new HeadlessBrowser(workerFetch(gatewayEnv)), client, "al@attrib.example", DEMO);
     const user = await userId("al@attrib.example");
     const big = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "upload", arguments: { data: "x".repeat(1024 * 1024) } } });
-    expect((await call("/mcp/demo", { ...rpc(token, {}), body: big })).status).toBe(200);
+    expect((await call("/mcp/demo", { ...rpc(token, {}), body: big })).status).toBe(413);
     const chunked = new Blob([big]).stream();
-    expect((await call("/mcp/demo", { ...rpc(token, {}), body: chunked, duplex: "half" } as RequestInit)).status).toBe(200);
-    expect(sent).toEqual([big, big]);
-    expect(await usageRows(user)).toEqual([{ day: today(), server: "/mcp/demo", tool: "", requests: 1, tool_calls: 0 }]);
+    expect((await call("/mcp/demo", { ...rpc(token, {}), body: chunked, duplex: "half" } as RequestInit)).status).toBe(413);
+    expect(sent).toEqual([]);
+    expect(await usageRows(user)).toEqual([]);
   });
 });
 

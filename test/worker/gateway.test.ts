@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { parseConfig } from "../../src/config";
 import type { Env } from "../../src/env";
 import { mintAccessToken, verifyAccessToken } from "../../src/tokens/access-token";
+import { bindSessionId, gatewaySessionKey } from "../../src/tokens/gateway-session";
 import { identityAssertion } from "../../src/tokens/identity-assertion";
 import worker from "../../src/worker";
 import { BASE, Browser } from "./helpers/browser";
@@ -118,9 +119,10 @@ describe("what the origin receives", () => {
       return new Response('{"jsonrpc":"2.0","id":1,"result":{"tools":[]}}', { headers: { "Content-Type": "application/json", "Mcp-Session-Id": "s-1", "Set-Cookie": "origin=1", Connection: "keep-alive" } });
     });
     const token = await tokenFor(DEMO);
-    const res = await call("/mcp/demo?cursor=2", rpc(token, { Cookie: "__Host-gh_session=x", "Mcp-Session-Id": "s-1", "Mcp-Protocol-Version": "2025-11-25", "Mcp-Method": "tools/list", "Last-Event-ID": "e-9", "X-Forwarded-User": "root", "CF-Connecting-IP": "203.0.113.9", "User-Agent": "client/1" }));
+    const wrapped = await bindSessionId(await gatewaySessionKey(env), { grantId, server: "demo" }, "s-1");
+    const res = await call("/mcp/demo?cursor=2", rpc(token, { Cookie: "__Host-gh_session=x", "Mcp-Session-Id": wrapped, "Mcp-Protocol-Version": "2025-11-25", "Mcp-Method": "tools/list", "Last-Event-ID": "e-9", "X-Forwarded-User": "root", "CF-Connecting-IP": "203.0.113.9", "User-Agent": "client/1" }));
     expect(res.status).toBe(200);
-    expect(res.headers.get("Mcp-Session-Id")).toBe("s-1");
+    expect(res.headers.get("Mcp-Session-Id")).toBe(wrapped);
     expect(res.headers.get("Set-Cookie")).toBeNull();
     expect(await res.json()).toEqual({ jsonrpc: "2.0", id: 1, result: { tools: [] } });
     expect(seen).toHaveLength(1);
@@ -128,6 +130,7 @@ describe("what the origin receives", () => {
     expect(sent.method).toBe("POST");
     expect(sent.url).toBe("https://origin.example/mcp?tenant=acme&cursor=2");
     expect(await sent.text()).toBe('{"jsonrpc":"2.0","id":1,"method":"tools/list"}');
+    expect(sent.headers.get("Mcp-Session-Id")).toBe("s-1");
     const names = [...sent.headers.keys()].sort();
     expect(names).toEqual(["accept", "authorization", "content-type", "last-event-id", "mcp-method", "mcp-protocol-version", "mcp-session-id"]);
     const assertion = (sent.headers.get("Authorization") ?? "").replace(/^Bearer /, "");
@@ -212,5 +215,120 @@ describe("server variants", () => {
     const missing = await call("/mcp/tools", rpc(token), { ...bound, TOOLS_WORKER: undefined } as unknown as Env);
     expect(missing.status).toBe(502);
     expect(await missing.json()).toEqual({ jsonrpc: "2.0", error: { code: -32000, message: "tools is not reachable: its service binding is missing" }, id: null });
+  });
+});
+
+describe("sessions bound to the grant", () => {
+  it("refuses a session id of another grant, of another server, or never issued (404) on POST, GET and DELETE without reaching the origin", async () => {
+    const key = await gatewaySessionKey(env);
+    const fetchSpy = vi.spyOn(globalThis, "fetch");
+    const token = await tokenFor(DEMO);
+    const foreign = [await bindSessionId(key, { grantId: `${grantId}-other`, server: "demo" }, "s-1"), await bindSessionId(key, { grantId, server: "files" }, "s-1"), "s-1", "s-1.gs1.AAAA"];
+    for (const sessionId of foreign) {
+      for (const method of ["POST", "GET", "DELETE"]) {
+        const init = rpc(token, { "Mcp-Session-Id": sessionId });
+        const res = await call("/mcp/demo", { ...init, method, body: method === "POST" ? init.body : undefined });
+        expect(res.status).toBe(404);
+        expect(await res.json()).toEqual({ jsonrpc: "2.0", error: { code: -32001, message: "Session not found" }, id: null });
+      }
+    }
+    expect(fetchSpy).not.toHaveBeenCalled();
+  });
+});
+
+describe("tool policy in the gateway", () => {
+  const policyEnv = {
+    ...env,
+    SCOPES: "mcp tools.admin",
+    MCP_SERVERS: JSON.stringify([{ name: "demo", label: "Demo tools", origin: ORIGIN, scopes: "mcp", tools: { deny: ["drop"], scopes: { reset: "tools.admin" } } }]),
+  } as Env;
+  const policyConfig = parseConfig(policyEnv);
+  const TOOLS = [{ name: "echo" }, { name: "drop" }, { name: "reset" }];
+  const token = async (scope = "mcp") => (await mintAccessToken(env, policyConfig, { subject: "usr_ada", clientId: "client-1", scope, grantId, resource: DEMO })).token;
+  const post = async (body: unknown, headers: Record<string, string> = {}, scope?: string) => call("/mcp/demo", { ...rpc(await token(scope), headers), body: JSON.stringify(body) }, policyEnv);
+
+  it("filters tools/list in a JSON answer and in a batch, by deny and by the token's scopes", async () => {
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (_input, init) => {
+      const body = JSON.parse(String(init?.body));
+      const answer = (m: { id: number }) => ({ jsonrpc: "2.0", id: m.id, result: { tools: TOOLS } });
+      return Response.json(Array.isArray(body) ? body.map(answer) : answer(body));
+    });
+    const single = await post({ jsonrpc: "2.0", id: 1, method: "tools/list" });
+    expect(await single.json()).toEqual({ jsonrpc: "2.0", id: 1, result: { tools: [{ name: "echo" }] } });
+    const admin = await post({ jsonrpc: "2.0", id: 2, method: "tools/list" }, {}, "mcp tools.admin");
+    expect(await admin.json()).toEqual({ jsonrpc: "2.0", id: 2, result: { tools: [{ name: "echo" }, { name: "reset" }] } });
+  });
+
+  it("answers a denied call -32602 with its id without the origin, and forwards the rest of a batch, adding that answer", async () => {
+    const seen: string[] = [];
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (_input, init) => {
+      seen.push(String(init?.body));
+      return Response.json([{ jsonrpc: "2.0", id: 1, result: { tools: TOOLS } }]);
+    });
+    const denied = await post({ jsonrpc: "2.0", id: 9, method: "tools/call", params: { name: "drop", arguments: {} } });
+    expect(denied.status).toBe(200);
+    expect(await denied.json()).toEqual({ jsonrpc: "2.0", id: 9, error: { code: -32602, message: "Tool drop not found" } });
+    expect(seen).toEqual([]);
+    const batch = await post([
+      { jsonrpc: "2.0", id: 1, method: "tools/list" },
+      { jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "drop" } },
+      { jsonrpc: "2.0", method: "tools/call", params: { name: "drop" } },
+    ]);
+    expect(await batch.json()).toEqual([
+      { jsonrpc: "2.0", id: 1, result: { tools: [{ name: "echo" }] } },
+      { jsonrpc: "2.0", id: 2, error: { code: -32602, message: "Tool drop not found" } },
+    ]);
+    expect(seen).toEqual([JSON.stringify([{ jsonrpc: "2.0", id: 1, method: "tools/list" }])]);
+  });
+
+  it("answers a call needing a scope the token lacks with 403 insufficient_scope naming it, without the origin", async () => {
+    const fetchSpy = vi.spyOn(globalThis, "fetch");
+    const res = await post({ jsonrpc: "2.0", id: 3, method: "tools/call", params: { name: "reset" } });
+    expect(res.status).toBe(403);
+    expect(res.headers.get("WWW-Authenticate")).toBe(`Bearer resource_metadata="${BASE}/.well-known/oauth-protected-resource/mcp/demo", scope="tools.admin", error="insufficient_scope", error_description="the tool reset needs the scope tools.admin"`);
+    expect(fetchSpy).not.toHaveBeenCalled();
+  });
+
+  it("filters each SSE event as it passes, keeping ids and other events, and refuses a JSON answer that is not JSON-RPC", async () => {
+    const list = JSON.stringify({ jsonrpc: "2.0", id: 1, result: { tools: TOOLS } });
+    vi.spyOn(globalThis, "fetch").mockResolvedValueOnce(
+      new Response(`id: e1\ndata: \n\nevent: message\nid: e2\ndata: {"jsonrpc":"2.0","method":"notifications/progress","params":{}}\n\nevent: message\nid: e3\ndata: ${list}\n\n`, { headers: { "Content-Type": "text/event-stream" } }),
+    );
+    const res = await post({ jsonrpc: "2.0", id: 1, method: "tools/list" });
+    expect(await res.text()).toBe(
+      `id: e1\ndata: \n\nevent: message\nid: e2\ndata: {"jsonrpc":"2.0","method":"notifications/progress","params":{}}\n\nevent: message\nid: e3\ndata: ${JSON.stringify({ jsonrpc: "2.0", id: 1, result: { tools: [{ name: "echo" }] } })}\n\n`,
+    );
+    vi.spyOn(globalThis, "fetch").mockResolvedValueOnce(new Response("<html>oops</html>", { headers: { "Content-Type": "application/json" } }));
+    const garbage = await post({ jsonrpc: "2.0", id: 1, method: "tools/list" });
+    expect(garbage.status).toBe(502);
+    expect(await garbage.json()).toEqual({ jsonrpc: "2.0", error: { code: -32000, message: "Demo tools answered with a body that is not JSON-RPC" }, id: null });
+  });
+
+  it("filters results replayed on a GET stream, puts its own answers first in a batch's stream, and replaces data that is not JSON", async () => {
+    const list = JSON.stringify({ jsonrpc: "2.0", id: 1, result: { tools: TOOLS } });
+    const filtered = JSON.stringify({ jsonrpc: "2.0", id: 1, result: { tools: [{ name: "echo" }] } });
+    const stream = () => new Response(`id: e3\r\ndata: ${list}\r\n\r\ndata: <html>\n\n`, { headers: { "Content-Type": "text/event-stream" } });
+    const key = await gatewaySessionKey(env);
+    const sessionId = await bindSessionId(key, { grantId, server: "demo" }, "s-9");
+    const seen: Request[] = [];
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => (seen.push(new Request(input, init)), stream()));
+    const get = await call("/mcp/demo", { method: "GET", headers: { Authorization: `Bearer ${await token()}`, Accept: "text/event-stream", "Mcp-Session-Id": sessionId, "Last-Event-ID": "e2" } }, policyEnv);
+    const notJson = JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: -32000, message: "Demo tools sent an event that is not JSON-RPC" } });
+    expect(await get.text()).toBe(`id: e3\ndata: ${filtered}\r\n\r\ndata: ${notJson}\n\n`);
+    expect(seen[0]?.headers.get("Mcp-Session-Id")).toBe("s-9");
+    const batch = await post([{ jsonrpc: "2.0", id: 1, method: "tools/list" }, { jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "drop" } }]);
+    const refused = JSON.stringify({ jsonrpc: "2.0", id: 2, error: { code: -32602, message: "Tool drop not found" } });
+    expect((await batch.text()).startsWith(`event: message\ndata: ${refused}\n\nid: e3\ndata: ${filtered}\r\n\r\n`)).toBe(true);
+  });
+
+  it("refuses Mcp-Method or Mcp-Name headers that disagree with the body (400), without the origin", async () => {
+    const fetchSpy = vi.spyOn(globalThis, "fetch");
+    const call = { jsonrpc: "2.0", id: 4, method: "tools/call", params: { name: "drop" } };
+    for (const headers of [{ "Mcp-Method": "tools/call", "Mcp-Name": "echo" }, { "Mcp-Method": "tools/list" }] as Record<string, string>[]) {
+      const res = await post(call, headers);
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: { code: number } }).error.code).toBe(-32020);
+    }
+    expect(fetchSpy).not.toHaveBeenCalled();
   });
 });

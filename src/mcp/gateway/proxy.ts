@@ -14,15 +14,22 @@ export const FORWARDED_HEADERS = ["Content-Type", "Accept", "Mcp-Session-Id", "M
 /** Origin response headers never passed on: hop-by-hop ones (RFC 9110 §7.6.1), cookies for Gatehouse's domain, and the origin's own challenges. */
 const DROPPED_RESPONSE_HEADERS = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "set-cookie", "www-authenticate", "proxy-authenticate"]);
 
-/** The headers sent to the origin: the allow-listed ones of `incoming`, and the identity assertion as the bearer. */
-export function originHeaders(incoming: Headers, assertion: string): Headers {
+/** The headers sent to the origin: the allow-listed ones of `incoming`, the origin's own session id, and the identity assertion as the bearer. */
+export function originHeaders(incoming: Headers, assertion: string, sessionId?: string): Headers {
   const headers = new Headers();
   for (const name of FORWARDED_HEADERS) {
     const value = incoming.get(name);
     if (value !== null) headers.set(name, value);
   }
+  if (sessionId !== undefined) headers.set("Mcp-Session-Id", sessionId);
   headers.set("Authorization", `Bearer ${assertion}`);
   return headers;
+}
+
+/** What goes to the origin besides the client's allow-listed headers: the body read (or the client's stream) and the session id unwrapped. */
+export interface OriginRequest {
+  body?: BodyInit | null;
+  sessionId?: string;
 }
 
 /** The origin URL with the client's query parameters appended to its own. */
@@ -33,7 +40,7 @@ export function originUrl(origin: string, clientUrl: string): string {
 }
 
 /** A JSON-RPC error response naming the server by its label; the request id is unknown without reading the body. */
-function originFailure(c: Context<AppEnv>, status: 502 | 504, reason: string, message: string): Response {
+export function originFailure(c: Context<AppEnv>, status: 502 | 504, reason: string, message: string): Response {
   noteFailure(c, "origin_failed", reason);
   return c.json({ jsonrpc: "2.0", error: { code: -32000, message }, id: null }, status);
 }
@@ -43,7 +50,7 @@ function originFailure(c: Context<AppEnv>, status: 502 | 504, reason: string, me
  * `timeoutMs` → 504; refused, unreachable, redirecting or rejecting Gatehouse's assertion (401/403) → 502: a 401
  * from Gatehouse would make the client discard a good token. The client's disconnect cancels the origin request.
  */
-export async function forward(c: Context<AppEnv>, server: McpServer, caller: Caller): Promise<Response> {
+export async function forward(c: Context<AppEnv>, server: McpServer, caller: Caller, outgoing: OriginRequest): Promise<Response> {
   const fetcher = originFetcher(c, server);
   if (!fetcher) return originFailure(c, 502, "service_binding_missing", `${server.label} is not reachable: its service binding is missing`);
   const assertion = await identityAssertion(c.env, c.var.config, server, caller);
@@ -61,8 +68,8 @@ export async function forward(c: Context<AppEnv>, server: McpServer, caller: Cal
   try {
     response = await fetcher(url, {
       method: request.method,
-      headers: originHeaders(request.headers, assertion),
-      body: request.method === "GET" || request.method === "HEAD" ? undefined : request.body,
+      headers: originHeaders(request.headers, assertion, outgoing.sessionId),
+      body: request.method === "GET" || request.method === "HEAD" ? undefined : outgoing.body,
       redirect: "manual",
       signal: abort.signal,
     });

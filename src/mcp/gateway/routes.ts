@@ -13,8 +13,7 @@ import { logRequests } from "../../http/request-log";
 import { bearerChallenge, mcpErrors, noteFailure } from "../../http/respond";
 import { protectedResources } from "../../policy/resource";
 import { verifyBearer } from "../bearer";
-import { countUse, requestedTools } from "../usage";
-import { forward } from "./proxy";
+import { guarded } from "./guard";
 
 const METADATA_PREFIX = "/.well-known/oauth-protected-resource";
 /** Discovery changes only on redeploy. */
@@ -89,6 +88,5 @@ async function serve(c: Context<AppEnv>, server: McpServer): Promise<Response> {
   }
   c.set("caller", caller);
   if (!(await withinLimit(c, "RATE_LIMIT_MCP", `grant:${caller.grantId}`))) return mcpTooManyRequests(c);
-  countUse(c, caller, { server: server.path, tools: await requestedTools(c.req.raw) });
-  return forward(c, server, caller);
+  return guarded(c, server, caller, target);
 }
