@@ -1,4 +1,4 @@
--- Remembered consent and single sign-on (Unix seconds; src/db/consents.ts, src/oauth/session.ts).
+-- Remembered consent and single sign-on (Unix seconds; src/db/consents.ts, src/http/session.ts).
 -- A consent is one person's approval of one client for one redirect host; `scope` is the JSON array of every scope
 -- approved there so far. A request for a subset of it, from a browser holding that person's session, skips the page.
 CREATE TABLE consents (

@@ -1,5 +1,5 @@
 -- Registration flood control (Unix seconds; src/oauth/register.ts, src/sweep.ts). `source_hash` is the SHA-256 of the
--- source a dynamic client registered from (an IPv4 address or an IPv6 /64, src/oauth/source-prefix.ts), so the
+-- source a dynamic client registered from (an IPv4 address or an IPv6 /64, src/policy/source-prefix.ts), so the
 -- never-used registrations of one source can be counted and capped (MAX_DCR_CLIENTS_PER_SOURCE). NULL for rows
 -- registered before this migration and for every other kind of client.
 ALTER TABLE clients ADD COLUMN source_hash TEXT;

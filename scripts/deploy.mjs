@@ -49,8 +49,16 @@ export function deploy(argv, { readConfig = unstable_readConfig, run = wrangler,
   const shipped = run(["deploy", ...argv], { inherit: true });
   if (shipped.status !== 0) return shipped.status ?? 1;
   print(`\nGatehouse is live. Give MCP clients this URL: ${clientUrl(vars.PUBLIC_URL)}`);
-  print(`Your identity provider's redirect (callback) URL: ${new URL(vars.PUBLIC_URL).origin}/callback`);
+  for (const line of callbackUrls(vars)) print(line);
   return 0;
+}
+
+/** The redirect URL(s) to register at the identity provider(s): `/callback`, or `/callback/<name>` for each of several. */
+export function callbackUrls(vars) {
+  const origin = new URL(vars.PUBLIC_URL).origin;
+  const names = [...(vars.UPSTREAM_ISSUER ? ["default"] : []), ...safeNames(vars.UPSTREAMS ?? "[]")];
+  if (names.length <= 1) return [`Your identity provider's redirect (callback) URL: ${origin}/callback`];
+  return names.map((name) => `The redirect (callback) URL to register at ${name}: ${origin}/callback/${name}`);
 }
 
 function safeNames(json) {

@@ -1,9 +1,10 @@
 // MCP_SERVERS: the origin MCP servers Gatehouse fronts as a gateway, each its own protected resource.
 // @see DESIGN.md "Gateway: several MCP servers behind one Gatehouse"
 import * as z from "zod";
+import { parseUrl } from "../lib/url";
 import { type ConfigProblem, isLoopbackHost } from "./reader";
 
-/** Tool policy of one server, parsed now and enforced by the gateway's tool filter. */
+/** Tool policy of one server, enforced by the gateway (src/policy/tool-policy.ts, src/mcp/gateway/guard.ts). */
 export interface ToolPolicy {
   allow?: string[];
   deny: string[];
@@ -129,12 +130,8 @@ function toServer(e: z.infer<typeof entry>, context: { publicUrl: string; scopes
 
 /** The origin must be https, or plain http only to this machine: the request carries who the person is. */
 function originProblem(origin: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(origin);
-  } catch {
-    return "origin must be an absolute URL";
-  }
+  const url = parseUrl(origin);
+  if (!url) return "origin must be an absolute URL";
   if (url.protocol !== "https:" && url.protocol !== "http:") return "origin must be an https URL";
   if (url.protocol === "http:" && !isLoopbackHost(url.hostname)) return "origin must use https unless the host is loopback";
   if (url.username || url.password || url.hash) return "origin must have no credentials or fragment";

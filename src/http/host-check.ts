@@ -8,7 +8,7 @@ import { browserPageHeaders } from "./page-headers";
 import { errorPage, NO_STORE } from "./respond";
 
 /** Pages a person opens in a browser: refused with an HTML page, or redirected when the browser GETs them. */
-const PAGE_PATHS = /^\/(authorize|callback|account|dev-idp\/authorize)?$/;
+const PAGE_PATHS = /^\/(authorize|callback(\/[^/]+)?|account|dev-idp\/authorize)?$/;
 /** Discovery documents, which a person may also open in a browser to look at. */
 const DISCOVERY_PATHS = /^\/(dev-idp\/)?\.well-known\//;
 

@@ -1,7 +1,7 @@
 // /mcp: bearer authentication, a rate limit per grant and the usage count, in front of the MCP handler (the built-in
 // server of src/mcp/server.ts, or the deployer's own).
 import { Hono } from "hono";
-import { cors } from "hono/cors";
+import { mcpCors } from "../http/cors";
 import type { AppEnv } from "../http/app-env";
 import { bearerAuth } from "./bearer";
 import { mcpTooManyRequests, sourceKey, withinLimit } from "../http/rate-limit";
@@ -10,14 +10,6 @@ import { mcpErrors } from "../http/respond";
 import { requireConfig } from "../http/require-config";
 import type { McpHandler } from "./server";
 import { countUse, requestedTools } from "./usage";
-
-/** Browser-based MCP clients call /mcp cross-origin and read its challenges and session header. */
-const mcpCors = cors({
-  origin: "*",
-  allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
-  allowHeaders: ["Authorization", "Content-Type", "Mcp-Session-Id", "Mcp-Protocol-Version", "Last-Event-ID"],
-  exposeHeaders: ["WWW-Authenticate", "Mcp-Session-Id"],
-});
 
 /** `/mcp` behind `bearerAuth`; the streamable HTTP methods (GET, POST, DELETE) go to `handler` with the verified caller. */
 export function mcpRoutes(handler: McpHandler): Hono<AppEnv> {

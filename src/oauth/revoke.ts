@@ -8,6 +8,7 @@ import { endpointCors } from "../http/cors";
 import { logRequests } from "../http/request-log";
 import { NO_STORE, oauthErrors } from "../http/respond";
 import { requireConfig } from "../http/require-config";
+import { protectedResources } from "../policy/resource";
 import { verifyAccessToken } from "../tokens/access-token";
 import { authenticateClient } from "./client-auth";
 import { grantRevoked } from "../http/grant-revoked";
@@ -43,7 +44,7 @@ revokeRoutes.post("/revoke", async (c) => {
     if (result?.ok && result.wasLive) grantRevoked(c, refresh.grantId, client.clientId, "refresh token revoked by the client");
     return c.body(null, 200, NO_STORE);
   }
-  const access = await verifyAccessToken(c.env, c.var.config, token);
+  const access = await verifyAccessToken(c.env, c.var.config, token, protectedResources(c.var.config).map((r) => r.resource));
   if (access.ok && access.claims.clientId === client.clientId) {
     const result = await grantStub(c.env, access.claims.grantId)?.revoke("access token revoked by the client");
     if (result?.ok && result.wasLive) grantRevoked(c, access.claims.grantId, client.clientId, "access token revoked by the client");

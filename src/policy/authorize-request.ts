@@ -10,7 +10,6 @@ import { checkRedirectUri, matchRedirectUri } from "./redirect-uri";
 import { protectedResources, resolveResource } from "./resource";
 import { narrowScope } from "./scope";
 
-/** Longest client `state` kept and echoed; real ones are far shorter. */
 /** The validated authorization request a grant is created for. */
 export interface AuthorizationParams {
   clientId: string;
@@ -28,6 +27,7 @@ export interface AuthorizationParams {
   state?: string;
 }
 
+/** Longest client `state` kept and echoed; real ones are far shorter. */
 export const MAX_STATE_LENGTH = 4096;
 
 /** A validated request: what the grant stores, plus the OIDC `prompt` values passed on upstream. */

@@ -16,7 +16,7 @@ const MAX_CACHED = 10_000;
 const cache = new Map<string, { token: string; expiresAt: number }>();
 
 /** The audience of a server's assertions: its origin URL exactly, or `service:<binding>`. */
-export function assertionAudience(server: Pick<McpServer, "origin" | "service">): string {
+function assertionAudience(server: Pick<McpServer, "origin" | "service">): string {
   if (server.origin !== undefined) return server.origin;
   return `service:${server.service}`;
 }

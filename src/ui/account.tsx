@@ -25,7 +25,7 @@ export function appOrigin(app: ConnectedApp): string {
 }
 
 /** The servers an application uses, by the names the consent page gave them; a server no longer configured by its URL. */
-export function appServers(config: Config, app: ConnectedApp): string[] {
+function appServers(config: Config, app: ConnectedApp): string[] {
   return app.resources.map((resource) => {
     const server = resourceNamed(config, resource);
     return server ? `${server.label} (${server.path})` : resource;

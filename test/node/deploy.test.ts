@@ -2,7 +2,7 @@
 // wrangler output: the outputs below are wrangler 4's own, captured from `wrangler d1 migrations list`.
 import { describe, expect, it } from "vitest";
 import { checkDatabase, checkMigrations, checkVars, clientUrl, parseDeployArgs, PLACEHOLDER_DATABASE_ID, readMigrationList } from "../../scripts/deploy-checks.mjs";
-import { deploy } from "../../scripts/deploy.mjs";
+import { callbackUrls, deploy } from "../../scripts/deploy.mjs";
 
 const PENDING = `Resource location: remote
 
@@ -139,6 +139,14 @@ describe("npm run deploy", () => {
     expect(h.status(["--minify"])).toBe(0);
     expect(h.calls).toEqual([["d1", "migrations", "list", "DB", "--remote"], ["deploy", "--minify"]]);
     expect(h.out.join("\n")).toContain("Give MCP clients this URL: https://auth.example.com/mcp");
+  });
+
+  it("prints the one callback URL of a single provider, and one per provider when there are several", () => {
+    expect(callbackUrls({ PUBLIC_URL: "https://auth.example.com", UPSTREAM_ISSUER: "https://idp.example.com" })).toEqual(["Your identity provider's redirect (callback) URL: https://auth.example.com/callback"]);
+    expect(callbackUrls({ PUBLIC_URL: "https://auth.example.com", UPSTREAMS: JSON.stringify([{ name: "okta" }, { name: "github" }]) })).toEqual([
+      "The redirect (callback) URL to register at okta: https://auth.example.com/callback/okta",
+      "The redirect (callback) URL to register at github: https://auth.example.com/callback/github",
+    ]);
   });
 
   it("refuses before deploying when migrations are pending, naming them", () => {

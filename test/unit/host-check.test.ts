@@ -22,6 +22,7 @@ describe("decideHost", () => {
   it("redirects a browser's GET or HEAD of a page or discovery document, keeping path and query", () => {
     expect(decide("https://alias.example/authorize?a=1&b=%20", "GET", "text/html")).toEqual({ action: "redirect", location: `${PUBLIC}/authorize?a=1&b=%20` });
     expect(decide("https://alias.example/", "HEAD", "text/html")).toEqual({ action: "redirect", location: `${PUBLIC}/` });
+    expect(decide("https://alias.example/callback/okta?code=c", "GET", "text/html")).toEqual({ action: "redirect", location: `${PUBLIC}/callback/okta?code=c` });
     expect(decide("https://alias.example/.well-known/jwks.json", "GET", "text/html;q=0.9")).toEqual({ action: "redirect", location: `${PUBLIC}/.well-known/jwks.json` });
     expect(decide("https://alias.example/dev-idp/.well-known/openid-configuration", "GET", "text/html")).toEqual({
       action: "redirect",

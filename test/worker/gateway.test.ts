@@ -103,6 +103,17 @@ describe("gateway servers as protected resources", () => {
   });
 });
 
+describe("revocation of a gateway token", () => {
+  it("revokes the grant of an access token for a server (RFC 7009 §2.1), which then stops working there", async () => {
+    const client = await registerClient();
+    const sid = await liveGrantId(client.client_id);
+    const { token } = await mintAccessToken(env, config, { subject: "usr_ada", clientId: client.client_id, scope: "mcp", grantId: sid, resource: DEMO });
+    const res = await call("/revoke", { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ token, client_id: client.client_id }) });
+    expect(res.status).toBe(200);
+    expect(await env.GRANTS.get(env.GRANTS.idFromString(sid)).checkLive()).toBe(false);
+  });
+});
+
 describe("introspection of a gateway token", () => {
   it("reports the server's resource as aud (RFC 7662 §2.2)", async () => {
     const res = await call("/introspect", { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded", Authorization: `Bearer ${env.ADMIN_TOKEN}` }, body: new URLSearchParams({ token: await tokenFor(DEMO) }) });
@@ -160,7 +171,7 @@ describe("what the origin receives", () => {
     expect(res.status).toBe(401);
   });
 
-  it("answers the origin's own 401 and a redirect with 502, and an unreachable origin with 502, as JSON-RPC errors", async () => {
+  it("answers the origin's own 401, a redirect and a 5xx (its body never passed on) with 502, and an unreachable origin with 502, as JSON-RPC errors", async () => {
     const token = await tokenFor(DEMO);
     for (const answer of [new Response("no", { status: 401, headers: { "WWW-Authenticate": "Bearer" } }), new Response(null, { status: 302, headers: { Location: "https://evil.example/" } })]) {
       vi.spyOn(globalThis, "fetch").mockResolvedValueOnce(answer);
@@ -169,6 +180,10 @@ describe("what the origin receives", () => {
       expect(res.headers.get("WWW-Authenticate")).toBeNull();
       expect(await res.json()).toEqual({ jsonrpc: "2.0", error: { code: -32000, message: `Demo tools refused the request (HTTP ${answer.status})` }, id: null });
     }
+    vi.spyOn(globalThis, "fetch").mockResolvedValueOnce(new Response("TypeError: x is undefined\n    at handler (/srv/app.js:12:3)", { status: 500 }));
+    const failed = await call("/mcp/demo", rpc(token));
+    expect(failed.status).toBe(502);
+    expect(await failed.json()).toEqual({ jsonrpc: "2.0", error: { code: -32000, message: "Demo tools refused the request (HTTP 500)" }, id: null });
     vi.spyOn(globalThis, "fetch").mockRejectedValueOnce(new TypeError("connection refused"));
     const res = await call("/mcp/demo", rpc(token));
     expect(res.status).toBe(502);

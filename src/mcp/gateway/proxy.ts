@@ -9,13 +9,13 @@ import type { Caller } from "../../identity";
 import { identityAssertion } from "../../tokens/identity-assertion";
 
 /** The only client headers the origin receives: what Streamable HTTP needs, nothing that carries or forges identity. */
-export const FORWARDED_HEADERS = ["Content-Type", "Accept", "Mcp-Session-Id", "Mcp-Protocol-Version", "Mcp-Method", "Mcp-Name", "Last-Event-ID"] as const;
+const FORWARDED_HEADERS = ["Content-Type", "Accept", "Mcp-Session-Id", "Mcp-Protocol-Version", "Mcp-Method", "Mcp-Name", "Last-Event-ID"] as const;
 
 /** Origin response headers never passed on: hop-by-hop ones (RFC 9110 §7.6.1), cookies for Gatehouse's domain, and the origin's own challenges. */
 const DROPPED_RESPONSE_HEADERS = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "set-cookie", "www-authenticate", "proxy-authenticate"]);
 
 /** The headers sent to the origin: the allow-listed ones of `incoming`, the origin's own session id, and the identity assertion as the bearer. */
-export function originHeaders(incoming: Headers, assertion: string, sessionId?: string): Headers {
+function originHeaders(incoming: Headers, assertion: string, sessionId?: string): Headers {
   const headers = new Headers();
   for (const name of FORWARDED_HEADERS) {
     const value = incoming.get(name);
@@ -33,7 +33,7 @@ export interface OriginRequest {
 }
 
 /** The origin URL with the client's query parameters appended to its own. */
-export function originUrl(origin: string, clientUrl: string): string {
+function originUrl(origin: string, clientUrl: string): string {
   const target = new URL(origin);
   for (const [name, value] of new URL(clientUrl).searchParams) target.searchParams.append(name, value);
   return target.href;
@@ -47,7 +47,8 @@ export function originFailure(c: Context<AppEnv>, status: 502 | 504, reason: str
 
 /**
  * Sends the request to `server` for `caller` and returns the origin's response unbuffered. No headers within
- * `timeoutMs` → 504; refused, unreachable, redirecting or rejecting Gatehouse's assertion (401/403) → 502: a 401
+ * `timeoutMs` → 504; refused, unreachable, redirecting, failing (5xx, whose body may be a stack trace) or rejecting Gatehouse's assertion
+ * (401/403) → 502: a 401
  * from Gatehouse would make the client discard a good token. The client's disconnect cancels the origin request.
  */
 export async function forward(c: Context<AppEnv>, server: McpServer, caller: Caller, outgoing: OriginRequest): Promise<Response> {
@@ -80,7 +81,7 @@ export async function forward(c: Context<AppEnv>, server: McpServer, caller: Cal
   } finally {
     clearTimeout(timer);
   }
-  if (response.status === 401 || response.status === 403 || (response.status >= 300 && response.status < 400)) {
+  if (response.status === 401 || response.status === 403 || (response.status >= 300 && response.status < 400) || response.status >= 500) {
     await response.body?.cancel();
     return originFailure(c, 502, `origin_status_${response.status}`, `${server.label} refused the request (HTTP ${response.status})`);
   }

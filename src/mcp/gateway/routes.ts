@@ -2,7 +2,7 @@
 // its RFC 9728 protected resource metadata. Paths come from the configuration, so one middleware dispatches them.
 // @see https://www.rfc-editor.org/rfc/rfc9728#section-3.1; DESIGN.md "Gateway"
 import { type Context, Hono } from "hono";
-import { cors } from "hono/cors";
+import { mcpCors } from "../../http/cors";
 import type { Config } from "../../config";
 import type { McpServer } from "../../config/servers";
 import { OAuthError } from "../../errors";
@@ -10,7 +10,7 @@ import type { AppEnv } from "../../http/app-env";
 import type { Caller } from "../../identity";
 import { mcpTooManyRequests, withinLimit } from "../../http/rate-limit";
 import { logRequests } from "../../http/request-log";
-import { bearerChallenge, mcpErrors, noteFailure } from "../../http/respond";
+import { bearerChallenge, mcpErrors, noteFailure, onError } from "../../http/respond";
 import { protectedResources } from "../../policy/resource";
 import { verifyBearer } from "../bearer";
 import { guarded } from "./guard";
@@ -19,16 +19,8 @@ const METADATA_PREFIX = "/.well-known/oauth-protected-resource";
 /** Discovery changes only on redeploy. */
 const CACHE = { "Cache-Control": "public, max-age=300" } as const;
 
-/** Browser-based MCP clients call the servers cross-origin, as they call /mcp. */
-const serverCors = cors({
-  origin: "*",
-  allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
-  allowHeaders: ["Authorization", "Content-Type", "Mcp-Session-Id", "Mcp-Protocol-Version", "Mcp-Method", "Mcp-Name", "Last-Event-ID"],
-  exposeHeaders: ["WWW-Authenticate", "Mcp-Session-Id"],
-});
-
 /** A server's protected resource metadata: Gatehouse is its authorization server. @see RFC 9728 §2 */
-export function serverMetadata(config: Config, server: McpServer) {
+function serverMetadata(config: Config, server: McpServer) {
   return {
     resource: server.resource,
     authorization_servers: [config.issuer],
@@ -55,8 +47,13 @@ gatewayRoutes.use("*", async (c, next) => {
   // Dispatched here rather than routed, so the mount's format and request log are applied the same way.
   await mcpErrors(c, async () => {
     await logRequests(c, async () => {
-      const preflight = await serverCors(c, async () => {
-        c.res = await serve(c, server);
+      const preflight = await mcpCors(c, async () => {
+        try {
+          c.res = await serve(c, server);
+        } catch (err) {
+          // Rendered here, inside the log, so a crash (a KeyRing outage minting the assertion) is a logged line too.
+          c.res = await onError(err instanceof Error ? err : new Error(String(err)), c);
+        }
       });
       if (preflight) c.res = preflight;
     });
