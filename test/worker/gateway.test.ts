@@ -191,6 +191,24 @@ describe("what the origin receives", () => {
   });
 });
 
+describe("a client that goes away", () => {
+  it("cancels the origin request: the origin fetch's signal aborts with the client's", async () => {
+    const token = await tokenFor(DEMO);
+    let originSignal: AbortSignal | undefined;
+    vi.spyOn(globalThis, "fetch").mockImplementation((_input, init) => {
+      originSignal = init?.signal ?? undefined;
+      return new Promise((_resolve, reject) => originSignal?.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError"))));
+    });
+    const client = new AbortController();
+    const answered = worker.fetch(new Request(`${BASE}/mcp/demo`, { ...rpc(token), signal: client.signal }), gatewayEnv, createExecutionContext());
+    await vi.waitFor(() => expect(originSignal).toBeDefined());
+    expect(originSignal?.aborted).toBe(false);
+    client.abort();
+    await answered.catch(() => undefined);
+    expect(originSignal?.aborted).toBe(true);
+  });
+});
+
 describe("server variants", () => {
   it("refuses every server with 503 while the configuration has a problem, without reaching an origin", async () => {
     const broken = { ...env, MCP_SERVERS: JSON.stringify([{ name: "demo", origin: ORIGIN }, { name: "bad", origin: "http://10.0.0.1/mcp" }]) } as Env;
