@@ -4,7 +4,7 @@
 // `json` starts a session that answers POSTs with JSON instead of SSE.
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
-import { createServer as createTcpServer, type Server as TcpServer } from "node:net";
+import { createServer as createTcpServer, type Server as TcpServer, type Socket } from "node:net";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { createRemoteJWKSet, type JWTPayload, jwtVerify, type ProtectedHeaderParameters } from "jose";
@@ -112,8 +112,9 @@ export async function startOrigin(port: number, gatehouseUrl: string, stops: (()
     await transport.handleRequest(req, res);
   });
   const stop = async () => {
-    await Promise.all([...transports.values()].map((t) => t.close()));
+    // Connections first: an open GET stream or a tool that never answers would otherwise hold the close for good.
     http.closeAllConnections();
+    await Promise.all([...transports.values()].map((t) => t.close()));
     await new Promise<void>((r) => http.close(() => r()));
   };
   stops.push(stop);
@@ -123,8 +124,16 @@ export async function startOrigin(port: number, gatehouseUrl: string, stops: (()
 
 /** A TCP server that answers every connection with bytes that are not HTTP, then closes it. */
 export async function startGarbageOrigin(port: number, stops: (() => Promise<void>)[]): Promise<string> {
-  const tcp: TcpServer = createTcpServer((socket) => socket.end("\u0000\u0001 not http at all \r\n\r\n\u00ff"));
-  stops.push(() => new Promise<void>((r) => tcp.close(() => r())));
+  const sockets = new Set<Socket>();
+  const tcp: TcpServer = createTcpServer((socket) => {
+    sockets.add(socket.once("close", () => sockets.delete(socket)));
+    socket.end("\u0000\u0001 not http at all \r\n\r\n\u00ff");
+  });
+  // `end` only half-closes: a peer that keeps its side open would hold `close` for good.
+  stops.push(() => {
+    for (const socket of sockets) socket.destroy();
+    return new Promise<void>((r) => tcp.close(() => r()));
+  });
   await new Promise<void>((resolve, reject) => tcp.once("error", reject).listen(port, "127.0.0.1", resolve));
   return `http://127.0.0.1:${port}/mcp`;
 }

@@ -2,7 +2,7 @@
 // readiness on /healthz and a clean stop of its whole process group. Gatehouse (`startGatehouse`: migrated D1, the
 // development configuration) and the bench's reference Worker both start through `startWranglerDev`.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -61,10 +61,21 @@ export async function stopStartedGatehouses(): Promise<void> {
 function groupAlive(pgid: number): boolean {
   try {
     process.kill(-pgid, 0);
-    return true;
   } catch {
     return false;
   }
+  // A zombie still answers signal 0 until it is reaped, and a container's init may never reap it: only members that
+  // still run count.
+  if (!existsSync("/proc")) return true;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const [state, , group] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(group) === pgid && state !== "Z") return true;
+    } catch {}
+  }
+  return false;
 }
 
 /**
