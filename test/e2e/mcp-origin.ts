@@ -6,6 +6,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import { createServer as createTcpServer, type Server as TcpServer } from "node:net";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import { InMemoryEventStore } from "@modelcontextprotocol/sdk/examples/shared/inMemoryEventStore.js";
 import { createRemoteJWKSet, type JWTPayload, jwtVerify, type ProtectedHeaderParameters } from "jose";
 import * as z from "zod";
 
@@ -51,9 +52,10 @@ function buildServer(): McpServer {
 
 /**
  * Starts the origin on `port` at `/mcp`. `stops` receives its stop before anything is awaited, so a setup that
- * fails half-way still closes it.
+ * fails half-way still closes it. `resumable` gives each session the SDK's in-memory event store, so a client may
+ * resume a broken stream with Last-Event-ID (MCP 2025-11-25, "Resumability and Redelivery").
  */
-export async function startOrigin(port: number, gatehouseUrl: string, stops: (() => Promise<void>)[]): Promise<Origin> {
+export async function startOrigin(port: number, gatehouseUrl: string, stops: (() => Promise<void>)[], { resumable = false } = {}): Promise<Origin> {
   const url = `http://127.0.0.1:${port}/mcp`;
   const jwks = createRemoteJWKSet(new URL(`${gatehouseUrl}/.well-known/jwks.json`));
   const requests: OriginRequest[] = [];
@@ -101,7 +103,7 @@ export async function startOrigin(port: number, gatehouseUrl: string, stops: (()
         res.writeHead(404, { "Content-Type": "application/json" }).end('{"jsonrpc":"2.0","error":{"code":-32001,"message":"Session not found"},"id":null}');
         return;
       }
-      const created = new StreamableHTTPServerTransport({ sessionIdGenerator: randomUUID, onsessioninitialized: (id) => void transports.set(id, created) });
+      const created = new StreamableHTTPServerTransport({ sessionIdGenerator: randomUUID, ...(resumable ? { eventStore: new InMemoryEventStore() } : {}), onsessioninitialized: (id) => void transports.set(id, created) });
       created.onclose = () => {
         if (created.sessionId) transports.delete(created.sessionId);
       };
