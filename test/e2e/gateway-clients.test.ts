@@ -1,9 +1,12 @@
 // Real MCP clients through the gateway at /mcp/<name>, in front of the real MCP SDK origin (test/e2e/mcp-origin.ts,
-// stateful, with the SDK's in-memory event store so streams are resumable): MCP Inspector's CLI and mcp-remote, each
+// stateful, with an event store so streams are resumable): MCP Inspector's CLI and mcp-remote, each
 // with its own OAuth (discovery from the path's 401, DCR, PKCE, the headless "browser" of open-browser.mjs), then a
-// raw 2025-11-25 session (initialize, Mcp-Session-Id, the GET stream, resumption with Last-Event-ID).
+// raw 2025-11-25 session (initialize, Mcp-Session-Id, the GET stream, resumption with Last-Event-ID), and a raw
+// 2026-07-28 stateless exchange (server/discover, tools/call with Mcp-Method and Mcp-Name, subscriptions/listen)
+// with the MCP SDK v2 server (test/e2e/fixtures/stateless-origin.ts) as a second origin.
 // Every one asserts that the origin saw Gatehouse's identity assertion for the person and never a client's token.
-// @see issue 15; MCP 2025-11-25 "Streamable HTTP" (session management, resumability and redelivery)
+// @see issue 15; MCP 2025-11-25 "Streamable HTTP" (session management, resumability and redelivery); MCP 2026-07-28
+// (SEP-2575 stateless, SEP-2243 Mcp-Method / Mcp-Name)
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { auth } from "@modelcontextprotocol/sdk/client/auth.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
@@ -15,11 +18,13 @@ import { decodeProtectedHeader } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Gatehouse, startGatehouse } from "../support/node/wrangler-dev";
 import { inspectorNode, runInspector } from "./inspector-cli";
+import { type StatelessOrigin, startStatelessOrigin } from "./fixtures/stateless-origin";
 import { type Origin, startOrigin } from "./mcp-origin";
 import { HeadlessOAuthClient } from "./oauth-client";
 
 const PORT = 8961;
 const ORIGIN_PORT = 8965;
+const STATELESS_ORIGIN_PORT = 8966;
 const MCP_REMOTE_CALLBACK_PORT = 8968;
 const INSPECTOR_CALLBACK = "http://127.0.0.1:8969/oauth/callback";
 const RAW_REDIRECT_URI = "http://127.0.0.1:8967/callback";
@@ -67,6 +72,7 @@ describe("real MCP clients through the gateway", () => {
   const stops: (() => Promise<void>)[] = [];
   let gatehouse: Gatehouse;
   let origin: Origin;
+  let stateless: StatelessOrigin;
   let home: string;
   let browserLog: string;
   /** Every access token a client held in this file: none may ever reach the origin. */
@@ -88,12 +94,27 @@ describe("real MCP clients through the gateway", () => {
     }
   };
 
+  /** The MCP SDK client's OAuth flow against `serverUrl` (discovery from its 401), to an access token. */
+  const tokenFor = async (serverUrl: string): Promise<string> => {
+    const oauth = new HeadlessOAuthClient({ redirectUrl: RAW_REDIRECT_URI, clientName: "raw client", browse: { fill: { email: EMAIL }, choose: ["decision=approve", "action=login"] }, expectedIssuer: GATEHOUSE_URL });
+    expect(await auth(oauth, { serverUrl })).toBe("REDIRECT");
+    expect(await auth(oauth, { serverUrl, authorizationCode: oauth.code ?? "" })).toBe("AUTHORIZED");
+    const token = oauth.tokens()?.access_token ?? "";
+    clientTokens.push(token);
+    return token;
+  };
+
   beforeAll(async () => {
     inspectorNode();
     home = mkdtempSync(join(tmpdir(), "gatehouse-gateway-clients-"));
     browserLog = join(home, "browser.log");
     origin = await startOrigin(ORIGIN_PORT, GATEHOUSE_URL, stops, { resumable: true });
-    gatehouse = await startGatehouse(PORT, { MCP_SERVERS: JSON.stringify([{ name: "demo", label: "Demo tools", origin: origin.url }]) });
+    stateless = await startStatelessOrigin(STATELESS_ORIGIN_PORT, stops);
+    const servers = [
+      { name: "demo", label: "Demo tools", origin: origin.url },
+      { name: "next", label: "Stateless tools", origin: stateless.url },
+    ];
+    gatehouse = await startGatehouse(PORT, { MCP_SERVERS: JSON.stringify(servers) });
   });
 
   afterAll(async () => {
@@ -159,12 +180,8 @@ describe("real MCP clients through the gateway", () => {
   });
 
   it("a 2025-11-25 session passes through: initialize, Mcp-Session-Id, the GET stream, and resumption with Last-Event-ID", async () => {
-    const oauth = new HeadlessOAuthClient({ redirectUrl: RAW_REDIRECT_URI, clientName: "raw session", browse: { fill: { email: EMAIL }, choose: ["decision=approve", "action=login"] }, expectedIssuer: GATEHOUSE_URL });
     const serverUrl = `${gatehouse.url}/mcp/demo`;
-    expect(await auth(oauth, { serverUrl })).toBe("REDIRECT");
-    expect(await auth(oauth, { serverUrl, authorizationCode: oauth.code ?? "" })).toBe("AUTHORIZED");
-    const token = oauth.tokens()?.access_token ?? "";
-    clientTokens.push(token);
+    const token = await tokenFor(serverUrl);
     const count = origin.requests.length;
     const version = "2025-11-25";
     const post = (body: unknown, headers: Record<string, string> = {}, signal?: AbortSignal) =>
@@ -211,5 +228,47 @@ describe("real MCP clients through the gateway", () => {
     const closed = await fetch(serverUrl, { method: "DELETE", headers: { Authorization: `Bearer ${token}`, ...inSession } });
     expect(closed.status).toBe(200);
     expectAssertedSince(count);
+  });
+
+  it("a 2026-07-28 stateless exchange passes through: server/discover, tools/call with Mcp-Method and Mcp-Name, subscriptions/listen", async () => {
+    const serverUrl = `${gatehouse.url}/mcp/next`;
+    const token = await tokenFor(serverUrl);
+    const version = "2026-07-28";
+    const meta = { "io.modelcontextprotocol/protocolVersion": version, "io.modelcontextprotocol/clientCapabilities": {} };
+    const call = (id: number, method: string, params: Record<string, unknown>, headers: Record<string, string> = {}, signal?: AbortSignal) =>
+      fetch(serverUrl, {
+        method: "POST",
+        headers: { ...JSONRPC, Authorization: `Bearer ${token}`, "MCP-Protocol-Version": version, "Mcp-Method": method, ...headers },
+        body: JSON.stringify({ jsonrpc: "2.0", id, method, params: { ...params, _meta: meta } }),
+        signal,
+      });
+
+    const discover = await call(1, "server/discover", {});
+    expect(discover.status).toBe(200);
+    expect(discover.headers.get("mcp-session-id")).toBeNull();
+    expect((await discover.json()).result).toMatchObject({ supportedVersions: [version], capabilities: { tools: expect.any(Object) }, _meta: { "io.modelcontextprotocol/serverInfo": { name: "stateless-origin" } } });
+    const echoed = await call(2, "tools/call", { name: "echo", arguments: { text: "stateless" } }, { "Mcp-Name": "echo" });
+    expect(echoed.status).toBe(200);
+    expect((await echoed.json()).result).toMatchObject({ content: [{ type: "text", text: "stateless" }], resultType: "complete" });
+
+    // subscriptions/listen replaces the GET stream: a long-lived answer whose first message acknowledges the filter.
+    const listening = new AbortController();
+    const listen = await call(3, "subscriptions/listen", { notifications: { toolsListChanged: true } }, {}, listening.signal);
+    expect(listen.status).toBe(200);
+    expect(listen.headers.get("content-type")).toContain("text/event-stream");
+    const [ack] = (await readEvents(listen.body as ReadableStream<Uint8Array>, (e) => e.data !== "")).filter((e) => e.data);
+    expect(JSON.parse(ack?.data ?? "{}").method).toBe("notifications/subscriptions/acknowledged");
+    listening.abort();
+
+    expect(stateless.requests.map((r) => [r.headers["mcp-method"], r.headers["mcp-name"], r.headers["mcp-protocol-version"], r.headers["mcp-session-id"]])).toEqual([
+      ["server/discover", undefined, version, undefined],
+      ["tools/call", "echo", version, undefined],
+      ["subscriptions/listen", undefined, version, undefined],
+    ]);
+    for (const request of stateless.requests) {
+      const presented = request.headers.authorization?.replace(/^Bearer /, "") ?? "";
+      expect(clientTokens).not.toContain(presented);
+      expect(decodeProtectedHeader(presented).typ).toBe("gh-id+jwt");
+    }
   });
 });

@@ -5,8 +5,8 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import { createServer as createTcpServer, type Server as TcpServer } from "node:net";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
-import { InMemoryEventStore } from "@modelcontextprotocol/sdk/examples/shared/inMemoryEventStore.js";
+import { type EventStore, StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { createRemoteJWKSet, type JWTPayload, jwtVerify, type ProtectedHeaderParameters } from "jose";
 import * as z from "zod";
 
@@ -32,6 +32,32 @@ export const BULK_BYTES = 10 * 1024 * 1024;
 /** The deterministic byte at `offset` of the bulk answer. */
 export const bulkByte = (offset: number) => (offset * 31 + (offset >> 16)) & 0xff;
 
+/**
+ * The event store of a resumable session: events in the order they were stored, ids `<stream>:<sequence>`. (The
+ * SDK's example InMemoryEventStore orders by a millisecond timestamp and then a random suffix, so two events of
+ * one millisecond can replay out of order or be skipped.) Priming events (no message) are never replayed.
+ */
+export class OrderedEventStore implements EventStore {
+  #events: { id: string; streamId: string; message: JSONRPCMessage }[] = [];
+
+  async storeEvent(streamId: string, message: JSONRPCMessage): Promise<string> {
+    const id = `${streamId}:${this.#events.length}`;
+    this.#events.push({ id, streamId, message });
+    return id;
+  }
+
+  async getStreamIdForEventId(eventId: string): Promise<string | undefined> {
+    return this.#events.find((e) => e.id === eventId)?.streamId;
+  }
+
+  async replayEventsAfter(lastEventId: string, { send }: { send: (eventId: string, message: JSONRPCMessage) => Promise<void> }): Promise<string> {
+    const last = this.#events.findIndex((e) => e.id === lastEventId);
+    const streamId = this.#events[last]?.streamId ?? "";
+    for (const event of this.#events.slice(last + 1)) if (event.streamId === streamId && Object.keys(event.message).length > 0) await send(event.id, event.message);
+    return streamId;
+  }
+}
+
 function buildServer(): McpServer {
   const server = new McpServer({ name: "origin", version: "1.0.0" });
   server.registerTool("echo", { inputSchema: { text: z.string() } }, async ({ text }) => ({ content: [{ type: "text", text }] }));
@@ -52,7 +78,7 @@ function buildServer(): McpServer {
 
 /**
  * Starts the origin on `port` at `/mcp`. `stops` receives its stop before anything is awaited, so a setup that
- * fails half-way still closes it. `resumable` gives each session the SDK's in-memory event store, so a client may
+ * fails half-way still closes it. `resumable` gives each session an event store, so a client may
  * resume a broken stream with Last-Event-ID (MCP 2025-11-25, "Resumability and Redelivery").
  */
 export async function startOrigin(port: number, gatehouseUrl: string, stops: (() => Promise<void>)[], { resumable = false } = {}): Promise<Origin> {
@@ -103,7 +129,7 @@ export async function startOrigin(port: number, gatehouseUrl: string, stops: (()
         res.writeHead(404, { "Content-Type": "application/json" }).end('{"jsonrpc":"2.0","error":{"code":-32001,"message":"Session not found"},"id":null}');
         return;
       }
-      const created = new StreamableHTTPServerTransport({ sessionIdGenerator: randomUUID, ...(resumable ? { eventStore: new InMemoryEventStore() } : {}), onsessioninitialized: (id) => void transports.set(id, created) });
+      const created = new StreamableHTTPServerTransport({ sessionIdGenerator: randomUUID, ...(resumable ? { eventStore: new OrderedEventStore() } : {}), onsessioninitialized: (id) => void transports.set(id, created) });
       created.onclose = () => {
         if (created.sessionId) transports.delete(created.sessionId);
       };
