@@ -16,6 +16,7 @@ import { decodeProtectedHeader } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Gatehouse, startGatehouse } from "../support/node/wrangler-dev";
 import { type ConformanceOrigin, startConformanceOrigin } from "./fixtures/conformance-origin";
+import { listen } from "./mcp-origin";
 import { HeadlessOAuthClient } from "./oauth-client";
 
 const PORT = 8971;
@@ -119,11 +120,7 @@ async function startForwarder(port: number, target: string, token: string, stops
     res.on("close", () => out.destroy());
     req.pipe(out);
   });
-  stops.push(async () => {
-    http.closeAllConnections();
-    await new Promise<void>((r) => http.close(() => r()));
-  });
-  await new Promise<void>((resolve, reject) => http.once("error", reject).listen(port, "127.0.0.1", resolve));
+  await listen(port, http, stops);
   return `http://127.0.0.1:${port}/mcp`;
 }
 

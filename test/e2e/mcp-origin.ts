@@ -2,10 +2,10 @@
 // which checks Gatehouse's identity assertion with jose against its JWKS and records every request it receives.
 // Query modes misbehave on purpose: `slow` (no headers for 3 s), `deny` (its own 401), `bulk` (10 MiB streamed).
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createTcpServer, type Server as TcpServer } from "node:net";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { type EventStore, StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import { type EventStore, StreamableHTTPServerTransport, type StreamableHTTPServerTransportOptions } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { createRemoteJWKSet, type JWTPayload, jwtVerify, type ProtectedHeaderParameters } from "jose";
 import * as z from "zod";
@@ -85,7 +85,7 @@ export async function startOrigin(port: number, gatehouseUrl: string, stops: (()
   const url = `http://127.0.0.1:${port}/mcp`;
   const jwks = createRemoteJWKSet(new URL(`${gatehouseUrl}/.well-known/jwks.json`));
   const requests: OriginRequest[] = [];
-  const transports = new Map<string, StreamableHTTPServerTransport>();
+  const sessions = statefulSessions(buildServer, () => (resumable ? { eventStore: new OrderedEventStore() } : {}));
   const http: Server = createServer(async (req, res) => {
     const record: OriginRequest = { method: req.method ?? "", url: req.url ?? "", headers: req.headers, identity: { error: "none" } };
     requests.push(record);
@@ -122,6 +122,19 @@ export async function startOrigin(port: number, gatehouseUrl: string, stops: (()
       res.end();
       return;
     }
+    await sessions.handle(req, res);
+  });
+  const stop = await listen(port, http, stops, sessions.close);
+  return { url, requests, stop };
+}
+
+/**
+ * Stateful Streamable HTTP sessions: each request without Mcp-Session-Id gets a new transport (with `options()`) and
+ * server (`build`); later requests find theirs by the header, and an unknown id is `404` (MCP "Session Management").
+ */
+export function statefulSessions(build: (transports: Map<string, StreamableHTTPServerTransport>) => McpServer, options: () => Partial<StreamableHTTPServerTransportOptions> = () => ({})) {
+  const transports = new Map<string, StreamableHTTPServerTransport>();
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const sessionId = req.headers["mcp-session-id"];
     let transport = typeof sessionId === "string" ? transports.get(sessionId) : undefined;
     if (!transport) {
@@ -129,23 +142,34 @@ export async function startOrigin(port: number, gatehouseUrl: string, stops: (()
         res.writeHead(404, { "Content-Type": "application/json" }).end('{"jsonrpc":"2.0","error":{"code":-32001,"message":"Session not found"},"id":null}');
         return;
       }
-      const created = new StreamableHTTPServerTransport({ sessionIdGenerator: randomUUID, ...(resumable ? { eventStore: new OrderedEventStore() } : {}), onsessioninitialized: (id) => void transports.set(id, created) });
+      const created = new StreamableHTTPServerTransport({ ...options(), sessionIdGenerator: randomUUID, onsessioninitialized: (id) => void transports.set(id, created) });
       created.onclose = () => {
         if (created.sessionId) transports.delete(created.sessionId);
       };
-      await buildServer().connect(created);
+      await build(transports).connect(created);
       transport = created;
     }
     await transport.handleRequest(req, res);
-  });
-  const stop = async () => {
+  };
+  const close = async () => {
     await Promise.all([...transports.values()].map((t) => t.close()));
+  };
+  return { handle, close };
+}
+
+/**
+ * Listens on 127.0.0.1:`port` and returns the stop (`before`, then every connection closed), which `stops` receives
+ * before anything is awaited.
+ */
+export async function listen(port: number, http: Server, stops: (() => Promise<void>)[], before: () => Promise<void> = async () => {}): Promise<() => Promise<void>> {
+  const stop = async () => {
+    await before();
     http.closeAllConnections();
     await new Promise<void>((r) => http.close(() => r()));
   };
   stops.push(stop);
   await new Promise<void>((resolve, reject) => http.once("error", reject).listen(port, "127.0.0.1", resolve));
-  return { url, requests, stop };
+  return stop;
 }
 
 /** A TCP server that answers every connection with bytes that are not HTTP, then closes it. */
