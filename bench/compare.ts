@@ -74,13 +74,18 @@ export function renderTable(results: ScenarioResult[]): string {
       `${g ? g.errors : "–"}/${ref ? ref.errors : "–"}`,
     ];
   });
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]?.length ?? 0)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(" | ")} |`;
-  const rule = `|${widths.map((w, i) => (i === 0 ? "-".repeat(w + 2) : `${"-".repeat(w + 1)}:`)).join("|")}|`;
   const notes = results.flatMap((r) =>
     (["gatehouse", "reference"] as const).flatMap((name) => (r[name].skip ? [`- (${r.id}) ${name === "gatehouse" ? "Gatehouse" : "reference"}: ${r[name].skip}`] : [])),
   );
-  return [line(head), rule, ...rows.map(line), ...(notes.length > 0 ? ["", ...notes] : [])].join("\n");
+  return [markdownTable(head, rows), ...(notes.length > 0 ? ["", ...notes] : [])].join("\n");
+}
+
+/** A Markdown table, padded for a terminal: the first column left-aligned, the figures right-aligned. */
+export function markdownTable(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]?.length ?? 0)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(" | ")} |`;
+  const rule = `|${widths.map((w, i) => (i === 0 ? "-".repeat(w + 2) : `${"-".repeat(w + 1)}:`)).join("|")}|`;
+  return [line(head), rule, ...rows.map(line)].join("\n");
 }
 
 export function round1(n: number): number {

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { BUNDLE_BUDGET_GZIP, type BundleSize, kib, measureBundle } from "./bundle";
 import { compareScenario, renderTable, round1, type ScenarioResult } from "./compare";
+import { GATEWAY_SERVER, type GatewayResult, measureGateway, renderGatewayTable, startBenchOrigin } from "./gateway";
 import { createClient, type HttpClient } from "./http";
 import { signInAt, toolsList } from "./oauth-client";
 import { GrantPool, measureRefresh, measureSweep, type RefreshAtScale, type SweepResult } from "./scale";
@@ -116,6 +117,47 @@ async function main(): Promise<number> {
   const bundleLine = (name: string, b: BundleSize) => `${name}: ${kib(b.bytes)}, gzip ${kib(b.gzipBytes)}`;
   log(`bundle (wrangler deploy --dry-run): ${bundleLine("Gatehouse", bundle.gatehouse)} (budget ${kib(BUNDLE_BUDGET_GZIP)} gzip); ${bundleLine("reference", bundle.reference)}\n`);
 
+  const selected = SCENARIOS.filter((s) => !options.only || options.only.includes(s.id));
+  const results = selected.length > 0 ? await runSideBySide(selected) : [];
+
+  const table = renderTable(results);
+  log(`\n${table}\n`);
+  log("ops/s: operations per second at the fixed concurrency; p50/p99: latency of one operation in ms (a sign-in is one operation);");
+  log("G/R: Gatehouse divided by reference (p50 below 1 and ops/s above 1 mean Gatehouse is faster).\n");
+  const errors = results.flatMap((r) => [r.gatehouse, r.reference]).reduce((sum, s) => sum + (s.summary?.errors ?? 0), 0);
+  for (const r of results) {
+    for (const [name, side] of [["Gatehouse", r.gatehouse], ["reference", r.reference]] as const) {
+      for (const sample of side.summary?.errorSamples ?? []) log(`error (${r.id}) ${name}: ${sample}`);
+    }
+  }
+
+  let gateway: GatewayResult | undefined;
+  if (!options.only || options.only.includes("g")) {
+    gateway = await runGateway();
+    log(`\n${renderGatewayTable(gateway)}\n`);
+    log("(g): the same stateless MCP SDK origin, called directly without a token and through Gatehouse with one, in alternating rounds with Gatehouse's own /mcp.");
+  }
+  const gatewaySummaries = gateway ? [gateway.direct, gateway.gateway, gateway.own] : [];
+  const gatewayErrors = gatewaySummaries.reduce((sum, s) => sum + s.errors, 0);
+  for (const sample of gatewaySummaries.flatMap((s) => s.errorSamples)) log(`error (g): ${sample}`);
+
+  let scale: RefreshAtScale[] = [];
+  let sweep: SweepResult | undefined;
+  if (options.scaleGrants > 0 || options.sweepRows > 0) ({ scale, sweep } = await runScale());
+
+  const targets = evaluateTargets(results, scale, errors + gatewayErrors, gateway);
+  log("\ntargets (issues 5 and 15):");
+  for (const t of targets) log(`  ${t.met === undefined ? "n/a " : t.met ? "met " : "MISS"}  ${t.name}: ${t.detail}`);
+
+  mkdirSync("bench/results", { recursive: true });
+  const file = join("bench/results", `${startedAt.toISOString().replace(/[:.]/g, "-")}.json`);
+  writeFileSync(file, `${JSON.stringify({ startedAt, machine: host, options, bundle, scenarios: results, table, gateway, scale, sweep, targets }, null, 2)}\n`);
+  log(`\nresults: ${file}`);
+  return errors + gatewayErrors > 0 ? 1 : 0;
+}
+
+/** The side-by-side scenarios, on a Gatehouse, the reference, and a Gatehouse that asks liveness on every request. */
+async function runSideBySide(selected: typeof SCENARIOS): Promise<ScenarioResult[]> {
   // One Gatehouse serves (a) and (b): with REQUIRE_AUTH=false a request with a token is verified exactly as with
   // REQUIRE_AUTH=true, and one without passes anonymously, so auth is the only difference between the two.
   const [gatehouse, reference, strictLiveness] = await Promise.all([
@@ -130,36 +172,12 @@ async function main(): Promise<number> {
   await checkTokenPathIsTaken(sides[0]);
 
   const results: ScenarioResult[] = [];
-  for (const scenario of SCENARIOS.filter((s) => !options.only || options.only.includes(s.id))) {
+  for (const scenario of selected) {
     log(`(${scenario.id}) ${scenario.title}…`);
     results.push(await compareScenario(scenario, sides, { ...options, durationMs: options.roundMs, log }));
   }
   await Promise.all([stop(gatehouse), stop(reference), stop(strictLiveness)]);
-
-  const table = renderTable(results);
-  log(`\n${table}\n`);
-  log("ops/s: operations per second at the fixed concurrency; p50/p99: latency of one operation in ms (a sign-in is one operation);");
-  log("G/R: Gatehouse divided by reference (p50 below 1 and ops/s above 1 mean Gatehouse is faster).\n");
-  const errors = results.flatMap((r) => [r.gatehouse, r.reference]).reduce((sum, s) => sum + (s.summary?.errors ?? 0), 0);
-  for (const r of results) {
-    for (const [name, side] of [["Gatehouse", r.gatehouse], ["reference", r.reference]] as const) {
-      for (const sample of side.summary?.errorSamples ?? []) log(`error (${r.id}) ${name}: ${sample}`);
-    }
-  }
-
-  let scale: RefreshAtScale[] = [];
-  let sweep: SweepResult | undefined;
-  if (options.scaleGrants > 0 || options.sweepRows > 0) ({ scale, sweep } = await runScale());
-
-  const targets = evaluateTargets(results, scale, errors);
-  log("\ntargets (issue 5):");
-  for (const t of targets) log(`  ${t.met === undefined ? "n/a " : t.met ? "met " : "MISS"}  ${t.name}: ${t.detail}`);
-
-  mkdirSync("bench/results", { recursive: true });
-  const file = join("bench/results", `${startedAt.toISOString().replace(/[:.]/g, "-")}.json`);
-  writeFileSync(file, `${JSON.stringify({ startedAt, machine: host, options, bundle, scenarios: results, table, scale, sweep, targets }, null, 2)}\n`);
-  log(`\nresults: ${file}`);
-  return errors > 0 ? 1 : 0;
+  return results;
 }
 
 /** With REQUIRE_AUTH=false, a bad token must still be refused, proving (a) runs the verification it claims to. */
@@ -171,6 +189,23 @@ async function checkTokenPathIsTaken(side: Side): Promise<void> {
   });
   if (res.status !== 401) throw new Error(`Gatehouse with REQUIRE_AUTH=false accepted a bad token (${res.status}): (a) would not measure verification`);
   await toolsList(side.http, `${side.base}/mcp`);
+}
+
+/** (g): a Gatehouse whose MCP_SERVERS names a local stateless origin, measured through /mcp/bench and directly. */
+async function runGateway(): Promise<GatewayResult> {
+  log(`(g) tools/list through the gateway vs the origin directly…`);
+  const origin = await startBenchOrigin(options.port + 14);
+  try {
+    const servers = [{ name: GATEWAY_SERVER, label: "Bench origin", origin: origin.url }];
+    const server = await start("warn", () => startGatehouse(options.port + 10, { MCP_SERVERS: JSON.stringify(servers) }));
+    try {
+      return await measureGateway(client(), server.url, origin, { ...options, durationMs: options.roundMs });
+    } finally {
+      await stop(server);
+    }
+  } finally {
+    await origin.stop();
+  }
 }
 
 /** Refresh latency at FEW_GRANTS and at --scale-grants live grants, then the cron sweep, each on a fresh Gatehouse. */
@@ -231,7 +266,7 @@ interface Target {
   detail: string;
 }
 
-function evaluateTargets(results: ScenarioResult[], scale: RefreshAtScale[], errors: number): Target[] {
+function evaluateTargets(results: ScenarioResult[], scale: RefreshAtScale[], errors: number, gateway: GatewayResult | undefined): Target[] {
   const byId = (id: string) => results.find((r) => r.id === id);
   const targets: Target[] = [];
   const a = byId("a")?.gatehouse.summary;
@@ -255,6 +290,13 @@ function evaluateTargets(results: ScenarioResult[], scale: RefreshAtScale[], err
         ? { name, met: g.p50 <= ref.p50 && g.rps >= ref.rps, detail: `p50 ${g.p50.toFixed(2)} vs ${ref.p50.toFixed(2)} ms, ${round1(g.rps)} vs ${round1(ref.rps)} ops/s` }
         : { name, detail: r?.gatehouse.skip ?? "not measured" },
     );
+  }
+  if (gateway) {
+    const { direct, gateway: through } = gateway;
+    targets.push({ name: "(g) the gateway adds ≤ 2 ms p50", met: through.p50 - direct.p50 <= 2, detail: `${through.p50.toFixed(2)} ms vs ${direct.p50.toFixed(2)} ms direct (+${(through.p50 - direct.p50).toFixed(2)} ms)` });
+    targets.push({ name: "(g) the gateway keeps ≥ 0.8× the direct throughput", met: through.rps >= direct.rps * 0.8, detail: `${round1(through.rps)} vs ${round1(direct.rps)} ops/s (× ${(through.rps / direct.rps).toFixed(2)})` });
+  } else {
+    targets.push({ name: "(g) the gateway adds ≤ 2 ms p50, keeps ≥ 0.8× throughput", detail: "not measured" });
   }
   const [few, many] = scale;
   targets.push(

@@ -38,12 +38,13 @@ export function registerBenchClient(http: HttpClient, base: string): Promise<Reg
 }
 
 /**
- * A sign-in as `email` (authorization request → consent, sign-in → code → tokens, with `resource` at /token), for
- * `client` or a newly registered one, in `browser` (a new one on the network's fetch by default; one that signed in
- * before carries its session cookie).
+ * A sign-in as `email` (authorization request → consent, sign-in → code → tokens, with `resource` at /authorize and
+ * /token: `<base>/mcp` unless told otherwise, RFC 8707), for `client` or a newly registered one, in `browser` (a new
+ * one on the network's fetch by default; one that signed in before carries its session cookie).
  */
-export function signInAt(http: HttpClient, base: string, email: string, options: { client?: RegisteredClient; browser?: HeadlessBrowser } = {}): Promise<SignedIn> {
-  const leg = { email, browser: options.browser ?? new HeadlessBrowser(), token: { resource: `${base}/mcp` } };
+export function signInAt(http: HttpClient, base: string, email: string, options: { client?: RegisteredClient; browser?: HeadlessBrowser; resource?: string } = {}): Promise<SignedIn> {
+  const resource = options.resource ?? `${base}/mcp`;
+  const leg = { email, browser: options.browser ?? new HeadlessBrowser(), params: { resource }, token: { resource } };
   return signIn(target(http, base), options.client ? { ...leg, client: options.client } : { ...leg, metadata: METADATA, accept: REGISTERED });
 }
 
@@ -60,8 +61,8 @@ export async function refresh(http: HttpClient, base: string, signedIn: SignedIn
 
 const TOOLS_LIST = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list", params: {} });
 
-/** MCP `tools/list` over streamable HTTP (stateless, JSON response), with or without a bearer token. */
-export async function toolsList(http: HttpClient, url: string, accessToken?: string): Promise<void> {
+/** MCP `tools/list` over streamable HTTP (stateless, JSON response), with or without a bearer token; `tool` must be listed. */
+export async function toolsList(http: HttpClient, url: string, accessToken?: string, tool = "whoami"): Promise<void> {
   const headers: Record<string, string> = {
     "content-type": "application/json",
     accept: "application/json, text/event-stream",
@@ -69,7 +70,7 @@ export async function toolsList(http: HttpClient, url: string, accessToken?: str
   };
   if (accessToken) headers.authorization = `Bearer ${accessToken}`;
   const res = await http.send(url, { method: "POST", headers, body: TOOLS_LIST });
-  if (res.status !== 200 || !res.body.includes('"whoami"')) throw unexpected("tools/list", res);
+  if (res.status !== 200 || !res.body.includes(`"${tool}"`)) throw unexpected("tools/list", res);
 }
 
 /** A GET that must answer 200 (discovery documents, JWKS). */

