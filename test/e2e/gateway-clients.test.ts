@@ -190,7 +190,8 @@ describe("real MCP clients through the gateway", () => {
     const init = await post({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: version, capabilities: {}, clientInfo: { name: "raw", version: "0" } } });
     expect(init.status).toBe(200);
     const session = init.headers.get("mcp-session-id") ?? "";
-    expect(session).toMatch(/^[0-9a-f-]{36}$/);
+    // The origin's own id, bound to this grant and server by Gatehouse's tag; the origin gets its id back.
+    expect(session).toMatch(/^[0-9a-f-]{36}\.gs1\.[A-Za-z0-9_-]+$/);
     const [initialized] = (await readEvents(init.body as ReadableStream<Uint8Array>, (e) => e.data.includes('"id":1'))).filter((e) => e.data);
     expect(JSON.parse(initialized?.data ?? "{}").result.protocolVersion).toBe(version);
     const inSession = { "Mcp-Session-Id": session, "Mcp-Protocol-Version": version };
@@ -227,6 +228,7 @@ describe("real MCP clients through the gateway", () => {
 
     const closed = await fetch(serverUrl, { method: "DELETE", headers: { Authorization: `Bearer ${token}`, ...inSession } });
     expect(closed.status).toBe(200);
+    expect(origin.requests.at(-1)?.headers["mcp-session-id"]).toBe(session.split(".gs1.")[0]);
     expectAssertedSince(count);
   });
 
