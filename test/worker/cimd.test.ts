@@ -59,6 +59,16 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
+/** A document fetched and cached at /authorize, then made stale (fresh_until in the past) and out of the isolate's cache. */
+async function cachedThenStale(): Promise<string> {
+  const id = newId();
+  origin(() => json(documentFor(id)));
+  expect((await authorize(id)).status).toBe(200);
+  await env.DB.prepare("UPDATE clients SET fresh_until = 0 WHERE client_id = ?").bind(id).run();
+  clearClientCache();
+  return id;
+}
+
 describe("client_id as a metadata document URL", () => {
   it("fetches the document on first use, shows its host as the verified publisher, and warns that it only returns to this device", async () => {
     const id = newId();
@@ -97,11 +107,7 @@ describe("client_id as a metadata document URL", () => {
   });
 
   it("serves a stale copy when the origin fails, and refuses when there is none", async () => {
-    const id = newId();
-    origin(() => json(documentFor(id)));
-    expect((await authorize(id)).status).toBe(200);
-    await env.DB.prepare("UPDATE clients SET fresh_until = 0 WHERE client_id = ?").bind(id).run();
-    clearClientCache();
+    const id = await cachedThenStale();
     origin(() => new Response("down", { status: 503 }));
     expect((await authorize(id)).status).toBe(200);
     await env.DB.prepare("UPDATE clients SET fetched_at = ? WHERE client_id = ?").bind(Math.floor(Date.now() / 1000) - 8 * 86400, id).run();
@@ -112,11 +118,7 @@ describe("client_id as a metadata document URL", () => {
   });
 
   it.each([404, 410])("stops serving the stale copy once the origin answers %i, and serves it again when the document is back", async (status) => {
-    const id = newId();
-    origin(() => json(documentFor(id)));
-    expect((await authorize(id)).status).toBe(200);
-    await env.DB.prepare("UPDATE clients SET fresh_until = 0 WHERE client_id = ?").bind(id).run();
-    clearClientCache();
+    const id = await cachedThenStale();
     origin(() => new Response("gone", { status }));
     const refused = await authorize(id);
     expect(refused.status).toBe(401);
@@ -233,11 +235,7 @@ describe("what a request can make Gatehouse fetch and store", () => {
   });
 
   it("serves the stale copy without fetching again while the origin keeps failing", async () => {
-    const id = newId();
-    origin(() => json(documentFor(id)));
-    expect((await authorize(id)).status).toBe(200);
-    await env.DB.prepare("UPDATE clients SET fresh_until = 0 WHERE client_id = ?").bind(id).run();
-    clearClientCache();
+    const id = await cachedThenStale();
     origin(() => new Response("down", { status: 503 }));
     for (let i = 0; i < 3; i++) expect((await authorize(id)).status).toBe(200);
     expect(served).toBe(1);
