@@ -151,6 +151,22 @@ describe("what the origin receives", () => {
     expect(claims).toEqual({ iss: BASE, aud: ORIGIN, sub: "usr_ada", email: "ada@analytical.example", email_verified: true, org_id: "org_42", org_name: "Analytical Engines", client_id: "client-1", scope: "mcp", sid: grantId, iat: expect.any(Number), exp: (claims.iat ?? 0) + 300, jti: expect.any(String) });
   });
 
+  it("gets SEP-2243's Mcp-Param-* headers as sent, which the origin checks against the tool arguments, and no other Mcp- header", async () => {
+    const seen: Request[] = [];
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+      seen.push(new Request(input, init));
+      return new Response('{"jsonrpc":"2.0","id":1,"result":{"content":[]}}', { headers: { "Content-Type": "application/json" } });
+    });
+    const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "lookup", arguments: { region: "Hello", zone: "eu-1" } } });
+    const headers = { Authorization: `Bearer ${await tokenFor(DEMO)}`, "Content-Type": "application/json", Accept: "application/json, text/event-stream", "Mcp-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call", "Mcp-Name": "lookup" };
+    const res = await call("/mcp/demo", { method: "POST", body, headers: { ...headers, "Mcp-Param-Region": "=?base64?SGVsbG8=?=", "mcp-param-zone": "eu-1", "Mcp-Identity": "root", "Mcp-Paramx": "1" } });
+    expect(res.status).toBe(200);
+    const sent = seen[0] as Request;
+    expect(sent.headers.get("Mcp-Param-Region")).toBe("=?base64?SGVsbG8=?=");
+    expect(sent.headers.get("Mcp-Param-Zone")).toBe("eu-1");
+    expect([...sent.headers.keys()].sort()).toEqual(["accept", "authorization", "content-type", "mcp-method", "mcp-name", "mcp-param-region", "mcp-param-zone", "mcp-protocol-version"]);
+  });
+
   it("reuses one assertion per grant and server until half its life is gone", async () => {
     const server = config.servers[0];
     if (!server) throw new Error("no server");

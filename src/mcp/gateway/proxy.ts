@@ -11,6 +11,13 @@ import { identityAssertion } from "../../tokens/identity-assertion";
 /** The only client headers the origin receives: what Streamable HTTP needs, nothing that carries or forges identity. */
 const FORWARDED_HEADERS = ["Content-Type", "Accept", "Mcp-Session-Id", "Mcp-Protocol-Version", "Mcp-Method", "Mcp-Name", "Last-Event-ID"] as const;
 
+/**
+ * SEP-2243's custom headers (2026-07-28): a client mirrors each tool argument the tool's inputSchema marks with
+ * `x-mcp-header: "<Name>"` into `Mcp-Param-<Name>`, and the origin must refuse a tools/call whose body carries such
+ * an argument without its header (400, -32020). They repeat what the body says, so they carry no identity.
+ */
+const FORWARDED_PREFIX = "mcp-param-";
+
 /** Origin response headers never passed on: hop-by-hop ones (RFC 9110 §7.6.1), cookies for Gatehouse's domain, and the origin's own challenges. */
 const DROPPED_RESPONSE_HEADERS = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "set-cookie", "www-authenticate", "proxy-authenticate"]);
 
@@ -21,6 +28,7 @@ function originHeaders(incoming: Headers, assertion: string, sessionId?: string)
     const value = incoming.get(name);
     if (value !== null) headers.set(name, value);
   }
+  for (const [name, value] of incoming) if (name.startsWith(FORWARDED_PREFIX)) headers.set(name, value);
   if (sessionId !== undefined) headers.set("Mcp-Session-Id", sessionId);
   headers.set("Authorization", `Bearer ${assertion}`);
   return headers;
