@@ -76,10 +76,12 @@ const SCENARIOS = [
 
 /**
  * The scenarios the origin cannot pass directly, so they say nothing about the gateway. All are the Tasks extension
- * (io.modelcontextprotocol/tasks, SEP-2663; run but not scored for 2026-07-28): @modelcontextprotocol/server 2.3.1
- * has no server side for it (its 2026-07-28 codec strips `execution.taskSupport`, a tools/call result can only be a
- * CallToolResult or an input-required result, and tasks/get, tasks/update, tasks/cancel are not among its methods),
- * and @modelcontextprotocol/ext-tasks 0.2.2 ships only a requester and a 2025-11-25 receiver.
+ * (io.modelcontextprotocol/tasks, SEP-2663; run but not scored for 2026-07-28), of which
+ * @modelcontextprotocol/server 2.3.1 implements no part: an McpServer tool answers a CallToolResult or an
+ * input-required result, never a CreateTaskResult; there is no task store and no tasks/get, tasks/update or
+ * tasks/cancel (its Task types are 2025-11-25's, whose `execution.taskSupport` its 2026-07-28 codec strips); and
+ * @modelcontextprotocol/ext-tasks 0.2.2 ships only a requester and a 2025-11-25 receiver. Serving these would mean
+ * writing the extension, not a fixture.
  */
 const ORIGIN_CANNOT_SERVE: Record<string, string> = {
   "tasks-lifecycle": "no task-supporting tools: a tools/call cannot answer CreateTaskResult, no tasks/get or tasks/cancel",
