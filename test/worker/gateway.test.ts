@@ -71,6 +71,8 @@ describe("gateway servers as protected resources", () => {
     const preflight = await call("/mcp/demo", { method: "OPTIONS", headers: { Origin: "https://inspector.example", "Access-Control-Request-Method": "POST" } });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get("Access-Control-Allow-Headers")).toBe("Authorization,Content-Type,Mcp-Session-Id,Mcp-Protocol-Version,Mcp-Method,Mcp-Name,Last-Event-ID");
+    const withParams = await call("/mcp/demo", { method: "OPTIONS", headers: { Origin: "https://inspector.example", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization, mcp-param-region, x-forged" } });
+    expect(withParams.headers.get("Access-Control-Allow-Headers")).toBe("Authorization,Content-Type,Mcp-Session-Id,Mcp-Protocol-Version,Mcp-Method,Mcp-Name,Last-Event-ID,mcp-param-region");
   });
 
   it("refuses a token for /mcp at a server, a server's token at /mcp and at another server (401 invalid_token)", async () => {
