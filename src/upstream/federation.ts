@@ -76,7 +76,9 @@ export async function upstreamAuthorizationUrl(env: Env, config: Config, provide
   if (provider.type === "oidc") params.set("nonce", leg.nonce);
   params.set("code_challenge", await oauth.calculatePKCECodeChallenge(leg.codeVerifier));
   params.set("code_challenge_method", "S256");
-  if (options?.prompt) params.set("prompt", options.prompt);
+  // GitHub's one prompt shows its account picker, which is what "use another account" asks of it.
+  const prompt = provider.type === "github" && options?.prompt === "login" ? "select_account" : options?.prompt;
+  if (prompt) params.set("prompt", prompt);
   return endpoint;
 }
 
@@ -134,7 +136,7 @@ async function complete(env: Env, config: Config, provider: UpstreamProvider, ca
   } else {
     result = await oauth.processAuthorizationCodeResponse(as, client, response);
     if (!as.userinfo_endpoint) throw new oauth.OperationProcessingError("no userinfo_endpoint is configured", { code: oauth.MISSING_SERVER_METADATA });
-    claims = await fetchUserClaims(as.userinfo_endpoint, result.access_token, http);
+    claims = await fetchUserClaims({ userinfo: as.userinfo_endpoint, emails: provider.emailsEndpoint }, result.access_token, http);
   }
 
   const mapped = mapClaims(provider.name, claims, provider.claims);
@@ -165,13 +167,14 @@ async function complete(env: Env, config: Config, provider: UpstreamProvider, ca
 
 /**
  * Client authentication at the token endpoint: none for public clients; with a secret, Basic when the provider
- * supports it or says nothing (RFC 8414 §2's default), else POST; GitHub-style providers without metadata take POST.
+ * supports it or says nothing (RFC 8414 §2's default), else POST; GitHub and GitHub-style providers without metadata
+ * take POST (GitHub documents `client_id` and `client_secret` as form parameters).
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1
  */
 function clientAuthentication(as: oauth.AuthorizationServer, provider: UpstreamProvider): oauth.ClientAuth {
   if (!provider.clientSecret) return oauth.None();
   const methods = as.token_endpoint_auth_methods_supported;
-  if (methods === undefined) return provider.type === "oauth2" ? oauth.ClientSecretPost(provider.clientSecret) : oauth.ClientSecretBasic(provider.clientSecret);
+  if (methods === undefined) return provider.type !== "oidc" ? oauth.ClientSecretPost(provider.clientSecret) : oauth.ClientSecretBasic(provider.clientSecret);
   if (!methods.includes("client_secret_basic") && methods.includes("client_secret_post")) return oauth.ClientSecretPost(provider.clientSecret);
   return oauth.ClientSecretBasic(provider.clientSecret);
 }
