@@ -5,6 +5,7 @@ import { hmacSha256, randomSecret, sha256, timingSafeEqual } from "../crypto";
 import type { GrantIdentity } from "../identity";
 import type { AuthorizationParams } from "../policy/authorize-request";
 import { decideRedemption, decideRotation, type RefreshPresentation, type Refusal } from "../policy/grant-rules";
+import { decideUpstreamToken } from "../policy/upstream-token";
 import {
   type BeginInput,
   CODE_TTL_MS,
@@ -24,9 +25,21 @@ import {
   type SignedInBeginInput,
   type SignedInLogin,
   type SsoContext,
+  type TakeInput,
   TOMBSTONE_MS,
 } from "./grant-state";
 import { formatHandle } from "./handle";
+import { listed, openEntry, openLeg, sealEntry, sealLeg, VaultStore } from "./vault";
+import type {
+  LinkedProvider,
+  RefreshOutcome,
+  RemovedUpstream,
+  UpstreamAccessToken,
+  UpstreamTokenInput,
+  VaultAccess,
+  VaultDeposit,
+  VaultRow,
+} from "./vault-state";
 
 interface UpstreamLegRow {
   nonce: string;
@@ -41,21 +54,26 @@ interface UpstreamLegRow {
  */
 export class Grant extends DurableObject<unknown> {
   #sql: SqlStorage;
+  #vault: VaultStore;
+  /** The upstream refresh in flight per provider: every caller meanwhile awaits this one instead of starting its own. */
+  #refreshing = new Map<string, Promise<GrantResult<{ token: UpstreamAccessToken }>>>();
 
   constructor(ctx: DurableObjectState, env: unknown) {
     super(ctx, env);
     this.#sql = ctx.storage.sql;
+    this.#vault = new VaultStore(ctx.storage.sql);
   }
 
   /** Creates the grant in `pending` for an approved request; only once per object. */
   async begin(input: BeginInput): Promise<GrantResult<{ expiresAt: number }>> {
-    const [stateHash, bindingHash] = await Promise.all([sha256(input.stateSecret), sha256(input.browserBinding)]);
+    const leg: UpstreamLegRow = { nonce: input.nonce, codeVerifier: input.codeVerifier, redirectUri: input.upstreamRedirectUri, sso: input.sso };
+    const [stateHash, bindingHash, sealedLeg] = await Promise.all([sha256(input.stateSecret), sha256(input.browserBinding), sealLeg(input.key, this.ctx.id.toString(), input.provider, leg)]);
     const now = Date.now();
     const expiresAt = now + PENDING_TTL_MS;
     const result = this.ctx.storage.transactionSync((): GrantResult<{ expiresAt: number }> => {
       this.#sql.exec(GRANT_SCHEMA);
+      this.#vault.ensure();
       if (this.#row()) return refuse("wrong_state", "grant already exists");
-      const leg: UpstreamLegRow = { nonce: input.nonce, codeVerifier: input.codeVerifier, redirectUri: input.upstreamRedirectUri, sso: input.sso };
       this.#sql.exec(
         `INSERT INTO grant_state (singleton, status, request, provider, created_at, expires_at, state_hash, upstream_leg, binding_hash)
          VALUES (1, 'pending', ?, ?, ?, ?, ?, ?, ?)`,
@@ -64,7 +82,7 @@ export class Grant extends DurableObject<unknown> {
         now,
         expiresAt,
         stateHash,
-        JSON.stringify(leg),
+        sealedLeg,
         bindingHash,
       );
       return { ok: true, expiresAt };
@@ -79,10 +97,11 @@ export class Grant extends DurableObject<unknown> {
    * (`callbackProvider`, absent at the plain `/callback`): the genuine response may still arrive. The right secret
    * from a browser without the binding cookie revokes the grant, since its state reached someone else.
    */
-  async takePending(stateSecret: string, browserBinding: string | undefined, callbackProvider?: string): Promise<GrantResult<{ pending: PendingLogin }>> {
+  async takePending(input: TakeInput): Promise<GrantResult<{ pending: PendingLogin }>> {
+    const { stateSecret, browserBinding, callbackProvider } = input;
     const [stateHash, bindingHash] = await Promise.all([sha256(stateSecret), sha256(browserBinding ?? "")]);
     const now = Date.now();
-    const result = this.ctx.storage.transactionSync((): GrantResult<{ pending: PendingLogin }> => {
+    const taken = this.ctx.storage.transactionSync((): GrantResult<{ row: GrantRow; sealedLeg: string }> => {
       const row = this.#row();
       if (!row) return refuse("not_found", "no such grant");
       if (row.status !== "pending" || row.state_hash === null || row.upstream_leg === null) {
@@ -95,22 +114,28 @@ export class Grant extends DurableObject<unknown> {
         this.#revoke(now, "browser binding mismatch at callback");
         return refuse("binding_mismatch", "browser binding cookie missing or different", true);
       }
-      const leg = JSON.parse(row.upstream_leg) as UpstreamLegRow;
       // The upstream secrets are needed once: they leave storage as they leave the object.
       this.#sql.exec("UPDATE grant_state SET status = 'login', state_hash = NULL, upstream_leg = NULL WHERE singleton = 1");
-      return {
-        ok: true,
-        pending: { request: parse(row), provider: row.provider, nonce: leg.nonce, codeVerifier: leg.codeVerifier, upstreamRedirectUri: leg.redirectUri, sso: leg.sso },
-      };
+      return { ok: true, row, sealedLeg: row.upstream_leg };
     });
-    if (!result.ok && result.revoked) await this.#rearm();
-    return result;
+    if (!taken.ok) {
+      if (taken.revoked) await this.#rearm();
+      return taken;
+    }
+    const { row, sealedLeg } = taken;
+    const leg = await openLeg<UpstreamLegRow>(input.key, this.ctx.id.toString(), row.provider, sealedLeg);
+    // Sealed under a key since replaced: the login cannot be finished; the grant stays in `login` until its alarm.
+    if (!leg) return refuse("expired", "pending leg sealed under another key");
+    return {
+      ok: true,
+      pending: { request: parse(row), provider: row.provider, nonce: leg.nonce, codeVerifier: leg.codeVerifier, upstreamRedirectUri: leg.redirectUri, sso: leg.sso },
+    };
   }
 
   /** Records who signed in and issues the authorization code (its hash is stored; the code is returned once). */
   async completeLogin(input: LoginInput): Promise<GrantResult<{ code: string; expiresAt: number; request: AuthorizationParams }>> {
     const secret = randomSecret();
-    const codeHash = await sha256(secret);
+    const [codeHash, deposits] = await Promise.all([sha256(secret), this.#sealAll(input, input.upstream ?? [])]);
     const now = Date.now();
     const expiresAt = now + CODE_TTL_MS;
     const result = this.ctx.storage.transactionSync((): GrantResult<{ code: string; expiresAt: number; request: AuthorizationParams }> => {
@@ -120,14 +145,14 @@ export class Grant extends DurableObject<unknown> {
       if (row.expires_at <= now) return refuse("expired", "pending state expired during the upstream login");
       this.#addAuthTimeColumn();
       this.#sql.exec(
-        `UPDATE grant_state SET status = 'code_issued', expires_at = ?, user = ?, upstream_tokens = ?, code_hash = ?, binding_hash = NULL, auth_time = ?
+        `UPDATE grant_state SET status = 'code_issued', expires_at = ?, user = ?, code_hash = ?, binding_hash = NULL, auth_time = ?
          WHERE singleton = 1`,
         expiresAt,
         JSON.stringify(input.user),
-        input.sealedUpstreamTokens ?? null,
         codeHash,
         Math.min(input.authTime, now),
       );
+      for (const [deposit, sealed] of deposits) this.#vault.put(deposit, sealed, now);
       return { ok: true, code: formatHandle("code", this.ctx.id.toString(), secret), expiresAt, request: parse(row) };
     });
     if (result.ok) await this.ctx.storage.setAlarm(expiresAt);
@@ -140,26 +165,27 @@ export class Grant extends DurableObject<unknown> {
    */
   async beginSignedIn(input: SignedInBeginInput): Promise<GrantResult<{ code: string; expiresAt: number }>> {
     const secret = randomSecret();
-    const codeHash = await sha256(secret);
+    const [codeHash, deposits] = await Promise.all([sha256(secret), this.#sealAll(input, input.upstream ?? [])]);
     const now = Date.now();
     const expiresAt = now + CODE_TTL_MS;
     const result = this.ctx.storage.transactionSync((): GrantResult<{ code: string; expiresAt: number }> => {
       this.#sql.exec(GRANT_SCHEMA);
+      this.#vault.ensure();
       if (this.#row()) return refuse("wrong_state", "grant already exists");
       // The lent login is the one this grant rests on: it ends REFRESH_MAX_TTL after that login, not after now.
       this.#sql.exec(
-        `INSERT INTO grant_state (singleton, status, request, provider, created_at, expires_at, user, upstream_tokens, code_hash, auth_time, max_expires_at)
-         VALUES (1, 'code_issued', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO grant_state (singleton, status, request, provider, created_at, expires_at, user, code_hash, auth_time, max_expires_at)
+         VALUES (1, 'code_issued', ?, ?, ?, ?, ?, ?, ?, ?)`,
         JSON.stringify(input.request),
         input.provider,
         now,
         expiresAt,
         JSON.stringify(input.user),
-        input.sealedUpstreamTokens ?? null,
         codeHash,
         input.authTime,
         input.authTime + input.refreshMaxTtlSeconds * 1000,
       );
+      for (const [deposit, sealed] of deposits) this.#vault.put(deposit, sealed, now);
       return { ok: true, code: formatHandle("code", this.ctx.id.toString(), secret), expiresAt };
     });
     if (result.ok) await this.ctx.storage.setAlarm(expiresAt);
@@ -180,7 +206,9 @@ export class Grant extends DurableObject<unknown> {
     if (row.expires_at <= now) return refuse("expired", "grant expired");
     const authTime = row.auth_time ?? undefined;
     if (authTime === undefined || now - authTime > input.ssoMaxAgeSeconds * 1000) return refuse("stale_login", "the upstream sign-in is older than SSO_MAX_AGE");
-    return { ok: true, login: { provider: row.provider, user: user(row), sealedUpstreamTokens: row.upstream_tokens ?? undefined, authTime } };
+    const opened = await this.#openAll(input, this.#vault.rows());
+    const upstream = opened.map(({ provider, clientId, tokens: { refreshToken: _kept, ...tokens } }) => ({ provider, clientId, tokens }));
+    return { ok: true, login: { provider: row.provider, user: user(row), upstream, authTime } };
   }
 
   /** The upstream login failed: nothing was issued, so the grant is deleted outright. */
@@ -306,18 +334,145 @@ export class Grant extends DurableObject<unknown> {
     };
   }
 
-  /** Revokes the grant from any live state; revoking twice is harmless. */
-  async revoke(reason: string): Promise<GrantResult<{ wasLive: boolean }>> {
+  /**
+   * Revokes the grant from any live state; revoking twice is harmless. With `access`, the vault's tokens are handed
+   * back as they leave storage, for the caller to revoke at their providers (RFC 7009) in the background.
+   */
+  async revoke(reason: string, access?: VaultAccess): Promise<GrantResult<{ wasLive: boolean; upstream: RemovedUpstream[] }>> {
     const now = Date.now();
-    const result = this.ctx.storage.transactionSync((): GrantResult<{ wasLive: boolean }> => {
+    const result = this.ctx.storage.transactionSync((): GrantResult<{ wasLive: boolean; rows: VaultRow[] }> => {
       const row = this.#row();
       if (!row) return refuse("not_found", "no such grant");
-      if (row.status === "revoked") return { ok: true, wasLive: false };
+      if (row.status === "revoked") return { ok: true, wasLive: false, rows: [] };
+      const rows = this.#vault.rows();
       this.#revoke(now, reason);
-      return { ok: true, wasLive: row.status === "active" && now < row.expires_at };
+      return { ok: true, wasLive: row.status === "active" && now < row.expires_at, rows };
     });
     await this.#rearm();
-    return result;
+    if (!result.ok) return result;
+    const upstream = access ? await this.#openAll(access, result.rows) : [];
+    return { ok: true, wasLive: result.wasLive, upstream };
+  }
+
+  /**
+   * Adds (or replaces) the vault entry of one provider, for a login that links a further provider to this grant
+   * (chained logins): while the login is under way, and once the grant is issued.
+   */
+  async linkUpstream(input: VaultAccess & { deposit: VaultDeposit }): Promise<GrantResult<{ linkedAt: number }>> {
+    const sealed = await sealEntry(input.key, this.ctx.id.toString(), input.deposit);
+    const now = Date.now();
+    return this.ctx.storage.transactionSync((): GrantResult<{ linkedAt: number }> => {
+      const row = this.#row();
+      if (!row) return refuse("not_found", "no such grant");
+      if (row.status !== "login" && row.status !== "code_issued" && row.status !== "active") return refuse("wrong_state", `provider linked while ${row.status}`);
+      if (row.expires_at <= now) return refuse("expired", "grant expired");
+      this.#vault.put(input.deposit, sealed, now);
+      return { ok: true, linkedAt: now };
+    });
+  }
+
+  /** The providers in the vault: names, scopes, expiry; never a token. */
+  async linkedProviders(): Promise<GrantResult<{ providers: LinkedProvider[] }>> {
+    const row = this.#row();
+    if (!row) return refuse("not_found", "no such grant");
+    return { ok: true, providers: this.#vault.rows().map(listed) };
+  }
+
+  /** Removes one provider's entry; its tokens come back (when this key opens them) for revocation at the provider. */
+  async unlinkUpstream(input: VaultAccess & { provider: string }): Promise<GrantResult<{ removed: RemovedUpstream | undefined }>> {
+    const entry = this.#vault.read(input.provider);
+    if (!this.#row()) return refuse("not_found", "no such grant");
+    if (!entry || !this.#vault.remove(input.provider)) return { ok: true, removed: undefined };
+    const [removed] = await this.#openAll(input, [entry]);
+    return { ok: true, removed };
+  }
+
+  /**
+   * A valid access token of `provider` for a tool or an origin: served from the vault, or first refreshed through
+   * `input.refresh` when it expires within 60 s (src/policy/upstream-token.ts). One refresh per provider is in flight
+   * at a time and every concurrent caller awaits it; its rotated refresh token is stored before any caller gets the
+   * new access token. A transient failure changes nothing; a terminal one revokes the grant (`upstream_revoked`).
+   * @see https://www.rfc-editor.org/rfc/rfc6749#section-6
+   * @see https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2
+   */
+  async upstreamToken(input: UpstreamTokenInput): Promise<GrantResult<{ token: UpstreamAccessToken }>> {
+    const now = Date.now();
+    const row = this.#row();
+    if (!row) return refuse("not_found", "no such grant");
+    if (row.status !== "active") return refuse(row.status === "revoked" ? "revoked" : "wrong_state", `upstream token asked while ${row.status}`);
+    if (row.expires_at <= now) return refuse("expired", "grant expired");
+    const inFlight = this.#refreshing.get(input.provider);
+    if (inFlight) return inFlight;
+    const entry = this.#vault.read(input.provider);
+    if (!entry) return refuse("not_linked", "no vault entry for the provider");
+    // Recent use is what keeps an entry refreshed ahead by the alarm; noted at most hourly, as a write delays the answer.
+    if (entry.used_at === null || now - entry.used_at > USE_NOTE_INTERVAL_MS) this.#vault.used(input.provider, now);
+    const decision = decideUpstreamToken({ expiresAt: entry.expires_at, refreshable: entry.refreshable === 1, clientId: entry.client_id }, input.clientId, now);
+    if (decision.action === "terminal") {
+      this.ctx.storage.transactionSync(() => this.#revoke(now, UPSTREAM_REVOKED));
+      await this.#rearm();
+      return refuse("upstream_revoked", decision.reason, true);
+    }
+    if (decision.action === "refresh") {
+      const flight = this.#refresh(input, entry).finally(() => this.#refreshing.delete(input.provider));
+      this.#refreshing.set(input.provider, flight);
+      return flight;
+    }
+    const opened = await openEntry(input.key, this.ctx.id.toString(), input.provider, entry.sealed);
+    if (!opened) return refuse("not_linked", "vault entry sealed under another key");
+    return { ok: true, token: accessToken(entry, opened.tokens.accessToken, false) };
+  }
+
+  /** The one refresh of `entry`; runs while `#refreshing` holds it. */
+  async #refresh(input: UpstreamTokenInput, entry: VaultRow): Promise<GrantResult<{ token: UpstreamAccessToken }>> {
+    const grantId = this.ctx.id.toString();
+    const opened = await openEntry(input.key, grantId, entry.provider, entry.sealed);
+    const refreshToken = opened?.tokens.refreshToken;
+    if (!opened || !refreshToken) return refuse("not_linked", "vault entry sealed under another key");
+    let outcome: RefreshOutcome;
+    try {
+      outcome = await input.refresh({ provider: entry.provider, refreshToken, scope: entry.scope ?? undefined });
+    } catch {
+      // The caller's side went away (its request ended, the RPC broke): nothing is known, so nothing changes.
+      outcome = { ok: false, terminal: false, reason: "refresher failed" };
+    }
+    if (!outcome.ok) {
+      if (!outcome.terminal) return refuse("upstream_unavailable", outcome.reason);
+      const revoked = this.ctx.storage.transactionSync(() => {
+        const row = this.#row();
+        if (!row || row.status === "revoked") return false;
+        this.#revoke(Date.now(), UPSTREAM_REVOKED);
+        return true;
+      });
+      await this.#rearm();
+      return revoked ? refuse("upstream_revoked", outcome.reason, true) : refuse("revoked", "grant revoked during the upstream refresh");
+    }
+    // A provider that does not rotate answers without a refresh token (RFC 6749 §6): the old one stays valid.
+    const tokens = { ...opened.tokens, ...outcome.tokens, refreshToken: outcome.tokens.refreshToken ?? refreshToken };
+    const sealed = await sealEntry(input.key, grantId, { provider: entry.provider, clientId: opened.clientId, tokens });
+    return this.ctx.storage.transactionSync((): GrantResult<{ token: UpstreamAccessToken }> => {
+      const row = this.#row();
+      if (!row || row.status !== "active") return refuse("revoked", "grant revoked during the upstream refresh");
+      // Relinked or removed meanwhile (only a new login does that): the newer entry stands.
+      if (this.#vault.read(entry.provider)?.sealed !== entry.sealed) return refuse("upstream_unavailable", "vault entry replaced during the refresh");
+      const now = Date.now();
+      this.#vault.refreshed(entry.provider, tokens, sealed, now);
+      const stored = this.#vault.read(entry.provider) ?? entry;
+      return { ok: true, token: accessToken(stored, tokens.accessToken, true) };
+    });
+  }
+
+  /** Seals each deposit for this grant (before a transition's transaction: sealing awaits WebCrypto). */
+  #sealAll(access: VaultAccess, deposits: VaultDeposit[]): Promise<[VaultDeposit, string][]> {
+    const grantId = this.ctx.id.toString();
+    return Promise.all(deposits.map(async (d): Promise<[VaultDeposit, string]> => [d, await sealEntry(access.key, grantId, d)]));
+  }
+
+  /** Opens vault rows; rows this key cannot open (sealed under a retired key) are left out. */
+  async #openAll(access: VaultAccess, rows: VaultRow[]): Promise<RemovedUpstream[]> {
+    const grantId = this.ctx.id.toString();
+    const opened = await Promise.all(rows.map(async (r) => ({ r, secret: await openEntry(access.key, grantId, r.provider, r.sealed) })));
+    return opened.flatMap(({ r, secret }) => (secret ? [{ provider: r.provider, clientId: secret.clientId, tokens: secret.tokens }] : []));
   }
 
   /** Whether tokens issued from this grant may still be used (`/mcp` liveness). */
@@ -361,6 +516,7 @@ export class Grant extends DurableObject<unknown> {
       reason,
       now + TOMBSTONE_MS,
     );
+    this.#vault.clear();
   }
 
   /** Objects begun before `auth_time` existed get it when their login completes (CREATE TABLE IF NOT EXISTS adds no column). */
@@ -387,6 +543,15 @@ export class Grant extends DurableObject<unknown> {
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
   }
+}
+
+/** `revoke_reason` of a grant whose provider refused its refresh token for good (the event's `detail.reason`). */
+export const UPSTREAM_REVOKED = "upstream_revoked";
+/** How often `upstreamToken` records an entry's use (`used_at`): the alarm's 24-hour window needs no finer grain. */
+const USE_NOTE_INTERVAL_MS = 3_600_000;
+
+function accessToken(entry: VaultRow, token: string, refreshed: boolean): UpstreamAccessToken {
+  return { provider: entry.provider, accessToken: token, tokenType: entry.token_type, scope: entry.scope, expiresAt: entry.expires_at, refreshed };
 }
 
 function parse(row: GrantRow): AuthorizationParams {

@@ -9,10 +9,10 @@ import type { Grant } from "../durable/grant";
 import type { GrantError, PendingLogin } from "../durable/grant-state";
 import { parseHandle } from "../durable/handle";
 import type { AppEnv } from "../http/app-env";
-import { sealUpstreamTokens } from "../tokens/seal";
+import { vaultKey } from "../tokens/seal";
 import { admitEmailDomain, emailRefusalPage } from "./email-admission";
 import { completeUpstreamLogin } from "../upstream/federation";
-import type { UpstreamTokens } from "../tokens/seal";
+import type { UpstreamTokens } from "../durable/vault-state";
 import type { UpstreamIdentity } from "../identity";
 import { deliverNow } from "../webhook/deliver";
 import { userCreatedEvent } from "../webhook/event";
@@ -59,7 +59,7 @@ async function callback(c: Context<AppEnv>, callbackProvider: string | undefined
     throw new PageError("Invalid sign-in response", "This sign-in response is incomplete or was altered. Start the sign-in again from your application.", { reason: "callback state missing or malformed" });
   }
   const grantId = handle.grantId;
-  const taken = await stub.takePending(handle.secret, getCookie(c, BIND_COOKIE), callbackProvider);
+  const taken = await stub.takePending({ key: await vaultKey(c.env, config), stateSecret: handle.secret, browserBinding: getCookie(c, BIND_COOKIE), callbackProvider });
   if (!taken.ok) {
     audit(c, { type: "login.failed", grantId, detail: { check: taken.error } });
     if (taken.revoked) audit(c, { type: "grant.revoked", grantId, detail: { reason: taken.reason } });
@@ -128,9 +128,10 @@ async function issueCode(
     audit(c, { type: "login.failed", grantId, clientId: request.clientId, userId, detail: { error: "consent_required", reason: "another user than the session's" } });
     return c.redirect(authorizeAgainUrl(config.publicUrl, request, ["consent", "login"]), 302);
   }
-  const sealedUpstreamTokens = await sealUpstreamTokens(c.env, config, grantId, tokens);
+  const provider = config.upstreams.find((p) => p.name === identity.provider);
+  const upstream = provider ? [{ provider: provider.name, clientId: provider.clientId, tokens }] : [];
   const { subject: _subject, ...profile } = identity;
-  const issued = await stub.completeLogin({ user: { ...profile, userId }, sealedUpstreamTokens, authTime });
+  const issued = await stub.completeLogin({ key: await vaultKey(c.env, config), user: { ...profile, userId }, upstream, authTime });
   if (!issued.ok) {
     throw new PageError("This sign-in has expired", "The sign-in took too long. Start it again from your application.", { reason: `completeLogin: ${issued.reason}` });
   }

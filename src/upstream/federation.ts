@@ -9,7 +9,7 @@ import { authorizationServer } from "./discovery";
 import { insecureAllowed, upstreamHttp } from "./transport";
 import { fetchUserClaims } from "./userinfo";
 import type { UpstreamIdentity } from "../identity";
-import type { UpstreamTokens } from "../tokens/seal";
+import type { UpstreamTokens } from "../durable/vault-state";
 
 /**
  * Gatehouse's redirection endpoint at `provider`: `PUBLIC_URL/callback` when it is the only provider, else
@@ -161,6 +161,8 @@ async function complete(env: Env, config: Config, provider: UpstreamProvider, ca
       refreshToken: result.refresh_token,
       expiresAt: result.expires_in === undefined ? undefined : now + result.expires_in * 1000,
       idToken: result.id_token,
+      tokenType: result.token_type.toLowerCase(),
+      scope: result.scope ?? provider.scopes,
     },
   };
 }
