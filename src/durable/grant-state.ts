@@ -40,11 +40,42 @@ export interface SsoContext {
 /** What the callback gets back from `takePending` to finish the upstream leg. */
 export interface PendingLogin {
   request: AuthorizationParams;
+  /** The provider the person signs in with (the primary one, also during a linked provider's leg). */
   provider: string;
   nonce: string;
   codeVerifier: string;
   upstreamRedirectUri: string;
   sso?: SsoContext;
+  /** Set on a linked provider's leg of a chained login (`nextLeg`): that provider, and the legs still to come. */
+  linking?: LinkingLeg;
+}
+
+/** A linked provider's leg, as `takePending` hands it back. */
+export interface LinkingLeg {
+  provider: string;
+  /** Linked providers still to connect after this one, in order. */
+  links: string[];
+  /** Who signed in with the primary provider, and when (epoch ms). */
+  user: GrantIdentity;
+  authTime: number;
+}
+
+/**
+ * `nextLeg`'s input: the leg just finished is done (its tokens, and any reused link's, go into the vault; after the
+ * primary leg, who signed in) and the grant waits again, for `provider`'s response, with a state, PKCE verifier and
+ * nonce of its own. @see README "Linking several providers"
+ */
+export interface NextLegInput extends VaultAccess {
+  provider: string;
+  stateSecret: string;
+  nonce: string;
+  codeVerifier: string;
+  upstreamRedirectUri: string;
+  /** Linked providers still to connect after this one (kept sealed with the leg, handed back by `takePending`). */
+  links: string[];
+  user: GrantIdentity;
+  authTime: number;
+  upstream?: VaultDeposit[];
 }
 
 /** `takePending`'s input: the presented state secret, the browser's binding cookie, and the key to open the leg. */
@@ -164,6 +195,8 @@ export interface GrantRow extends Record<string, SqlStorageValue> {
   upstream_leg: string | null;
   binding_hash: string | null;
   user: string | null;
+  /** The provider of the pending leg when it is a linked provider's (`nextLeg`); `null` (or absent, in older objects) for the primary leg. */
+  leg_provider: string | null;
   /** Unused since the vault (`upstream_vault`): objects from before it may still have a value, never read. */
   upstream_tokens: string | null;
   code_hash: string | null;
@@ -215,7 +248,8 @@ export const GRANT_SCHEMA = `CREATE TABLE IF NOT EXISTS grant_state (
   revoked_at INTEGER,
   revoke_reason TEXT,
   refresh_key TEXT,
-  auth_time INTEGER
+  auth_time INTEGER,
+  leg_provider TEXT
 );
 CREATE TABLE IF NOT EXISTS refresh_tokens (
   hash TEXT PRIMARY KEY,

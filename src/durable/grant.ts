@@ -16,6 +16,7 @@ import {
   type IssuedGrant,
   type LendInput,
   type LoginInput,
+  type NextLegInput,
   PENDING_TTL_MS,
   type PendingLogin,
   type RedemptionInput,
@@ -46,6 +47,8 @@ interface UpstreamLegRow {
   codeVerifier: string;
   redirectUri: string;
   sso?: SsoContext;
+  /** A linked provider's leg: the providers still to connect after it. */
+  links?: string[];
 }
 
 /**
@@ -109,7 +112,11 @@ export class Grant extends DurableObject<unknown> {
       }
       if (!timingSafeEqual(stateHash, row.state_hash)) return refuse("invalid_secret", "state secret does not match");
       if (row.expires_at <= now) return refuse("expired", "pending state expired");
-      if (callbackProvider !== undefined && callbackProvider !== row.provider) return refuse("provider_mismatch", "response at another provider's callback path");
+      // A linked provider's leg is answered at that provider's own path only: never the plain /callback.
+      const legProvider = row.leg_provider ?? undefined;
+      if (legProvider !== undefined ? callbackProvider !== legProvider : callbackProvider !== undefined && callbackProvider !== row.provider) {
+        return refuse("provider_mismatch", "response at another provider's callback path");
+      }
       if (browserBinding === undefined || row.binding_hash === null || !timingSafeEqual(bindingHash, row.binding_hash)) {
         this.#revoke(now, "browser binding mismatch at callback");
         return refuse("binding_mismatch", "browser binding cookie missing or different", true);
@@ -123,13 +130,51 @@ export class Grant extends DurableObject<unknown> {
       return taken;
     }
     const { row, sealedLeg } = taken;
-    const leg = await openLeg<UpstreamLegRow>(input.key, this.ctx.id.toString(), row.provider, sealedLeg);
+    const legProvider = row.leg_provider ?? undefined;
+    const leg = await openLeg<UpstreamLegRow>(input.key, this.ctx.id.toString(), legProvider ?? row.provider, sealedLeg);
     // Sealed under a key since replaced: the login cannot be finished; the grant stays in `login` until its alarm.
     if (!leg) return refuse("expired", "pending leg sealed under another key");
+    const linking = legProvider === undefined ? undefined : { provider: legProvider, links: leg.links ?? [], user: user(row), authTime: row.auth_time ?? row.created_at };
     return {
       ok: true,
-      pending: { request: parse(row), provider: row.provider, nonce: leg.nonce, codeVerifier: leg.codeVerifier, upstreamRedirectUri: leg.redirectUri, sso: leg.sso },
+      pending: { request: parse(row), provider: row.provider, nonce: leg.nonce, codeVerifier: leg.codeVerifier, upstreamRedirectUri: leg.redirectUri, sso: leg.sso, ...(linking && { linking }) },
     };
+  }
+
+  /**
+   * Chains a linked provider's leg after the one just finished (taken by `takePending`, so the grant is in `login`):
+   * stores who signed in (after the primary leg) and the leg's tokens in the vault, and waits again in `pending` for
+   * `input.provider`'s response, with a new state secret, PKCE verifier and nonce (sealed), a new pending lifetime,
+   * and the same browser binding. Only the person who signed in with the primary leg continues the chain.
+   */
+  async nextLeg(input: NextLegInput): Promise<GrantResult<{ expiresAt: number }>> {
+    const grantId = this.ctx.id.toString();
+    const leg: UpstreamLegRow = { nonce: input.nonce, codeVerifier: input.codeVerifier, redirectUri: input.upstreamRedirectUri, links: input.links };
+    const [stateHash, sealedLeg, deposits] = await Promise.all([sha256(input.stateSecret), sealLeg(input.key, grantId, input.provider, leg), this.#sealAll(input, input.upstream ?? [])]);
+    const now = Date.now();
+    const expiresAt = now + PENDING_TTL_MS;
+    const result = this.ctx.storage.transactionSync((): GrantResult<{ expiresAt: number }> => {
+      const row = this.#row();
+      if (!row) return refuse("not_found", "no such grant");
+      if (row.status !== "login") return refuse("wrong_state", `next leg begun while ${row.status}`);
+      if (row.expires_at <= now) return refuse("expired", "pending state expired during the upstream login");
+      if (row.user !== null && user(row).userId !== input.user.userId) return refuse("wrong_state", "another person than the primary sign-in's");
+      if (input.provider === row.provider) return refuse("provider_mismatch", "a linked leg at the primary provider");
+      this.#addColumns();
+      this.#sql.exec(
+        `UPDATE grant_state SET status = 'pending', expires_at = ?, state_hash = ?, upstream_leg = ?, leg_provider = ?, user = ?, auth_time = ? WHERE singleton = 1`,
+        expiresAt,
+        stateHash,
+        sealedLeg,
+        input.provider,
+        JSON.stringify(input.user),
+        Math.min(input.authTime, now),
+      );
+      for (const [deposit, sealed] of deposits) this.#vault.put(deposit, sealed, now);
+      return { ok: true, expiresAt };
+    });
+    if (result.ok) await this.ctx.storage.setAlarm(expiresAt);
+    return result;
   }
 
   /** Records who signed in and issues the authorization code (its hash is stored; the code is returned once). */
@@ -143,9 +188,10 @@ export class Grant extends DurableObject<unknown> {
       if (!row) return refuse("not_found", "no such grant");
       if (row.status !== "login") return refuse("wrong_state", `login completed while ${row.status}`);
       if (row.expires_at <= now) return refuse("expired", "pending state expired during the upstream login");
-      this.#addAuthTimeColumn();
+      if (row.user !== null && user(row).userId !== input.user.userId) return refuse("wrong_state", "another person than the primary sign-in's");
+      this.#addColumns();
       this.#sql.exec(
-        `UPDATE grant_state SET status = 'code_issued', expires_at = ?, user = ?, code_hash = ?, binding_hash = NULL, auth_time = ?
+        `UPDATE grant_state SET status = 'code_issued', expires_at = ?, user = ?, code_hash = ?, binding_hash = NULL, auth_time = ?, leg_provider = NULL
          WHERE singleton = 1`,
         expiresAt,
         JSON.stringify(input.user),
@@ -371,6 +417,25 @@ export class Grant extends DurableObject<unknown> {
     });
   }
 
+  /**
+   * One provider's access token, for a new grant of the same person to start from when a chained login finds a live
+   * link (README "Linking several providers"): only while this grant is live and only a token that never expires,
+   * without its refresh token — a copy that expires could never be refreshed by the borrower, and a refresh token
+   * shared by two grants is spent by the first to refresh (single-use rotation). Otherwise `not_linked`: connect again.
+   */
+  async lendUpstream(input: VaultAccess & { provider: string }): Promise<GrantResult<{ deposit: VaultDeposit }>> {
+    const row = this.#row();
+    if (!row) return refuse("not_found", "no such grant");
+    if (row.status !== "active" && row.status !== "code_issued") return refuse("wrong_state", `grant is ${row.status}`);
+    if (row.expires_at <= Date.now()) return refuse("expired", "grant expired");
+    const entry = this.#vault.read(input.provider);
+    if (!entry || entry.expires_at !== null) return refuse("not_linked", entry ? "the provider's access token expires" : "no vault entry for the provider");
+    const opened = await openEntry(input.key, this.ctx.id.toString(), input.provider, entry.sealed);
+    if (!opened) return refuse("not_linked", "vault entry sealed under another key");
+    const { refreshToken: _kept, ...tokens } = opened.tokens;
+    return { ok: true, deposit: { provider: input.provider, clientId: opened.clientId, tokens } };
+  }
+
   /** The providers in the vault: names, scopes, expiry; never a token. */
   async linkedProviders(): Promise<GrantResult<{ providers: LinkedProvider[] }>> {
     const row = this.#row();
@@ -519,10 +584,11 @@ export class Grant extends DurableObject<unknown> {
     this.#vault.clear();
   }
 
-  /** Objects begun before `auth_time` existed get it when their login completes (CREATE TABLE IF NOT EXISTS adds no column). */
-  #addAuthTimeColumn(): void {
-    if (!this.#sql.exec("SELECT * FROM grant_state LIMIT 0").columnNames.includes("auth_time")) {
-      this.#sql.exec("ALTER TABLE grant_state ADD COLUMN auth_time INTEGER");
+  /** Objects begun before `auth_time` or `leg_provider` existed get them when they need them (CREATE TABLE IF NOT EXISTS adds no column). */
+  #addColumns(): void {
+    const columns = this.#sql.exec("SELECT * FROM grant_state LIMIT 0").columnNames;
+    for (const [column, type] of [["auth_time", "INTEGER"], ["leg_provider", "TEXT"]] as const) {
+      if (!columns.includes(column)) this.#sql.exec(`ALTER TABLE grant_state ADD COLUMN ${column} ${type}`);
     }
   }
 

@@ -1,5 +1,6 @@
 // GET /callback: the upstream provider sends the browser back here. The grant hands out its pending state once,
 // the upstream code is exchanged, the user resolved, and the client gets its code — or nothing is issued at all.
+// A server that requires linked providers chains a leg per provider first (src/oauth/chain-login.ts).
 import { type Context, Hono } from "hono";
 import { getCookie } from "hono/cookie";
 import { getClient } from "../db/clients";
@@ -18,7 +19,7 @@ import { deliverNow } from "../webhook/deliver";
 import { userCreatedEvent } from "../webhook/event";
 import { audit } from "../http/audit";
 import { BIND_COOKIE } from "./authorize";
-import { finishAuthorization } from "./finish-authorization";
+import { continueChain, linkedLegDone, planChain } from "./chain-login";
 import { authorizationErrorUrl } from "./authorization-response";
 import { authorizeAgainUrl } from "../policy/authorize-request";
 import { OAuthError, PageError } from "../errors";
@@ -68,10 +69,10 @@ async function callback(c: Context<AppEnv>, callbackProvider: string | undefined
   const { pending } = taken;
   const clientId = pending.request.clientId;
   try {
-    const provider = config.upstreams.find((p) => p.name === pending.provider);
+    const provider = config.upstreams.find((p) => p.name === (pending.linking?.provider ?? pending.provider));
     if (!provider) throw new PageError("Sign-in is unavailable", "The provider this sign-in started with is no longer configured.", { status: 502, reason: "pending provider not configured" });
     const leg = { state: states[0] ?? "", nonce: pending.nonce, codeVerifier: pending.codeVerifier, redirectUri: pending.upstreamRedirectUri };
-    const login = await completeUpstreamLogin(c.env, config, provider, url, leg);
+    const login = await completeUpstreamLogin(c.env, config, provider, url, leg, { linked: pending.linking !== undefined });
     if (!login.ok) {
       await stub.failLogin(login.reason);
       audit(c, { type: "login.failed", grantId, clientId, detail: { error: login.error, reason: login.reason } });
@@ -86,6 +87,10 @@ async function callback(c: Context<AppEnv>, callbackProvider: string | undefined
       }
       const title = login.error === "email_unverified" ? "Email address not verified" : "Sign-in failed";
       throw new PageError(title, login.description, { status: login.error === "email_unverified" ? 403 : 502, reason: login.reason });
+    }
+    if (pending.linking) {
+      const deposit = { provider: provider.name, clientId: provider.clientId, tokens: login.tokens };
+      return await linkedLegDone(c, { stub, grantId, request: pending.request, primary: pending.provider, linking: pending.linking }, login.identity, deposit);
     }
     const admitted = await admitEmailDomain(c, { domain: login.identity.domain, verified: login.identity.emailVerified });
     if (!admitted.ok) {
@@ -131,11 +136,8 @@ async function issueCode(
   const provider = config.upstreams.find((p) => p.name === identity.provider);
   const upstream = provider ? [{ provider: provider.name, clientId: provider.clientId, tokens }] : [];
   const { subject: _subject, ...profile } = identity;
-  const issued = await stub.completeLogin({ key: await vaultKey(c.env, config), user: { ...profile, userId }, upstream, authTime });
-  if (!issued.ok) {
-    throw new PageError("This sign-in has expired", "The sign-in took too long. Start it again from your application.", { reason: `completeLogin: ${issued.reason}` });
-  }
-  return finishAuthorization(c, { grantId, request, userId, provider: identity.provider, code: issued.code, expiresAt: issued.expiresAt, signedInUpstream: true });
+  const chain = { stub, grantId, request, primary: identity.provider, user: { ...profile, userId }, authTime };
+  return continueChain(c, chain, upstream, await planChain(c, chain));
 }
 
 /**

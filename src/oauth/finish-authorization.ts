@@ -12,6 +12,7 @@ import type { Session } from "../identity";
 import { audit } from "../http/audit";
 import { authorizationResponseUrl } from "./authorization-response";
 import { redirectHost } from "../policy/consent";
+import { requiredLinks } from "../policy/linking";
 import { admitEmailDomain } from "./email-admission";
 import { startSession } from "../http/session";
 
@@ -64,6 +65,8 @@ const REUSE_CANDIDATES = 3;
 export async function reuseSignedIn(c: Context<AppEnv>, request: AuthorizationParams, session: Session): Promise<Response | undefined> {
   const config = c.var.config;
   if (!config.upstreams.some((p) => p.name === session.provider)) return undefined;
+  // A server that requires linked providers chains their legs from the callback: a lent login would skip them.
+  if (requiredLinks(config.servers, request.resource, session.provider).length > 0) return undefined;
   const candidates = await newestLiveGrants(c.env.DB, session.userId, Math.floor(Date.now() / 1000), REUSE_CANDIDATES);
   for (const candidate of candidates) {
     const key = await vaultKey(c.env, config);

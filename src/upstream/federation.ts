@@ -88,15 +88,24 @@ export async function upstreamAuthorizationUrl(env: Env, config: Config, provide
  * @see https://www.rfc-editor.org/rfc/rfc9207#section-2.4
  * @see https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation
  */
-export async function completeUpstreamLogin(env: Env, config: Config, provider: UpstreamProvider, callbackUrl: URL, leg: UpstreamLeg): Promise<UpstreamLoginResult> {
+export async function completeUpstreamLogin(env: Env, config: Config, provider: UpstreamProvider, callbackUrl: URL, leg: UpstreamLeg, options: LoginOptions = {}): Promise<UpstreamLoginResult> {
   try {
-    return await complete(env, config, provider, callbackUrl, leg);
+    return await complete(env, config, provider, callbackUrl, leg, options);
   } catch (err) {
     return { ok: false, error: "upstream_error", description: safeDescription(err, provider), reason: describe(err) };
   }
 }
 
-async function complete(env: Env, config: Config, provider: UpstreamProvider, callbackUrl: URL, leg: UpstreamLeg): Promise<UpstreamLoginResult> {
+/** How a login is judged. */
+export interface LoginOptions {
+  /**
+   * A linked provider's leg of a chained login: the account connects the provider's API, it does not say who the
+   * person is, so an unverified email there is no reason to refuse it.
+   */
+  linked?: boolean;
+}
+
+async function complete(env: Env, config: Config, provider: UpstreamProvider, callbackUrl: URL, leg: UpstreamLeg, options: LoginOptions): Promise<UpstreamLoginResult> {
   const http = upstreamHttp(env, config, provider);
   const as = await authorizationServer(env, config, provider);
   const client: oauth.Client = { client_id: provider.clientId };
@@ -142,7 +151,7 @@ async function complete(env: Env, config: Config, provider: UpstreamProvider, ca
   const mapped = mapClaims(provider.name, claims, provider.claims);
   if (!mapped.ok) return { ok: false, error: "upstream_error", description: `${provider.label} did not say who you are.`, reason: mapped.reason };
   const { identity } = mapped;
-  if (!(identity.email && identity.emailVerified) && !provider.allowUnverifiedEmail) {
+  if (!(identity.email && identity.emailVerified) && !provider.allowUnverifiedEmail && !options.linked) {
     return {
       ok: false,
       error: "email_unverified",
