@@ -15,12 +15,13 @@ export interface Upstream {
   events: string[];
 }
 
-export async function startUpstream(gatehouseUrl: string, client: { clientId: string; clientSecret: string }): Promise<Upstream> {
+/** `redirectUris`: Gatehouse's callback URLs at this provider (`/callback`, or `/callback/<name>` with several providers). */
+export async function startUpstream(gatehouseUrl: string, client: { clientId: string; clientSecret: string }, redirectUris = [`${gatehouseUrl}/callback`]): Promise<Upstream> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const provider = new Provider(issuer, {
-    clients: [{ client_id: client.clientId, client_secret: client.clientSecret, redirect_uris: [`${gatehouseUrl}/callback`], grant_types: ["authorization_code"], response_types: ["code"] }],
+    clients: [{ client_id: client.clientId, client_secret: client.clientSecret, redirect_uris: redirectUris, grant_types: ["authorization_code"], response_types: ["code"] }],
     claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name"] },
     findAccount: (_ctx, id) =>
       id === ACCOUNT.login ? { accountId: id, claims: () => ({ sub: ACCOUNT.sub, email: ACCOUNT.email, email_verified: true, name: ACCOUNT.name }) } : undefined,
