@@ -28,6 +28,11 @@ export interface McpServer {
   tools: ToolPolicy;
   /** Milliseconds until the origin's response headers. */
   timeoutMs: number;
+  /**
+   * `authorization: "upstream:<provider>"`: the origin gets that provider's access token from the grant's vault as its
+   * bearer, and the identity assertion moves to `Gatehouse-Identity`; absent (`"identity"`), the assertion is the bearer.
+   */
+  upstreamProvider?: string;
 }
 
 const VARIABLE = "MCP_SERVERS";
@@ -52,6 +57,7 @@ const entry = z
     scopes: scopeList.optional(),
     tools: z.object({ allow: toolNames.optional(), deny: toolNames.default([]), scopes: z.record(z.string().min(1), z.string().min(1)).default({}) }).strict().optional(),
     timeout_ms: z.number().int().min(100).max(300_000).optional(),
+    authorization: z.union([z.literal("identity"), z.string().regex(/^upstream:[a-z0-9][a-z0-9_-]{0,31}$/, 'must be "identity" or "upstream:<provider>"')]).optional(),
   })
   .strict();
 
@@ -64,7 +70,7 @@ export type McpServerEntry = z.input<typeof entry>;
  * and tool scope must come from.
  * @see https://www.rfc-editor.org/rfc/rfc8707#section-2 (resource identifiers)
  */
-export function parseServers(raw: string | undefined, problems: ConfigProblem[], context: { publicUrl: string; scopes: string[] }): McpServer[] {
+export function parseServers(raw: string | undefined, problems: ConfigProblem[], context: ServerContext): McpServer[] {
   if (raw === undefined || raw.trim() === "") return [];
   const problem = (message: string) => problems.push({ variable: VARIABLE, message });
   let json: unknown;
@@ -102,8 +108,15 @@ export function parseServers(raw: string | undefined, problems: ConfigProblem[],
   return servers;
 }
 
+/** What entries are checked against: PUBLIC_URL, SCOPES, and the names of the configured upstream providers. */
+interface ServerContext {
+  publicUrl: string;
+  scopes: string[];
+  providers: string[];
+}
+
 /** One validated entry as a server, or why it is refused. */
-function toServer(e: z.infer<typeof entry>, context: { publicUrl: string; scopes: string[] }): McpServer | string {
+function toServer(e: z.infer<typeof entry>, context: ServerContext): McpServer | string {
   const path = e.path ?? `/mcp/${e.name}`;
   if (RESERVED_SEGMENTS.has(path.split("/")[1] ?? "")) return `path ${path} would shadow one of Gatehouse's own endpoints`;
   if ((e.origin === undefined) === (e.service === undefined)) return "needs exactly one of origin and service";
@@ -115,6 +128,8 @@ function toServer(e: z.infer<typeof entry>, context: { publicUrl: string; scopes
   const known = new Set(context.scopes);
   const unknownScopes = [...scopes, ...Object.values(e.tools?.scopes ?? {})].filter((s) => !known.has(s));
   if (unknownScopes.length > 0) return `scope ${[...new Set(unknownScopes)].join(" ")} is not listed in SCOPES`;
+  const upstreamProvider = e.authorization?.startsWith("upstream:") ? e.authorization.slice("upstream:".length) : undefined;
+  if (upstreamProvider !== undefined && !context.providers.includes(upstreamProvider)) return `authorization names the provider ${upstreamProvider}, which is not configured`;
   return {
     name: e.name,
     label: e.label ?? e.name,
@@ -125,6 +140,7 @@ function toServer(e: z.infer<typeof entry>, context: { publicUrl: string; scopes
     scopes: [...new Set(scopes)],
     tools: { allow: e.tools?.allow, deny: e.tools?.deny ?? [], scopes: e.tools?.scopes ?? {} },
     timeoutMs: e.timeout_ms ?? DEFAULT_TIMEOUT_MS,
+    ...(upstreamProvider !== undefined && { upstreamProvider }),
   };
 }
 

@@ -170,7 +170,7 @@ async function complete(env: Env, config: Config, provider: UpstreamProvider, ca
  * supports it or says nothing (RFC 8414 §2's default), else POST; GitHub-style providers without metadata take POST.
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1
  */
-function clientAuthentication(as: oauth.AuthorizationServer, provider: UpstreamProvider): oauth.ClientAuth {
+export function clientAuthentication(as: oauth.AuthorizationServer, provider: UpstreamProvider): oauth.ClientAuth {
   if (!provider.clientSecret) return oauth.None();
   const methods = as.token_endpoint_auth_methods_supported;
   if (methods === undefined) return provider.type === "oauth2" ? oauth.ClientSecretPost(provider.clientSecret) : oauth.ClientSecretBasic(provider.clientSecret);
