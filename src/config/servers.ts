@@ -33,6 +33,11 @@ export interface McpServer {
    * primary sign-in (README "Linking several providers").
    */
   requires: string[];
+  /**
+   * `authorization: "upstream:<provider>"`: the origin gets that provider's access token from the grant's vault as its
+   * bearer, and the identity assertion moves to `Gatehouse-Identity`; absent (`"identity"`), the assertion is the bearer.
+   */
+  upstreamProvider?: string;
 }
 
 const VARIABLE = "MCP_SERVERS";
@@ -58,6 +63,7 @@ const entry = z
     tools: z.object({ allow: toolNames.optional(), deny: toolNames.default([]), scopes: z.record(z.string().min(1), z.string().min(1)).default({}) }).strict().optional(),
     timeout_ms: z.number().int().min(100).max(300_000).optional(),
     requires: z.array(slug).max(4).optional(),
+    authorization: z.union([z.literal("identity"), z.string().regex(/^upstream:[a-z0-9][a-z0-9_-]{0,31}$/, 'must be "identity" or "upstream:<provider>"')]).optional(),
   })
   .strict();
 
@@ -74,7 +80,7 @@ export type McpServerEntry = z.input<typeof entry>;
 /**
  * Reads `MCP_SERVERS` (a JSON array); every broken rule is a problem naming the variable and the entry, and a
  * broken entry is left out. `publicUrl` gives each server its resource; `scopes` is SCOPES, which every server
- * and tool scope must come from; `providers` the providers a server may require.
+ * and tool scope must come from; `providers` the providers a server may require or take its authorization from.
  * @see https://www.rfc-editor.org/rfc/rfc8707#section-2 (resource identifiers)
  */
 export function parseServers(raw: string | undefined, problems: ConfigProblem[], context: ServerContext): McpServer[] {
@@ -132,6 +138,8 @@ function toServer(e: z.infer<typeof entry>, context: ServerContext): McpServer |
   const unknownProviders = requires.filter((p) => !context.providers.includes(p));
   if (unknownProviders.length > 0) return `requires ${unknownProviders.join(" ")}, which is not a configured provider (UPSTREAMS)`;
   if (new Set(requires).size !== requires.length) return "requires lists a provider twice";
+  const upstreamProvider = e.authorization?.startsWith("upstream:") ? e.authorization.slice("upstream:".length) : undefined;
+  if (upstreamProvider !== undefined && !context.providers.includes(upstreamProvider)) return `authorization names the provider ${upstreamProvider}, which is not configured`;
   return {
     name: e.name,
     label: e.label ?? e.name,
@@ -143,6 +151,7 @@ function toServer(e: z.infer<typeof entry>, context: ServerContext): McpServer |
     tools: { allow: e.tools?.allow, deny: e.tools?.deny ?? [], scopes: e.tools?.scopes ?? {} },
     timeoutMs: e.timeout_ms ?? DEFAULT_TIMEOUT_MS,
     requires,
+    ...(upstreamProvider !== undefined && { upstreamProvider }),
   };
 }
 

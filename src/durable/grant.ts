@@ -348,20 +348,22 @@ export class Grant extends DurableObject<unknown> {
    * Revokes the grant when `secret` is one of its refresh tokens (current or used) and `clientId` its client;
    * anything else changes nothing. @see https://www.rfc-editor.org/rfc/rfc7009#section-2.1
    */
-  async revokeRefresh(secret: string, clientId: string): Promise<GrantResult<{ wasLive: boolean }>> {
+  async revokeRefresh(secret: string, clientId: string, access?: VaultAccess): Promise<GrantResult<{ wasLive: boolean; upstream: RemovedUpstream[] }>> {
     const hash = await sha256(secret);
     const now = Date.now();
-    const result = this.ctx.storage.transactionSync((): GrantResult<{ wasLive: boolean }> => {
+    const result = this.ctx.storage.transactionSync((): GrantResult<{ wasLive: boolean; rows: VaultRow[] }> => {
       const row = this.#row();
       if (!row) return refuse("not_found", "no such grant");
       if (this.#sql.exec("SELECT 1 FROM refresh_tokens WHERE hash = ?", hash).toArray().length === 0) return refuse("invalid_secret", "refresh token does not match");
       if (parse(row).clientId !== clientId) return refuse("client_mismatch", "refresh token issued to another client");
-      if (row.status === "revoked") return { ok: true, wasLive: false };
+      if (row.status === "revoked") return { ok: true, wasLive: false, rows: [] };
+      const rows = this.#vault.rows();
       this.#revoke(now, "refresh token revoked by the client");
-      return { ok: true, wasLive: row.status === "active" && now < row.expires_at };
+      return { ok: true, wasLive: row.status === "active" && now < row.expires_at, rows };
     });
-    if (result.ok) await this.#rearm();
-    return result;
+    if (!result.ok) return result;
+    await this.#rearm();
+    return { ok: true, wasLive: result.wasLive, upstream: access ? await this.#openAll(access, result.rows) : [] };
   }
 
   /** Describes a refresh token for introspection: only the family's current token of a live grant is active. */

@@ -182,7 +182,7 @@ async function complete(env: Env, config: Config, provider: UpstreamProvider, ca
  * take POST (GitHub documents `client_id` and `client_secret` as form parameters).
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1
  */
-function clientAuthentication(as: oauth.AuthorizationServer, provider: UpstreamProvider): oauth.ClientAuth {
+export function clientAuthentication(as: oauth.AuthorizationServer, provider: UpstreamProvider): oauth.ClientAuth {
   if (!provider.clientSecret) return oauth.None();
   const methods = as.token_endpoint_auth_methods_supported;
   if (methods === undefined) return provider.type !== "oidc" ? oauth.ClientSecretPost(provider.clientSecret) : oauth.ClientSecretBasic(provider.clientSecret);
