@@ -57,10 +57,12 @@ export interface GitHub {
   issued: { accessToken: string; refreshToken?: string; login: string }[];
   /** Refresh tokens presented, in order (single use: a second presentation is `bad_refresh_token`). */
   refreshes: string[];
-  /** Makes every access token issued so far expired (a GitHub App's token after its 8 hours). */
-  expireAccessTokens: () => void;
+  /** Sets the lifetime (seconds) of the GitHub App user tokens issued from now on, e.g. one about to expire. */
+  setTokenLifetime: (seconds: number) => void;
   /** Makes the next code exchange fail with `bad_verification_code`, as a code GitHub no longer knows does. */
   rejectNextCode: () => void;
+  /** Forgets every refresh token, as when the person revokes the app's authorization: refreshes get `bad_refresh_token`. */
+  forgetRefreshTokens: () => void;
   close: () => Promise<void>;
 }
 
@@ -92,6 +94,7 @@ export async function startGitHub(options: GitHubOptions): Promise<GitHub> {
   const tokens = new Map<string, AccessToken>();
   const refreshTokens = new Map<string, { login: string; expiresAt: number }>();
   let rejectCode = false;
+  let expiresIn = options.expiresIn ?? 28_800;
   const prefix = options.kind === "github-app" ? { access: "ghu_", refresh: "ghr_" } : { access: "gho_", refresh: "" };
 
   const account = (login: string) => options.accounts.find((a) => a.login === login);
@@ -112,7 +115,6 @@ export async function startGitHub(options: GitHubOptions): Promise<GitHub> {
       issued.push({ accessToken, login });
       return { access_token: accessToken, scope: scope.split(/[\s,]+/).filter(Boolean).join(","), token_type: "bearer" };
     }
-    const expiresIn = options.expiresIn ?? 28_800;
     const refreshExpiresIn = options.refreshExpiresIn ?? 15_897_600;
     const refreshToken = prefix.refresh + randomBytes(40).toString("base64url");
     tokens.set(accessToken, { login, scope: "", expiresAt: Date.now() + expiresIn * 1000 });
@@ -254,12 +256,13 @@ export async function startGitHub(options: GitHubOptions): Promise<GitHub> {
     requests,
     issued,
     refreshes,
-    expireAccessTokens: () => {
-      for (const token of tokens.values()) token.expiresAt = Date.now() - 1;
+    setTokenLifetime: (seconds) => {
+      expiresIn = seconds;
     },
     rejectNextCode: () => {
       rejectCode = true;
     },
+    forgetRefreshTokens: () => refreshTokens.clear(),
     close: async () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));

@@ -1,7 +1,9 @@
 // GitHub as an upstream end to end: `wrangler dev` with two `type: "github"` providers, each a stand-in for a GitHub
 // Enterprise Server (test/e2e/github-stand-in.ts) playing GitHub's web application flow and REST API as documented —
 // an OAuth App answering JSON, and a GitHub App with expiring user tokens answering in GitHub's default form encoding.
-// The person signs in through the headless browser; whoami and the admin API show what Gatehouse captured.
+// The person signs in through the headless browser; whoami and the admin API show what Gatehouse captured, and the
+// upstream_userinfo tool calls GitHub's API with the vaulted token: a GitHub App token about to expire is refreshed
+// once with its single-use refresh token, and `bad_refresh_token` ends the grant.
 // @see https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps#web-application-flow
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HeadlessBrowser, visibleText } from "../support/browser";
@@ -62,16 +64,23 @@ describe("GitHub as an upstream (OAuth App and GitHub App stand-ins)", () => {
     return { browser, final, verifier };
   }
 
-  async function whoami(accessToken: string): Promise<unknown> {
+  /** tools/call at the built-in /mcp: the HTTP status and the tool's result. */
+  async function callTool(accessToken: string, name: string, args: Record<string, unknown> = {}): Promise<{ status: number; result?: { structuredContent?: unknown; isError?: boolean; content?: { text: string }[] } }> {
     const res = await fetch(`${GATEHOUSE}/mcp`, {
       method: "POST",
       headers: { Authorization: `Bearer ${accessToken}`, "Content-Type": "application/json", Accept: "application/json, text/event-stream" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "whoami", arguments: {} } }),
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name, arguments: args } }),
     });
-    expect(res.status).toBe(200);
     const text = await res.text();
+    if (res.status !== 200) return { status: res.status };
     const json = text.startsWith("{") ? text : (text.split("\n").find((l) => l.startsWith("data: "))?.slice(6) ?? "");
-    return (JSON.parse(json) as { result: { structuredContent: unknown } }).result.structuredContent;
+    return { status: 200, result: (JSON.parse(json) as { result: NonNullable<Awaited<ReturnType<typeof callTool>>["result"]> }).result };
+  }
+
+  async function whoami(accessToken: string): Promise<unknown> {
+    const { status, result } = await callTool(accessToken, "whoami");
+    expect(status).toBe(200);
+    return result?.structuredContent;
   }
 
   async function githubUser(subject: string): Promise<Record<string, unknown> | undefined> {
@@ -120,6 +129,48 @@ describe("GitHub as an upstream (OAuth App and GitHub App stand-ins)", () => {
     expect(await whoami(tokens.access_token)).toMatchObject({ email: "octo@corp.example", email_verified: true });
     expect(githubApp.issued).toEqual([{ accessToken: expect.stringMatching(/^ghu_/), refreshToken: expect.stringMatching(/^ghr_/), login: "octo" }]);
     expect(githubApp.requests.filter((r) => r.path.startsWith("/api/v3/")).map((r) => r.headers.authorization)).toEqual([`Bearer ${githubApp.issued[0]?.accessToken}`, `Bearer ${githubApp.issued[0]?.accessToken}`]);
+  });
+
+  it("calls GitHub's API with the vaulted GitHub App token (the upstream_userinfo tool)", async () => {
+    const { final, verifier } = await authorize("Approve with GitHub App", "octo");
+    const tokens = await redeemCode(target, client, final.searchParams.get("code") ?? "", verifier);
+    const called = await callTool(tokens.access_token, "upstream_userinfo", { provider: "ghapp" });
+    expect(called.result?.structuredContent).toMatchObject({ provider: "ghapp", claims: { id: 583231, login: "octo", email: "octo@corp.example", email_verified: true } });
+    expect(githubApp.refreshes).toEqual([]);
+  });
+
+  it("refreshes a GitHub App user token about to expire at GitHub once (form answer, single-use refresh token rotated), then serves the new one", async () => {
+    // Issued with 30 s left: within the vault's 60 s margin, so the first use refreshes it; the successor lives 8 h.
+    githubApp.setTokenLifetime(30);
+    const { final, verifier } = await authorize("Approve with GitHub App", "octo");
+    githubApp.setTokenLifetime(28_800);
+    const tokens = await redeemCode(target, client, final.searchParams.get("code") ?? "", verifier);
+    const first = githubApp.issued.at(-1);
+    const after = await callTool(tokens.access_token, "upstream_userinfo", { provider: "ghapp" });
+    expect(after.result?.structuredContent).toMatchObject({ provider: "ghapp", claims: { id: 583231 } });
+    expect(githubApp.refreshes).toEqual([first?.refreshToken]);
+    const refresh = githubApp.requests.filter((r) => r.path === "/login/oauth/access_token").at(-1);
+    expect(refresh?.form?.get("grant_type")).toBe("refresh_token");
+    expect(refresh?.form?.get("client_secret")).toBe("github-app-secret-0123456789");
+    const rotated = githubApp.issued.at(-1);
+    expect(rotated?.refreshToken).not.toBe(first?.refreshToken);
+    expect(githubApp.requests.filter((r) => r.path === "/api/v3/user").at(-1)?.headers.authorization).toBe(`Bearer ${rotated?.accessToken}`);
+    // Served from the vault now: no further refresh.
+    await callTool(tokens.access_token, "upstream_userinfo", { provider: "ghapp" });
+    expect(githubApp.refreshes).toHaveLength(1);
+  });
+
+  it("ends the grant when GitHub answers bad_refresh_token (the app's authorization was revoked): the next /mcp call is 401", async () => {
+    githubApp.setTokenLifetime(30);
+    const { final, verifier } = await authorize("Approve with GitHub App", "octo");
+    githubApp.setTokenLifetime(28_800);
+    const tokens = await redeemCode(target, client, final.searchParams.get("code") ?? "", verifier);
+    githubApp.forgetRefreshTokens();
+    const refused = await callTool(tokens.access_token, "upstream_userinfo", { provider: "ghapp" });
+    expect(refused.result?.isError).toBe(true);
+    const exchange = githubApp.requests.filter((r) => r.path === "/login/oauth/access_token").at(-1);
+    expect([exchange?.form?.get("grant_type"), exchange?.status, exchange?.error]).toEqual(["refresh_token", 200, "bad_refresh_token"]);
+    expect((await callTool(tokens.access_token, "whoami")).status).toBe(401);
   });
 
   it("refuses an account without a verified primary email with the verify-your-email page", async () => {
