@@ -52,7 +52,7 @@ describe("a server that requires GitHub: chained sign-in, reused link, disconnec
   beforeAll(async () => {
     listener = await startLoopbackListener(REDIRECT_URI);
     stops.push(() => listener.close());
-    upstream = await startUpstream(GATEHOUSE, UPSTREAM_CLIENT, [`${GATEHOUSE}/callback/default`]);
+    upstream = await startUpstream(GATEHOUSE, UPSTREAM_CLIENT, { redirectUris: [`${GATEHOUSE}/callback/default`] });
     stops.push(async () => {
       upstream.server.closeAllConnections();
       await new Promise((resolve) => upstream.server.close(resolve));
