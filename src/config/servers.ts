@@ -43,7 +43,7 @@ export interface McpServer {
 const VARIABLE = "MCP_SERVERS";
 const DEFAULT_TIMEOUT_MS = 30_000;
 /** First path segments Gatehouse answers itself; a server there would shadow its endpoints. */
-const RESERVED_SEGMENTS = new Set(["", ".well-known", "authorize", "callback", "token", "register", "revoke", "introspect", "dev-idp", "admin", "account", "healthz"]);
+const RESERVED_SEGMENTS = new Set(["", ".well-known", "authorize", "callback", "token", "register", "revoke", "introspect", "dev-idp", "admin", "account", "healthz", "_gatehouse"]);
 
 const slug = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, "must be a short lowercase slug");
 const scopeList = z.union([z.string().transform((s) => s.split(/\s+/).filter(Boolean)), z.array(z.string().min(1))]);

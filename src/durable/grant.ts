@@ -25,31 +25,12 @@ import {
   refuse,
   type SignedInBeginInput,
   type SignedInLogin,
-  type SsoContext,
   type TakeInput,
   TOMBSTONE_MS,
 } from "./grant-state";
 import { formatHandle } from "./handle";
-import { listed, openEntry, openLeg, sealEntry, sealLeg, VaultStore } from "./vault";
-import type {
-  LinkedProvider,
-  RefreshOutcome,
-  RemovedUpstream,
-  UpstreamAccessToken,
-  UpstreamTokenInput,
-  VaultAccess,
-  VaultDeposit,
-  VaultRow,
-} from "./vault-state";
-
-interface UpstreamLegRow {
-  nonce: string;
-  codeVerifier: string;
-  redirectUri: string;
-  sso?: SsoContext;
-  /** A linked provider's leg: the providers still to connect after it. */
-  links?: string[];
-}
+import { accessToken, listed, type UpstreamLegRow, openAll, openEntry, openLeg, sealAll, sealEntry, sealLeg, UPSTREAM_REVOKED, USE_NOTE_INTERVAL_MS, VaultStore } from "./vault";
+import type { LinkedProvider, RefreshAheadInput, RefreshOutcome, RemovedUpstream, UpstreamAccessToken, UpstreamTokenInput, VaultAccess, VaultDeposit, VaultRow } from "./vault-state";
 
 /**
  * States and lifetimes: see src/durable/grant-state.ts and DESIGN.md "One Durable Object per grant". The object's
@@ -60,6 +41,10 @@ export class Grant extends DurableObject<unknown> {
   #vault: VaultStore;
   /** The upstream refresh in flight per provider: every caller meanwhile awaits this one instead of starting its own. */
   #refreshing = new Map<string, Promise<GrantResult<{ token: UpstreamAccessToken }>>>();
+  /** The alarm's proactive-refresh request while it is out: its ticket (only it may run `refreshAhead`) and the providers due. */
+  #ahead: { ticket: string; providers: string[] } | undefined;
+  /** `refreshAheadUrl` as stored, once read: most calls then need no write. */
+  #aheadUrl: string | undefined;
 
   constructor(ctx: DurableObjectState, env: unknown) {
     super(ctx, env);
@@ -150,7 +135,7 @@ export class Grant extends DurableObject<unknown> {
   async nextLeg(input: NextLegInput): Promise<GrantResult<{ expiresAt: number }>> {
     const grantId = this.ctx.id.toString();
     const leg: UpstreamLegRow = { nonce: input.nonce, codeVerifier: input.codeVerifier, redirectUri: input.upstreamRedirectUri, links: input.links };
-    const [stateHash, sealedLeg, deposits] = await Promise.all([sha256(input.stateSecret), sealLeg(input.key, grantId, input.provider, leg), this.#sealAll(input, input.upstream ?? [])]);
+    const [stateHash, sealedLeg, deposits] = await Promise.all([sha256(input.stateSecret), sealLeg(input.key, grantId, input.provider, leg), sealAll(input.key, grantId, input.upstream ?? [])]);
     const now = Date.now();
     const expiresAt = now + PENDING_TTL_MS;
     const result = this.ctx.storage.transactionSync((): GrantResult<{ expiresAt: number }> => {
@@ -180,7 +165,7 @@ export class Grant extends DurableObject<unknown> {
   /** Records who signed in and issues the authorization code (its hash is stored; the code is returned once). */
   async completeLogin(input: LoginInput): Promise<GrantResult<{ code: string; expiresAt: number; request: AuthorizationParams }>> {
     const secret = randomSecret();
-    const [codeHash, deposits] = await Promise.all([sha256(secret), this.#sealAll(input, input.upstream ?? [])]);
+    const [codeHash, deposits] = await Promise.all([sha256(secret), sealAll(input.key, this.ctx.id.toString(), input.upstream ?? [])]);
     const now = Date.now();
     const expiresAt = now + CODE_TTL_MS;
     const result = this.ctx.storage.transactionSync((): GrantResult<{ code: string; expiresAt: number; request: AuthorizationParams }> => {
@@ -211,7 +196,7 @@ export class Grant extends DurableObject<unknown> {
    */
   async beginSignedIn(input: SignedInBeginInput): Promise<GrantResult<{ code: string; expiresAt: number }>> {
     const secret = randomSecret();
-    const [codeHash, deposits] = await Promise.all([sha256(secret), this.#sealAll(input, input.upstream ?? [])]);
+    const [codeHash, deposits] = await Promise.all([sha256(secret), sealAll(input.key, this.ctx.id.toString(), input.upstream ?? [])]);
     const now = Date.now();
     const expiresAt = now + CODE_TTL_MS;
     const result = this.ctx.storage.transactionSync((): GrantResult<{ code: string; expiresAt: number }> => {
@@ -252,7 +237,7 @@ export class Grant extends DurableObject<unknown> {
     if (row.expires_at <= now) return refuse("expired", "grant expired");
     const authTime = row.auth_time ?? undefined;
     if (authTime === undefined || now - authTime > input.ssoMaxAgeSeconds * 1000) return refuse("stale_login", "the upstream sign-in is older than SSO_MAX_AGE");
-    const opened = await this.#openAll(input, this.#vault.rows());
+    const opened = await openAll(input.key, this.ctx.id.toString(), this.#vault.rows());
     const upstream = opened.map(({ provider, clientId, tokens: { refreshToken: _kept, ...tokens } }) => ({ provider, clientId, tokens }));
     return { ok: true, login: { provider: row.provider, user: user(row), upstream, authTime } };
   }
@@ -363,7 +348,7 @@ export class Grant extends DurableObject<unknown> {
     });
     if (!result.ok) return result;
     await this.#rearm();
-    return { ok: true, wasLive: result.wasLive, upstream: access ? await this.#openAll(access, result.rows) : [] };
+    return { ok: true, wasLive: result.wasLive, upstream: access ? await openAll(access.key, this.ctx.id.toString(), result.rows) : [] };
   }
 
   /** Describes a refresh token for introspection: only the family's current token of a live grant is active. */
@@ -398,7 +383,7 @@ export class Grant extends DurableObject<unknown> {
     });
     await this.#rearm();
     if (!result.ok) return result;
-    const upstream = access ? await this.#openAll(access, result.rows) : [];
+    const upstream = access ? await openAll(access.key, this.ctx.id.toString(), result.rows) : [];
     return { ok: true, wasLive: result.wasLive, upstream };
   }
 
@@ -450,7 +435,7 @@ export class Grant extends DurableObject<unknown> {
     const entry = this.#vault.read(input.provider);
     if (!this.#row()) return refuse("not_found", "no such grant");
     if (!entry || !this.#vault.remove(input.provider)) return { ok: true, removed: undefined };
-    const [removed] = await this.#openAll(input, [entry]);
+    const [removed] = await openAll(input.key, this.ctx.id.toString(), [entry]);
     return { ok: true, removed };
   }
 
@@ -473,25 +458,53 @@ export class Grant extends DurableObject<unknown> {
     const entry = this.#vault.read(input.provider);
     if (!entry) return refuse("not_linked", "no vault entry for the provider");
     // Recent use is what keeps an entry refreshed ahead by the alarm; noted at most hourly, as a write delays the answer.
-    if (entry.used_at === null || now - entry.used_at > USE_NOTE_INTERVAL_MS) this.#vault.used(input.provider, now);
+    if (entry.used_at === null || now - entry.used_at > USE_NOTE_INTERVAL_MS) {
+      this.#vault.used(input.provider, now);
+      this.#noteAheadUrl(input.refreshAheadUrl);
+      await this.#rearm();
+    }
     const decision = decideUpstreamToken({ expiresAt: entry.expires_at, refreshable: entry.refreshable === 1, clientId: entry.client_id }, input.clientId, now);
     if (decision.action === "terminal") {
       this.ctx.storage.transactionSync(() => this.#revoke(now, UPSTREAM_REVOKED));
       await this.#rearm();
       return refuse("upstream_revoked", decision.reason, true);
     }
-    if (decision.action === "refresh") {
-      const flight = this.#refresh(input, entry).finally(() => this.#refreshing.delete(input.provider));
-      this.#refreshing.set(input.provider, flight);
-      return flight;
-    }
+    if (decision.action === "refresh") return this.#refreshOnce(input, entry);
     const opened = await openEntry(input.key, this.ctx.id.toString(), input.provider, entry.sealed);
     if (!opened) return refuse("not_linked", "vault entry sealed under another key");
     return { ok: true, token: accessToken(entry, opened.tokens.accessToken, false) };
   }
 
+  /**
+   * Refreshes the entries due ahead of expiry that were used in the last 24 hours: called by the Worker when the
+   * object's alarm asked it to (with the alarm's ticket), so the first call of the morning finds a fresh token.
+   */
+  async refreshAhead(input: RefreshAheadInput): Promise<GrantResult<{ clientId: string; results: { provider: string; result: GrantResult<{ token: UpstreamAccessToken }> }[] }>> {
+    const ahead = this.#ahead;
+    if (ahead === undefined || !timingSafeEqual(await sha256(input.ticket), await sha256(ahead.ticket))) return refuse("invalid_secret", "no proactive refresh was asked for");
+    const row = this.#row();
+    if (!row || row.status !== "active") return refuse("wrong_state", "grant not active");
+    const due = ahead.providers.flatMap((name) => this.#vault.read(name) ?? []);
+    const results = await Promise.all(
+      due.flatMap((entry) => {
+        const provider = input.providers.find((p) => p.provider === entry.provider && p.clientId === entry.client_id);
+        return provider ? [this.#refreshOnce({ ...provider, key: input.key }, entry).then((result) => ({ provider: entry.provider, result }))] : [];
+      }),
+    );
+    return { ok: true, clientId: parse(row).clientId, results };
+  }
+
+  /** The refresh of `entry`, or the one in flight for its provider. */
+  #refreshOnce(input: Omit<UpstreamTokenInput, "refreshAheadUrl">, entry: VaultRow): Promise<GrantResult<{ token: UpstreamAccessToken }>> {
+    const inFlight = this.#refreshing.get(entry.provider);
+    if (inFlight) return inFlight;
+    const flight = this.#refresh(input, entry).finally(() => this.#refreshing.delete(entry.provider));
+    this.#refreshing.set(entry.provider, flight);
+    return flight;
+  }
+
   /** The one refresh of `entry`; runs while `#refreshing` holds it. */
-  async #refresh(input: UpstreamTokenInput, entry: VaultRow): Promise<GrantResult<{ token: UpstreamAccessToken }>> {
+  async #refresh(input: Omit<UpstreamTokenInput, "refreshAheadUrl">, entry: VaultRow): Promise<GrantResult<{ token: UpstreamAccessToken }>> {
     const grantId = this.ctx.id.toString();
     const opened = await openEntry(input.key, grantId, entry.provider, entry.sealed);
     const refreshToken = opened?.tokens.refreshToken;
@@ -517,30 +530,20 @@ export class Grant extends DurableObject<unknown> {
     // A provider that does not rotate answers without a refresh token (RFC 6749 §6): the old one stays valid.
     const tokens = { ...opened.tokens, ...outcome.tokens, refreshToken: outcome.tokens.refreshToken ?? refreshToken };
     const sealed = await sealEntry(input.key, grantId, { provider: entry.provider, clientId: opened.clientId, tokens });
-    return this.ctx.storage.transactionSync((): GrantResult<{ token: UpstreamAccessToken }> => {
+    const stored = this.ctx.storage.transactionSync((): GrantResult<{ token: UpstreamAccessToken }> => {
       const row = this.#row();
       if (!row || row.status !== "active") return refuse("revoked", "grant revoked during the upstream refresh");
       // Relinked or removed meanwhile (only a new login does that): the newer entry stands.
       if (this.#vault.read(entry.provider)?.sealed !== entry.sealed) return refuse("upstream_unavailable", "vault entry replaced during the refresh");
       const now = Date.now();
       this.#vault.refreshed(entry.provider, tokens, sealed, now);
-      const stored = this.#vault.read(entry.provider) ?? entry;
-      return { ok: true, token: accessToken(stored, tokens.accessToken, true) };
+      return { ok: true, token: accessToken(this.#vault.read(entry.provider) ?? entry, tokens.accessToken, true) };
     });
+    // The new expiry moves the next proactive refresh.
+    if (stored.ok) await this.#rearm();
+    return stored;
   }
 
-  /** Seals each deposit for this grant (before a transition's transaction: sealing awaits WebCrypto). */
-  #sealAll(access: VaultAccess, deposits: VaultDeposit[]): Promise<[VaultDeposit, string][]> {
-    const grantId = this.ctx.id.toString();
-    return Promise.all(deposits.map(async (d): Promise<[VaultDeposit, string]> => [d, await sealEntry(access.key, grantId, d)]));
-  }
-
-  /** Opens vault rows; rows this key cannot open (sealed under a retired key) are left out. */
-  async #openAll(access: VaultAccess, rows: VaultRow[]): Promise<RemovedUpstream[]> {
-    const grantId = this.ctx.id.toString();
-    const opened = await Promise.all(rows.map(async (r) => ({ r, secret: await openEntry(access.key, grantId, r.provider, r.sealed) })));
-    return opened.flatMap(({ r, secret }) => (secret ? [{ provider: r.provider, clientId: secret.clientId, tokens: secret.tokens }] : []));
-  }
 
   /** Whether tokens issued from this grant may still be used (`/mcp` liveness). */
   async checkLive(): Promise<boolean> {
@@ -548,12 +551,41 @@ export class Grant extends DurableObject<unknown> {
     return row !== undefined && row.status === "active" && Date.now() < row.expires_at;
   }
 
-  /** Ends whatever state has run out; its storage goes with it. Re-arms when woken early. */
+  /**
+   * Ends whatever state has run out; its storage goes with it. For an active grant whose recently used upstream tokens
+   * are due, asks the Worker (through `ctx.exports.default`, at the stored `refreshAheadUrl`) to refresh them ahead.
+   * Re-arms when woken early.
+   */
   override async alarm(): Promise<void> {
     const row = this.#row();
     if (!row) return this.#erase();
-    if (row.expires_at <= Date.now()) return this.#erase();
-    await this.ctx.storage.setAlarm(row.expires_at);
+    const now = Date.now();
+    if (row.expires_at <= now) return this.#erase();
+    const due = row.status === "active" ? this.#vault.dueAhead(now) : [];
+    const url = this.#vault.refreshAheadUrl();
+    const worker = (this.ctx as { exports?: { default?: Fetcher } }).exports?.default;
+    // Noted first, whatever happens next: the next attempt waits AHEAD_RETRY_MS, so a failing one never loops.
+    for (const entry of due) this.#vault.aheadTried(entry.provider, now);
+    if (due.length > 0 && url && worker) {
+      const ticket = randomSecret();
+      this.#ahead = { ticket, providers: due.map((entry) => entry.provider) };
+      try {
+        const response = await worker.fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ grant_id: this.ctx.id.toString(), ticket }) });
+        await response.body?.cancel();
+      } catch {
+        // The Worker could not be reached: the entries wait AHEAD_RETRY_MS, and a tool call still refreshes on demand.
+      } finally {
+        this.#ahead = undefined;
+      }
+    }
+    await this.#rearm();
+  }
+
+  /** Keeps where the alarm asks for proactive refreshes, when the Worker says (unchanged: no write). */
+  #noteAheadUrl(url: string | undefined): void {
+    if (url === undefined || url === this.#aheadUrl) return;
+    if (this.#vault.refreshAheadUrl() !== url) this.#vault.setRefreshAheadUrl(url);
+    this.#aheadUrl = url;
   }
 
   /** What the token endpoint needs to mint tokens for this grant. */
@@ -601,25 +633,19 @@ export class Grant extends DurableObject<unknown> {
     return this.#sql.exec<GrantRow>("SELECT * FROM grant_state WHERE singleton = 1").toArray()[0];
   }
 
-  /** Points the alarm at the current state's end. */
+  /** Points the alarm at the current state's end, or earlier at the next proactive upstream refresh. */
   async #rearm(): Promise<void> {
     const row = this.#row();
-    if (row) await this.ctx.storage.setAlarm(row.expires_at);
+    if (!row) return;
+    const ahead = row.status === "active" && this.#vault.refreshAheadUrl() ? this.#vault.nextAhead() : undefined;
+    const at = ahead === undefined ? row.expires_at : Math.min(row.expires_at, Math.max(ahead, Date.now()));
+    if ((await this.ctx.storage.getAlarm()) !== at) await this.ctx.storage.setAlarm(at);
   }
 
   async #erase(): Promise<void> {
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
   }
-}
-
-/** `revoke_reason` of a grant whose provider refused its refresh token for good (the event's `detail.reason`). */
-export const UPSTREAM_REVOKED = "upstream_revoked";
-/** How often `upstreamToken` records an entry's use (`used_at`): the alarm's 24-hour window needs no finer grain. */
-const USE_NOTE_INTERVAL_MS = 3_600_000;
-
-function accessToken(entry: VaultRow, token: string, refreshed: boolean): UpstreamAccessToken {
-  return { provider: entry.provider, accessToken: token, tokenType: entry.token_type, scope: entry.scope, expiresAt: entry.expires_at, refreshed };
 }
 
 function parse(row: GrantRow): AuthorizationParams {

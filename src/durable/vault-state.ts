@@ -70,6 +70,24 @@ export interface UpstreamTokenInput extends VaultAccess {
   /** The provider's `client_id` as configured now: an entry issued to another one is terminal. */
   clientId: string;
   refresh: UpstreamRefresher;
+  /**
+   * Where the object's alarm asks the Worker to refresh ahead of expiry (`POST`, through `ctx.exports.default`, so
+   * it passes the host check: `PUBLIC_URL/…`); kept by the object. Without it, tokens are only refreshed on demand.
+   */
+  refreshAheadUrl?: string;
+}
+
+/** One provider the Worker can refresh for `refreshAhead`. */
+export interface RefreshAheadProvider {
+  provider: string;
+  clientId: string;
+  refresh: UpstreamRefresher;
+}
+
+/** `refreshAhead`'s input: the ticket the object's alarm sent with its request, and a refresher per provider. */
+export interface RefreshAheadInput extends VaultAccess {
+  ticket: string;
+  providers: RefreshAheadProvider[];
 }
 
 /** A valid upstream access token handed to a tool or an origin. */
@@ -102,6 +120,7 @@ export interface VaultRow extends Record<string, SqlStorageValue> {
   linked_at: number;
   refreshed_at: number | null;
   used_at: number | null;
+  ahead_tried_at: number | null;
 }
 
 /** The vault: one row per provider linked to the grant. Created with the grant's own tables. */
@@ -115,5 +134,10 @@ export const VAULT_SCHEMA = `CREATE TABLE IF NOT EXISTS upstream_vault (
   refreshable INTEGER NOT NULL,
   linked_at INTEGER NOT NULL,
   refreshed_at INTEGER,
-  used_at INTEGER
+  used_at INTEGER,
+  ahead_tried_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS vault_settings (
+  singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+  refresh_ahead_url TEXT
 )`;

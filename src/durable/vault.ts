@@ -1,12 +1,29 @@
 // The Grant object's sealed storage: the upstream token vault (one row per provider) and the pending upstream leg's
 // secrets. Values are sealed with AES-256-GCM under the key the caller passes in, bound to the grant and provider.
 import { openText, type SealingKey, sealText } from "../crypto";
-import { type LinkedProvider, type UpstreamTokens, VAULT_SCHEMA, type VaultDeposit, type VaultRow } from "./vault-state";
+import type { SsoContext } from "./grant-state";
+import { type AheadEntryState, refreshAheadAt } from "../policy/upstream-token";
+import { type LinkedProvider, type RemovedUpstream, type UpstreamAccessToken, type UpstreamTokens, VAULT_SCHEMA, type VaultDeposit, type VaultRow } from "./vault-state";
+
+/** `revoke_reason` of a grant whose provider refused its refresh token for good (the event's `detail.reason`). */
+export const UPSTREAM_REVOKED = "upstream_revoked";
+/** How often `upstreamToken` records an entry's use (`used_at`): the alarm's 24-hour window needs no finer grain. */
+export const USE_NOTE_INTERVAL_MS = 3_600_000;
 
 /** Version prefix of a vault entry: `gh1v.<key id>.<iv>.<ciphertext>`. */
 const ENTRY_PREFIX = "gh1v";
 /** Version prefix of a sealed pending leg (nonce, PKCE verifier): `gh1l.<key id>.<iv>.<ciphertext>`. */
 const LEG_PREFIX = "gh1l";
+
+/** What a sealed pending leg holds: the upstream nonce and PKCE verifier, the callback URL, the SSO context. */
+export interface UpstreamLegRow {
+  nonce: string;
+  codeVerifier: string;
+  redirectUri: string;
+  sso?: SsoContext;
+  /** A linked provider's leg (chained logins): the providers still to connect after it. */
+  links?: string[];
+}
 
 /** What an entry's ciphertext holds: the tokens and the client they were issued to (authenticated with them). */
 interface EntrySecret {
@@ -84,7 +101,7 @@ export class VaultStore {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (provider) DO UPDATE SET sealed = excluded.sealed, client_id = excluded.client_id, scope = excluded.scope,
          token_type = excluded.token_type, expires_at = excluded.expires_at, refreshable = excluded.refreshable,
-         linked_at = excluded.linked_at, refreshed_at = NULL`,
+         linked_at = excluded.linked_at, refreshed_at = NULL, ahead_tried_at = NULL`,
       deposit.provider,
       sealed,
       deposit.clientId,
@@ -99,8 +116,8 @@ export class VaultStore {
   /** Replaces an entry's tokens after a refresh, keeping when it was linked. */
   refreshed(provider: string, tokens: UpstreamTokens, sealed: string, now: number): void {
     this.#sql.exec(
-      `UPDATE upstream_vault SET sealed = ?, scope = COALESCE(?, scope), token_type = ?, expires_at = ?, refreshable = ?, refreshed_at = ?
-       WHERE provider = ?`,
+      `UPDATE upstream_vault SET sealed = ?, scope = COALESCE(?, scope), token_type = ?, expires_at = ?, refreshable = ?, refreshed_at = ?,
+         ahead_tried_at = NULL WHERE provider = ?`,
       sealed,
       tokens.scope ?? null,
       tokens.tokenType ?? "bearer",
@@ -109,6 +126,22 @@ export class VaultStore {
       now,
       provider,
     );
+  }
+
+  /** Notes the alarm's attempt to refresh `provider` ahead of expiry (the next waits AHEAD_RETRY_MS). */
+  aheadTried(provider: string, now: number): void {
+    this.#sql.exec("UPDATE upstream_vault SET ahead_tried_at = ? WHERE provider = ?", now, provider);
+  }
+
+  /** Where the alarm asks the Worker for a proactive refresh (`UpstreamTokenInput.refreshAheadUrl`). */
+  refreshAheadUrl(): string | undefined {
+    if (!this.#exists()) return undefined;
+    return this.#sql.exec<{ refresh_ahead_url: string | null }>("SELECT refresh_ahead_url FROM vault_settings").toArray()[0]?.refresh_ahead_url ?? undefined;
+  }
+
+  setRefreshAheadUrl(url: string): void {
+    this.ensure();
+    this.#sql.exec("INSERT INTO vault_settings (singleton, refresh_ahead_url) VALUES (1, ?) ON CONFLICT (singleton) DO UPDATE SET refresh_ahead_url = excluded.refresh_ahead_url", url);
   }
 
   /** Notes that a tool or origin asked for the entry's token (proactive refresh keeps recently used entries warm). */
@@ -123,6 +156,17 @@ export class VaultStore {
 
   clear(): void {
     if (this.#exists()) this.#sql.exec("DELETE FROM upstream_vault");
+  }
+
+  /** When the alarm should next refresh some entry ahead of expiry (src/policy/upstream-token.ts), if ever. */
+  nextAhead(): number | undefined {
+    const times = this.rows().flatMap((r) => refreshAheadAt(aheadState(r)) ?? []);
+    return times.length === 0 ? undefined : Math.min(...times);
+  }
+
+  /** The entries due for a proactive refresh at `now`. */
+  dueAhead(now: number): VaultRow[] {
+    return this.rows().filter((r) => (refreshAheadAt(aheadState(r)) ?? Infinity) <= now);
   }
 
   #exists(): boolean {
@@ -142,4 +186,24 @@ export function listed(row: VaultRow): LinkedProvider {
     refreshedAt: row.refreshed_at,
     refreshable: row.refreshable === 1,
   };
+}
+
+function aheadState(row: VaultRow): AheadEntryState {
+  return { expiresAt: row.expires_at, refreshable: row.refreshable === 1, issuedAt: row.refreshed_at ?? row.linked_at, usedAt: row.used_at, aheadTriedAt: row.ahead_tried_at };
+}
+
+/** Seals each deposit for grant `grantId` (before a transition's transaction: sealing awaits WebCrypto). */
+export function sealAll(key: SealingKey, grantId: string, deposits: VaultDeposit[]): Promise<[VaultDeposit, string][]> {
+  return Promise.all(deposits.map(async (d): Promise<[VaultDeposit, string]> => [d, await sealEntry(key, grantId, d)]));
+}
+
+/** Opens vault rows; rows this key cannot open (sealed under a retired key) are left out. */
+export async function openAll(key: SealingKey, grantId: string, rows: VaultRow[]): Promise<RemovedUpstream[]> {
+  const opened = await Promise.all(rows.map(async (r) => ({ r, secret: await openEntry(key, grantId, r.provider, r.sealed) })));
+  return opened.flatMap(({ r, secret }) => (secret ? [{ provider: r.provider, clientId: secret.clientId, tokens: secret.tokens }] : []));
+}
+
+/** What a tool or origin is handed: the entry's public fields and the access token. */
+export function accessToken(entry: VaultRow, token: string, refreshed: boolean): UpstreamAccessToken {
+  return { provider: entry.provider, accessToken: token, tokenType: entry.token_type, scope: entry.scope, expiresAt: entry.expires_at, refreshed };
 }

@@ -8,6 +8,7 @@ import { grantRevoked } from "../http/grant-revoked";
 import type { Caller } from "../identity";
 import { vaultKey } from "../tokens/seal";
 import { upstreamRefresher } from "../upstream/refresh";
+import { REFRESH_AHEAD_PATH } from "./refresh-ahead";
 
 /**
  * Why no upstream token could be had: `anonymous` (REQUIRE_AUTH=false and no token), `not_configured` (no such
@@ -51,7 +52,13 @@ export async function upstreamTokenFor(c: Context<AppEnv>, caller: Caller | unde
   if (!provider) throw new UpstreamTokenError("not_configured", `No sign-in provider named ${providerName} is configured.`);
   const stub = grantStub(c.env, caller.grantId);
   if (!stub) throw new UpstreamTokenError("revoked", "This sign-in has ended. Sign in again.");
-  const call = stub.upstreamToken({ key: await vaultKey(c.env, config), provider: provider.name, clientId: provider.clientId, refresh: upstreamRefresher(c.env, config, provider) });
+  const call = stub.upstreamToken({
+    key: await vaultKey(c.env, config),
+    provider: provider.name,
+    clientId: provider.clientId,
+    refresh: upstreamRefresher(c.env, config, provider),
+    refreshAheadUrl: `${config.publicUrl}${REFRESH_AHEAD_PATH}`,
+  });
   // The refresh runs in this request's isolate: kept alive past a client that goes away, so a rotated token is stored.
   c.executionCtx.waitUntil(call.then(noop, noop));
   const result = await call;

@@ -27,3 +27,33 @@ export function decideUpstreamToken(entry: VaultEntryState, configuredClientId: 
   if (entry.clientId !== configuredClientId) return { action: "terminal", reason: "upstream refresh token was issued to another client_id" };
   return { action: "refresh" };
 }
+
+/** Entries asked for within this long are kept refreshed ahead of expiry by the grant's alarm. */
+export const RECENT_USE_MS = 24 * 3_600_000;
+/** A proactive refresh happens this long before expiry (or at half the token's life, when that is later). */
+export const REFRESH_AHEAD_MS = 5 * 60_000;
+/** After a proactive attempt, the next one waits at least this long (a provider that is down is not hammered). */
+export const AHEAD_RETRY_MS = 5 * 60_000;
+
+/** What the proactive refresh needs of a vault entry (epoch ms). */
+export interface AheadEntryState {
+  expiresAt: number | null;
+  refreshable: boolean;
+  /** When the current access token was issued: the last refresh, else the deposit. */
+  issuedAt: number;
+  usedAt: number | null;
+  aheadTriedAt: number | null;
+}
+
+/**
+ * When the alarm should refresh the entry ahead of its expiry, or `undefined` when it should not: not refreshable,
+ * no expiry, or not used within RECENT_USE_MS (of that time). Never earlier than half the token's life, so a
+ * short-lived token is not refreshed over and over, nor sooner than AHEAD_RETRY_MS after the last attempt.
+ */
+export function refreshAheadAt(entry: AheadEntryState): number | undefined {
+  if (!entry.refreshable || entry.expiresAt === null || entry.usedAt === null) return undefined;
+  const halfLife = entry.issuedAt + (entry.expiresAt - entry.issuedAt) / 2;
+  let at = Math.max(entry.expiresAt - REFRESH_AHEAD_MS, halfLife);
+  if (entry.aheadTriedAt !== null) at = Math.max(at, entry.aheadTriedAt + AHEAD_RETRY_MS);
+  return at - entry.usedAt > RECENT_USE_MS ? undefined : Math.floor(at);
+}

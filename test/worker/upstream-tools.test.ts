@@ -1,7 +1,7 @@
 // Who gets the vault's tokens, on real workerd: in-process tools through `ctx.upstreamToken`, `whoami` listing the
 // linked providers, gateway origins with `authorization: "upstream:<provider>"`; a provider that can no longer
 // refresh ends the grant (event, 401). The refresh against a real provider: test/e2e/upstream-vault.test.ts.
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { decodeJwt } from "jose";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -142,5 +142,34 @@ describe("gateway servers with authorization: upstream:<provider>", () => {
     expect(refused.status).toBe(502);
     expect(await refused.json()).toMatchObject({ jsonrpc: "2.0", error: { code: -32000 } });
     expect(fetchSpy).not.toHaveBeenCalled();
+  });
+});
+
+describe("proactive refresh from the grant's alarm", () => {
+  it("arms the alarm ahead of a used token's expiry and, when it fires, has the Worker refresh through the loopback", async () => {
+    const grantId = await liveGrantId("client-1", [deposit({ expiresAt: Date.now() + 3_600_000 })]);
+    const stub = env.GRANTS.get(env.GRANTS.idFromString(grantId));
+    await toolText(await call(withTokenTool(), rpc(await tokenFor(grantId), toolCall("token"))));
+    const armed = await runInDurableObject(stub, async (_i, state) => ({ alarm: await state.storage.getAlarm(), url: state.storage.sql.exec("SELECT refresh_ahead_url FROM vault_settings").one().refresh_ahead_url }));
+    expect(armed.url).toBe(`${BASE}/_gatehouse/vault/refresh-ahead`);
+    expect(armed.alarm).toBeGreaterThan(Date.now() + 50 * 60_000);
+    expect(armed.alarm).toBeLessThanOrEqual(Date.now() + 55 * 60_000);
+    // The token is now within the proactive window: the alarm asks the Worker, which asks the provider.
+    await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("UPDATE upstream_vault SET expires_at = ?, linked_at = ?", Date.now() + 2 * 60_000, Date.now() - 3_600_000));
+    const warn = vi.spyOn(console, "warn");
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    // The development IdP has no refresh grant: a transient answer, so nothing changed but the attempt is noted.
+    expect(warn.mock.calls.map((args) => String(args[0]))).toContainEqual(expect.stringContaining('"event":"upstream.refresh_failed","provider":"dev"'));
+    const after = await runInDurableObject(stub, async (_i, state) => ({ alarm: await state.storage.getAlarm(), row: state.storage.sql.exec("SELECT ahead_tried_at, refreshed_at FROM upstream_vault").one() }));
+    expect(after.row).toEqual({ ahead_tried_at: expect.any(Number), refreshed_at: null });
+    expect(after.alarm).toBeGreaterThanOrEqual(Number(after.row.ahead_tried_at) + 5 * 60_000);
+    expect(await stub.checkLive()).toBe(true);
+  });
+
+  it("refuses a proactive-refresh request that does not carry the alarm's ticket", async () => {
+    const grantId = await liveGrantId("client-1", [deposit({ expiresAt: Date.now() + 60_000 })]);
+    const res = await call(worker, new Request(`${BASE}/_gatehouse/vault/refresh-ahead`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ grant_id: grantId, ticket: "guess" }) }));
+    expect(res.status).toBe(404);
+    expect((await call(worker, new Request(`${BASE}/_gatehouse/vault/refresh-ahead`, { method: "POST", body: "{" }))).status).toBe(400);
   });
 });
