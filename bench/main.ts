@@ -12,6 +12,7 @@ import { signInAt, toolsList } from "./oauth-client";
 import { GrantPool, measureRefresh, measureSweep, type RefreshAtScale, type SweepResult } from "./scale";
 import { nextEmail, SCENARIOS, type Side } from "./scenarios";
 import { type Server, startGatehouse, startReference } from "./servers";
+import { measureVault, renderVaultTable, type VaultResult } from "./vault";
 
 const { values: args } = parseArgs({
   options: {
@@ -137,21 +138,29 @@ async function main(): Promise<number> {
     log(`\n${renderGatewayTable(gateway)}\n`);
     log("(g): the same stateless MCP SDK origin, called directly without a token and through Gatehouse with one, in alternating rounds with Gatehouse's own /mcp.");
   }
+  let vault: VaultResult | undefined;
+  if (!options.only || options.only.includes("v")) {
+    vault = await runVault();
+    log(`\n${renderVaultTable(vault)}\n`);
+    log("(v): oidc-provider (this process) as the upstream; the same origin behind a server with authorization upstream:default and one without.");
+  }
+  const vaultSummaries = vault ? [vault.identity, vault.served, vault.refreshDue] : [];
   const gatewaySummaries = gateway ? [gateway.direct, gateway.gateway, gateway.own] : [];
-  const gatewayErrors = gatewaySummaries.reduce((sum, s) => sum + s.errors, 0);
+  const gatewayErrors = [...gatewaySummaries, ...vaultSummaries].reduce((sum, s) => sum + s.errors, 0) + (vault ? vault.concurrent.calls - vault.concurrent.succeeded : 0);
   for (const sample of gatewaySummaries.flatMap((s) => s.errorSamples)) log(`error (g): ${sample}`);
+  for (const sample of vaultSummaries.flatMap((s) => s.errorSamples)) log(`error (v): ${sample}`);
 
   let scale: RefreshAtScale[] = [];
   let sweep: SweepResult | undefined;
   if (options.scaleGrants > 0 || options.sweepRows > 0) ({ scale, sweep } = await runScale());
 
-  const targets = evaluateTargets(results, scale, errors + gatewayErrors, gateway);
-  log("\ntargets (issues 5 and 15):");
+  const targets = evaluateTargets(results, scale, errors + gatewayErrors, gateway, vault);
+  log("\ntargets (issues 5, 15 and 16):");
   for (const t of targets) log(`  ${t.met === undefined ? "n/a " : t.met ? "met " : "MISS"}  ${t.name}: ${t.detail}`);
 
   mkdirSync("bench/results", { recursive: true });
   const file = join("bench/results", `${startedAt.toISOString().replace(/[:.]/g, "-")}.json`);
-  writeFileSync(file, `${JSON.stringify({ startedAt, machine: host, options, bundle, scenarios: results, table, gateway, scale, sweep, targets }, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify({ startedAt, machine: host, options, bundle, scenarios: results, table, gateway, vault, scale, sweep, targets }, null, 2)}\n`);
   log(`\nresults: ${file}`);
   return errors + gatewayErrors > 0 ? 1 : 0;
 }
@@ -203,6 +212,18 @@ async function runGateway(): Promise<GatewayResult> {
     } finally {
       await stop(server);
     }
+  } finally {
+    await origin.stop();
+  }
+}
+
+/** (v): a Gatehouse whose upstream is oidc-provider, with an identity-only and an upstream:default server on one origin. */
+async function runVault(): Promise<VaultResult> {
+  log(`(v) the upstream token vault: served, refresh due, ${50} concurrent calls with the token due…`);
+  const origin = await startBenchOrigin(options.port + 18);
+  try {
+    const port = options.port + 16;
+    return await measureVault(client(), `http://localhost:${port}`, origin, (vars) => start("warn", () => startGatehouse(port, vars)), { ...options, durationMs: options.roundMs });
   } finally {
     await origin.stop();
   }
@@ -266,7 +287,7 @@ interface Target {
   detail: string;
 }
 
-function evaluateTargets(results: ScenarioResult[], scale: RefreshAtScale[], errors: number, gateway: GatewayResult | undefined): Target[] {
+function evaluateTargets(results: ScenarioResult[], scale: RefreshAtScale[], errors: number, gateway: GatewayResult | undefined, vault: VaultResult | undefined): Target[] {
   const byId = (id: string) => results.find((r) => r.id === id);
   const targets: Target[] = [];
   const a = byId("a")?.gatehouse.summary;
@@ -298,6 +319,11 @@ function evaluateTargets(results: ScenarioResult[], scale: RefreshAtScale[], err
   } else {
     targets.push({ name: "(g) the gateway adds ≤ 2 ms p50, keeps ≥ 0.8× throughput", detail: "not measured" });
   }
+  targets.push(
+    vault
+      ? { name: "(v) 50 concurrent calls with the token due: one refresh, all succeed", met: vault.concurrent.refreshes === 1 && vault.concurrent.succeeded === vault.concurrent.calls, detail: `${vault.concurrent.refreshes} refresh, ${vault.concurrent.succeeded}/${vault.concurrent.calls} succeeded` }
+      : { name: "(v) 50 concurrent calls with the token due: one refresh", detail: "not measured" },
+  );
   const [few, many] = scale;
   targets.push(
     few && many

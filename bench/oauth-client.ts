@@ -2,7 +2,7 @@
 // authorization request with PKCE through the headless browser, the code exchange) sent through the bench's
 // keep-alive client, then refresh and an MCP call. Both sides speak the same protocol, so the same code drives both.
 import { HeadlessBrowser } from "../test/support/browser";
-import { type RegisteredClient, registerClient, type SignedIn, signIn, type Target } from "../test/support/oauth";
+import { authorizeUrl, pkce, redeemCode, type RegisteredClient, registerClient, type SignedIn, signIn, type Target } from "../test/support/oauth";
 import { form, type HttpClient, type HttpResponse } from "./http";
 
 export type { SignedIn };
@@ -46,6 +46,22 @@ export function signInAt(http: HttpClient, base: string, email: string, options:
   const resource = options.resource ?? `${base}/mcp`;
   const leg = { email, browser: options.browser ?? new HeadlessBrowser(), params: { resource }, token: { resource } };
   return signIn(target(http, base), options.client ? { ...leg, client: options.client } : { ...leg, metadata: METADATA, accept: REGISTERED });
+}
+
+/**
+ * A sign-in for `resource` at a Gatehouse whose upstream is another provider (its own login and consent forms:
+ * `fill` and `choose` are given to the headless browser), for a newly registered client.
+ */
+export async function signInUpstream(http: HttpClient, base: string, resource: string, idp: { fill: Record<string, string>; choose: string[] }): Promise<SignedIn> {
+  const server = target(http, base);
+  const client = await registerClient(server, METADATA, REGISTERED);
+  const { verifier, challenge } = await pkce();
+  const state = crypto.randomUUID();
+  const start = authorizeUrl(base, { clientId: client.client_id, redirectUri: REDIRECT_URI, challenge, state }, { resource });
+  const redirect = await new HeadlessBrowser().authorize(start, { ...idp, choose: ["decision=approve", ...idp.choose], stopAt: (url) => url.href.startsWith(REDIRECT_URI) });
+  const code = redirect.searchParams.get("code");
+  if (!code || redirect.searchParams.get("state") !== state) throw new Error(`authorize: no code (${redirect.searchParams.get("error") ?? "no error"})`);
+  return { client, tokens: await redeemCode(server, client, code, verifier, { resource }) };
 }
 
 /** One refresh-token rotation; returns the successor tokens. */

@@ -26,6 +26,8 @@ import { sweep } from "./sweep";
 import { landingRoutes } from "./landing";
 import { devIdpApp, devIdpRoutes } from "./dev-idp/routes";
 import { serveDevIdpInProcess } from "./upstream/transport";
+import { revokeAtProviders } from "./upstream/refresh";
+import { refreshAheadRoutes } from "./mcp/refresh-ahead";
 
 /** `/mcp` answered by the built-in MCP server: `whoami` (unless `whoami: false`) and the tools `tools` registers. */
 export interface BuiltInServerOptions<E extends Env> {
@@ -78,6 +80,7 @@ export function createGatehouse<E extends Env = Env>(options: GatehouseOptions<E
   app.use((c, next) => {
     c.set("correlationId", crypto.randomUUID());
     c.set("config", loadConfig(c.env));
+    c.set("revokeUpstream", (removed) => revokeAtProviders(c.env, c.var.config, removed));
     return hostCheck(c, next);
   });
   app.use(auditTrail);
@@ -96,6 +99,7 @@ export function createGatehouse<E extends Env = Env>(options: GatehouseOptions<E
   app.route("/", revokeRoutes);
   app.route("/", introspectRoutes);
   app.route("/", mcpRoutes(mcp));
+  app.route("/", refreshAheadRoutes);
   app.route("/dev-idp", devIdpRoutes);
   // Gatehouse cannot fetch itself from inside a Worker: federation reaches the development IdP in-process.
   serveDevIdpInProcess(devIdpApp.fetch);

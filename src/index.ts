@@ -2,6 +2,8 @@
 export { createGatehouse } from "./gatehouse";
 export type { BuiltInServerOptions, Gatehouse, GatehouseOptions, OwnHandlerOptions } from "./gatehouse";
 export type { McpContext, McpHandler, RegisterTools } from "./mcp/server";
+export { type UpstreamAccess, UpstreamTokenError, type UpstreamTokenProblem } from "./mcp/upstream-token";
+export type { LinkedProvider, UpstreamAccessToken } from "./durable/vault-state";
 export type { ConfigVars, Env as GatehouseEnv } from "./env";
 export type { McpServerEntry } from "./config/servers";
 export { IdentityError, type VerifiedIdentity, type VerifyIdentityOptions, verifyIdentity } from "./lib/verify-identity";

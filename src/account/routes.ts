@@ -1,8 +1,12 @@
-// /account: the signed-in person's connected applications. Revoking one revokes its grants (its tokens stop working
-// at once) and forgets the consent; "Sign out everywhere" revokes every grant and ends every session.
+// /account: the signed-in person's connected applications and linked providers. Revoking an application revokes its
+// grants (its tokens stop working at once) and forgets the consent; disconnecting a provider revokes the grants that
+// require it; "Sign out everywhere" revokes every grant and ends every session.
 import { type Context, Hono } from "hono";
-import { revokeLiveGrants } from "../http/revoke-grants";
+import { revokeGrant, revokeLiveGrants } from "../http/revoke-grants";
+import { getGrantIndex } from "../db/grants";
 import { forgetConsents, listConnectedApps } from "../db/consents";
+import { deleteLink, listLinks } from "../db/links";
+import { resourcesRequiring } from "../policy/linking";
 import { accountHolder, revokeSessions } from "../db/users";
 import type { AppEnv } from "../http/app-env";
 import { audit } from "../http/audit";
@@ -26,6 +30,7 @@ accountRoutes.use(oauthErrors);
 accountRoutes.use("/", pageErrors, logRequests);
 accountRoutes.use("/revoke", logRequests);
 accountRoutes.use("/sign-out", logRequests);
+accountRoutes.use("/disconnect", logRequests);
 accountRoutes.use("*", browserPageHeaders);
 accountRoutes.use("*", sameOrigin);
 
@@ -51,6 +56,36 @@ accountRoutes.post("/revoke", async (c) => {
   const forgotten = await forgetConsents(c.env.DB, userId, clientId);
   if (forgotten || revoked > 0) audit(c, { type: "consent.revoked", userId, clientId, detail: { grants: revoked } });
   return showAccount(c, holder, forgotten || revoked > 0 ? "Access revoked: the application has to ask you again." : "That application had no access.");
+});
+
+/**
+ * Disconnects a linked provider: forgets the link and revokes the person's grants for every server that requires the
+ * provider (and the grant holding its tokens), so their tokens stop working and the next sign-in connects it again.
+ */
+accountRoutes.post("/disconnect", async (c) => {
+  const limited = await limitPage(c);
+  if (limited) return limited;
+  const { form, holder } = await verifiedForm(c);
+  const providers = form.getAll("provider");
+  const provider = providers[0];
+  const { userId } = holder.session;
+  const link = providers.length === 1 && provider ? (await listLinks(c.env.DB, userId, Math.floor(Date.now() / 1000))).find((l) => l.provider === provider) : undefined;
+  if (!link) throw new PageError("Invalid form", "Choose the provider to disconnect on the connected apps page.", { reason: "account disconnect without a linked provider" });
+  const reason = `provider ${link.provider} disconnected by the user at /account`;
+  const resources = resourcesRequiring(c.var.config.servers, link.provider);
+  let revoked = 0;
+  for (let round = 0; round < MAX_ROUNDS && resources.length > 0; round++) {
+    const result = await revokeLiveGrants(c, { userId, resources }, reason);
+    revoked += result.revoked;
+    if (!result.more) break;
+  }
+  // The grant holding the link's tokens may serve a server that no longer requires the provider: it goes too.
+  const holderGrant = await getGrantIndex(c.env.DB, link.grantId);
+  if (holderGrant && holderGrant.userId === userId && (await revokeGrant(c, holderGrant, reason))) revoked++;
+  await deleteLink(c.env.DB, userId, link.provider);
+  audit(c, { type: "provider.disconnected", userId, detail: { provider: link.provider, grants: revoked } });
+  const label = c.var.config.upstreams.find((p) => p.name === link.provider)?.label ?? link.provider;
+  return showAccount(c, holder, `${label} disconnected: the applications that need it have to ask you again.`);
 });
 
 accountRoutes.post("/sign-out", async (c) => {
@@ -80,8 +115,8 @@ async function signedIn(c: Context<AppEnv>): Promise<Holder | undefined> {
 }
 
 async function showAccount(c: Context<AppEnv>, holder: Holder, notice?: string): Promise<Response> {
-  const apps = await listConnectedApps(c.env.DB, holder.session.userId);
-  return c.html(Account({ config: c.var.config, who: holder.who, apps, csrfToken: csrfToken(c), notice }), 200);
+  const [apps, links] = await Promise.all([listConnectedApps(c.env.DB, holder.session.userId), listLinks(c.env.DB, holder.session.userId, Math.floor(Date.now() / 1000))]);
+  return c.html(Account({ config: c.var.config, who: holder.who, apps, links, csrfToken: csrfToken(c), notice }), 200);
 }
 
 /** A form post from this page: form-encoded, CSRF-checked, from a browser whose session counts. */

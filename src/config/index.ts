@@ -31,16 +31,17 @@ export interface Config extends Origin, Upstreams, SignIn, Tokens, Clients, Oper
 export function parseConfig(vars: ConfigVars): Config {
   const read = new Reader(vars);
   const origin = parseOrigin(read);
+  const upstreams = parseUpstreams(read, origin.publicUrl);
   return {
     ...origin,
-    ...parseUpstreams(read, origin.publicUrl),
+    ...upstreams,
     ...parseSignIn(read),
     ...parseTokens(read),
     branding: parseBranding(read),
     captureWebhook: parseWebhook(read),
     ...parseClients(read),
     ...parseOperations(read),
-    servers: parseServers(read.text("MCP_SERVERS"), read.problems, origin),
+    servers: parseServers(read.text("MCP_SERVERS"), read.problems, { ...origin, providers: upstreams.upstreams.map((u) => u.name) }),
     problems: read.problems,
     warnings: read.warnings,
   };

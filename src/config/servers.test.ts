@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseServers } from "./servers";
 
-const context = { publicUrl: "https://auth.example.com", scopes: ["mcp", "read", "write"] };
+const context = { publicUrl: "https://auth.example.com", scopes: ["mcp", "read", "write"], providers: ["okta", "corp", "github"] };
 
 function parse(value: unknown) {
   const problems: { variable: string; message: string }[] = [];
@@ -30,10 +30,18 @@ describe("parseServers (MCP_SERVERS)", () => {
           scopes: ["mcp", "read", "write"],
           tools: { allow: undefined, deny: [], scopes: {} },
           timeoutMs: 30_000,
+          requires: [],
         },
       ],
       problems: [],
     });
+  });
+
+  it("reads the linked providers a server requires, in order, and refuses one that is not configured or listed twice", () => {
+    expect(parse([{ name: "code", origin: "https://code.example/mcp", requires: ["github", "okta"] }]).servers[0]?.requires).toEqual(["github", "okta"]);
+    expect(parse([{ name: "code", origin: "https://code.example/mcp", requires: ["gitlab"] }]).problems).toEqual(['MCP_SERVERS server "code": requires gitlab, which is not a configured provider (UPSTREAMS)']);
+    expect(parse([{ name: "code", origin: "https://code.example/mcp", requires: ["github", "github"] }]).problems).toEqual(['MCP_SERVERS server "code": requires lists a provider twice']);
+    expect(parse([{ name: "code", origin: "https://code.example/mcp", requires: "github" }]).problems).toEqual(["MCP_SERVERS entry 0: requires: Invalid input: expected array, received string"]);
   });
 
   it("reads label, path, scopes as a string or an array, the tool policy and timeout_ms", () => {
@@ -107,5 +115,18 @@ describe("parseServers (MCP_SERVERS)", () => {
     const mixed = parse([{ name: "ok", origin: "https://a.example" }, { name: "bad" }]);
     expect(mixed.servers.map((s) => s.name)).toEqual(["ok"]);
     expect(mixed.problems).toHaveLength(1);
+  });
+
+  it("reads authorization: identity by default, upstream:<provider> only for a configured provider", () => {
+    const [identity, upstream] = parse([
+      { name: "a", origin: "https://a.example", authorization: "identity" },
+      { name: "b", origin: "https://b.example", authorization: "upstream:github" },
+    ]).servers;
+    expect(identity?.upstreamProvider).toBeUndefined();
+    expect(upstream?.upstreamProvider).toBe("github");
+    expect(parse([{ name: "c", origin: "https://c.example", authorization: "upstream:gitlab" }]).problems).toEqual([
+      'MCP_SERVERS server "c": authorization names the provider gitlab, which is not configured',
+    ]);
+    expect(parse([{ name: "d", origin: "https://d.example", authorization: "bearer" }]).problems).toHaveLength(1);
   });
 });

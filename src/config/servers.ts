@@ -28,12 +28,22 @@ export interface McpServer {
   tools: ToolPolicy;
   /** Milliseconds until the origin's response headers. */
   timeoutMs: number;
+  /**
+   * Linked providers (UPSTREAMS names): signing in to this server also connects each, in this order, after the
+   * primary sign-in (README "Linking several providers").
+   */
+  requires: string[];
+  /**
+   * `authorization: "upstream:<provider>"`: the origin gets that provider's access token from the grant's vault as its
+   * bearer, and the identity assertion moves to `Gatehouse-Identity`; absent (`"identity"`), the assertion is the bearer.
+   */
+  upstreamProvider?: string;
 }
 
 const VARIABLE = "MCP_SERVERS";
 const DEFAULT_TIMEOUT_MS = 30_000;
 /** First path segments Gatehouse answers itself; a server there would shadow its endpoints. */
-const RESERVED_SEGMENTS = new Set(["", ".well-known", "authorize", "callback", "token", "register", "revoke", "introspect", "dev-idp", "admin", "account", "healthz"]);
+const RESERVED_SEGMENTS = new Set(["", ".well-known", "authorize", "callback", "token", "register", "revoke", "introspect", "dev-idp", "admin", "account", "healthz", "_gatehouse"]);
 
 const slug = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, "must be a short lowercase slug");
 const scopeList = z.union([z.string().transform((s) => s.split(/\s+/).filter(Boolean)), z.array(z.string().min(1))]);
@@ -52,8 +62,17 @@ const entry = z
     scopes: scopeList.optional(),
     tools: z.object({ allow: toolNames.optional(), deny: toolNames.default([]), scopes: z.record(z.string().min(1), z.string().min(1)).default({}) }).strict().optional(),
     timeout_ms: z.number().int().min(100).max(300_000).optional(),
+    requires: z.array(slug).max(4).optional(),
+    authorization: z.union([z.literal("identity"), z.string().regex(/^upstream:[a-z0-9][a-z0-9_-]{0,31}$/, 'must be "identity" or "upstream:<provider>"')]).optional(),
   })
   .strict();
+
+/** What the entries are checked against: `PUBLIC_URL`, `SCOPES`, and the configured providers' names. */
+export interface ServerContext {
+  publicUrl: string;
+  scopes: string[];
+  providers: string[];
+}
 
 /** One entry of `MCP_SERVERS` as written, field for field: what `createGatehouse({ servers })` takes. */
 export type McpServerEntry = z.input<typeof entry>;
@@ -61,10 +80,10 @@ export type McpServerEntry = z.input<typeof entry>;
 /**
  * Reads `MCP_SERVERS` (a JSON array); every broken rule is a problem naming the variable and the entry, and a
  * broken entry is left out. `publicUrl` gives each server its resource; `scopes` is SCOPES, which every server
- * and tool scope must come from.
+ * and tool scope must come from; `providers` the providers a server may require or take its authorization from.
  * @see https://www.rfc-editor.org/rfc/rfc8707#section-2 (resource identifiers)
  */
-export function parseServers(raw: string | undefined, problems: ConfigProblem[], context: { publicUrl: string; scopes: string[] }): McpServer[] {
+export function parseServers(raw: string | undefined, problems: ConfigProblem[], context: ServerContext): McpServer[] {
   if (raw === undefined || raw.trim() === "") return [];
   const problem = (message: string) => problems.push({ variable: VARIABLE, message });
   let json: unknown;
@@ -103,7 +122,7 @@ export function parseServers(raw: string | undefined, problems: ConfigProblem[],
 }
 
 /** One validated entry as a server, or why it is refused. */
-function toServer(e: z.infer<typeof entry>, context: { publicUrl: string; scopes: string[] }): McpServer | string {
+function toServer(e: z.infer<typeof entry>, context: ServerContext): McpServer | string {
   const path = e.path ?? `/mcp/${e.name}`;
   if (RESERVED_SEGMENTS.has(path.split("/")[1] ?? "")) return `path ${path} would shadow one of Gatehouse's own endpoints`;
   if ((e.origin === undefined) === (e.service === undefined)) return "needs exactly one of origin and service";
@@ -115,6 +134,12 @@ function toServer(e: z.infer<typeof entry>, context: { publicUrl: string; scopes
   const known = new Set(context.scopes);
   const unknownScopes = [...scopes, ...Object.values(e.tools?.scopes ?? {})].filter((s) => !known.has(s));
   if (unknownScopes.length > 0) return `scope ${[...new Set(unknownScopes)].join(" ")} is not listed in SCOPES`;
+  const requires = e.requires ?? [];
+  const unknownProviders = requires.filter((p) => !context.providers.includes(p));
+  if (unknownProviders.length > 0) return `requires ${unknownProviders.join(" ")}, which is not a configured provider (UPSTREAMS)`;
+  if (new Set(requires).size !== requires.length) return "requires lists a provider twice";
+  const upstreamProvider = e.authorization?.startsWith("upstream:") ? e.authorization.slice("upstream:".length) : undefined;
+  if (upstreamProvider !== undefined && !context.providers.includes(upstreamProvider)) return `authorization names the provider ${upstreamProvider}, which is not configured`;
   return {
     name: e.name,
     label: e.label ?? e.name,
@@ -125,6 +150,8 @@ function toServer(e: z.infer<typeof entry>, context: { publicUrl: string; scopes
     scopes: [...new Set(scopes)],
     tools: { allow: e.tools?.allow, deny: e.tools?.deny ?? [], scopes: e.tools?.scopes ?? {} },
     timeoutMs: e.timeout_ms ?? DEFAULT_TIMEOUT_MS,
+    requires,
+    ...(upstreamProvider !== undefined && { upstreamProvider }),
   };
 }
 

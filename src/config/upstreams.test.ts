@@ -63,4 +63,51 @@ describe("parseUpstreams", () => {
     const remote = read({ ...single, DEV_IDP: "true" });
     expect([remote.devIdp, remote.warnings.length, remote.upstreams.map((u) => u.name)]).toEqual([false, 1, ["default"]]);
   });
+
+  it("gives a github provider GitHub.com's endpoints, the emails lookup, its scopes and the numeric id as subject", () => {
+    const { upstreams, problems } = read({ UPSTREAMS: JSON.stringify([{ name: "github", type: "github", client_id: "Iv1.abc", client_secret: "s", claims: { org_name: "company" } }]) });
+    expect(problems).toEqual([]);
+    expect(upstreams[0]).toMatchObject({
+      name: "github",
+      label: "GitHub",
+      type: "github",
+      issuer: "https://github.com",
+      scopes: "read:user user:email",
+      authorizationEndpoint: "https://github.com/login/oauth/authorize",
+      tokenEndpoint: "https://github.com/login/oauth/access_token",
+      userinfoEndpoint: "https://api.github.com/user",
+      emailsEndpoint: "https://api.github.com/user/emails",
+      claims: { subject: "id", email: "email", orgName: "company" },
+    });
+  });
+
+  it("puts a GitHub Enterprise Server's endpoints under its base_url, the REST API under /api/v3", () => {
+    const ghes = { name: "ghes", type: "github", base_url: "https://github.corp.example", client_id: "a" };
+    const { upstreams, problems } = read({ UPSTREAMS: JSON.stringify([ghes]) });
+    expect(problems).toEqual([]);
+    expect(upstreams[0]).toMatchObject({
+      label: "github.corp.example",
+      issuer: "https://github.corp.example",
+      authorizationEndpoint: "https://github.corp.example/login/oauth/authorize",
+      tokenEndpoint: "https://github.corp.example/login/oauth/access_token",
+      userinfoEndpoint: "https://github.corp.example/api/v3/user",
+      emailsEndpoint: "https://github.corp.example/api/v3/user/emails",
+    });
+  });
+
+  it("keeps the emails lookup for an oauth2 entry written for GitHub.com, and none for another oauth2 provider", () => {
+    const legacy = { name: "gh", type: "oauth2", issuer: "https://github.com", client_id: "b", authorization_endpoint: "https://github.com/login/oauth/authorize", token_endpoint: "https://github.com/login/oauth/access_token", userinfo_endpoint: "https://api.github.com/user" };
+    const other = { ...legacy, name: "other", userinfo_endpoint: "https://api.example.com/me" };
+    const { upstreams } = read({ UPSTREAMS: JSON.stringify([legacy, other]) });
+    expect(upstreams.map((u) => u.emailsEndpoint)).toEqual(["https://api.github.com/user/emails", undefined]);
+  });
+
+  it.each([
+    ["a base_url with a trailing slash", { name: "g", type: "github", base_url: "https://github.corp.example/", client_id: "a" }, "UPSTREAMS"],
+    ["a plain-http base_url off loopback", { name: "g", type: "github", base_url: "http://github.corp.example", client_id: "a" }, "UPSTREAMS"],
+    ["base_url on an oidc provider", { ...okta, base_url: "https://github.corp.example" }, "UPSTREAMS"],
+    ["an oidc provider without issuer", { name: "x", client_id: "a" }, "UPSTREAMS"],
+  ])("refuses %s", (_case, entry, variable) => {
+    expect(read({ UPSTREAMS: JSON.stringify([entry]) }).problems.map((p) => p.variable)).toEqual([variable]);
+  });
 });

@@ -20,7 +20,9 @@ export type EventType =
   | "login.failed"
   | "user.created"
   | "consent.revoked"
-  | "user.signed_out";
+  | "user.signed_out"
+  | "provider.linked"
+  | "provider.disconnected";
 
 export interface SecurityEvent {
   type: EventType;

@@ -81,10 +81,17 @@ export async function listUserGrants(db: D1Database, userId: string, limit: numb
   return results.map(toListing);
 }
 
-/** Up to `limit` grants of one client, one user, or one user's of one client that the index still believes live (active, unexpired at `now`). */
+/** Up to `limit` grants of one client, one user, or one user's of one client or resources that the index still believes live (active, unexpired at `now`). */
 export async function listLiveGrants(db: D1Database, owner: GrantOwner, now: number, limit: number): Promise<GrantListing[]> {
-  const where = [...("userId" in owner ? ["user_id = ?"] : []), ...(owner.clientId !== undefined ? ["client_id = ?"] : [])].join(" AND ");
-  const values = [...("userId" in owner ? [owner.userId] : []), ...(owner.clientId !== undefined ? [owner.clientId] : [])];
+  const resources = "resources" in owner ? (owner.resources ?? []) : [];
+  // Grants for none of no resources: never "every grant of the user".
+  if ("resources" in owner && owner.resources !== undefined && resources.length === 0) return [];
+  const where = [
+    ...("userId" in owner ? ["user_id = ?"] : []),
+    ...(owner.clientId !== undefined ? ["client_id = ?"] : []),
+    ...(resources.length > 0 ? [`resource IN (${resources.map(() => "?").join(", ")})`] : []),
+  ].join(" AND ");
+  const values = [...("userId" in owner ? [owner.userId] : []), ...(owner.clientId !== undefined ? [owner.clientId] : []), ...resources];
   const { results } = await db
     .prepare(`SELECT * FROM grants WHERE ${where} AND status = 'active' AND expires_at > ? ORDER BY created_at, id LIMIT ?`)
     .bind(...values, now, limit)
@@ -92,8 +99,8 @@ export async function listLiveGrants(db: D1Database, owner: GrantOwner, now: num
   return results.map(toListing);
 }
 
-/** Whose grants: a client's, a user's, or one user's of one client. */
-export type GrantOwner = { clientId: string } | { userId: string; clientId?: string };
+/** Whose grants: a client's, a user's, or one user's of one client or for some resources (non-empty). */
+export type GrantOwner = { clientId: string } | { userId: string; clientId?: string; resources?: string[] };
 
 /** Up to `limit` of a user's grants that the index believes live, newest first. */
 export async function newestLiveGrants(db: D1Database, userId: string, now: number, limit: number): Promise<GrantListing[]> {

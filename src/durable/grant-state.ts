@@ -3,6 +3,7 @@
 import type { GrantIdentity } from "../identity";
 import type { AuthorizationParams } from "../policy/authorize-request";
 import type { CodePresentation, GrantStatus, PresentationError } from "../policy/grant-rules";
+import type { VaultAccess, VaultDeposit } from "./vault-state";
 
 /** How long an approved request may wait for the upstream login to come back. */
 export const PENDING_TTL_MS = 10 * 60_000;
@@ -11,8 +12,8 @@ export const CODE_TTL_MS = 60_000;
 /** How long a revoked grant keeps a tombstone, so late presentations are reported as revoked rather than unknown. */
 export const TOMBSTONE_MS = 24 * 3_600_000;
 
-/** What `begin` stores. Raw secrets are hashed by the object and never stored. */
-export interface BeginInput {
+/** What `begin` stores. Raw secrets are hashed by the object and never stored; the leg's are sealed with `key`. */
+export interface BeginInput extends VaultAccess {
   request: AuthorizationParams;
   /** Name of the upstream provider (config.upstreams[].name). */
   provider: string;
@@ -39,27 +40,67 @@ export interface SsoContext {
 /** What the callback gets back from `takePending` to finish the upstream leg. */
 export interface PendingLogin {
   request: AuthorizationParams;
+  /** The provider the person signs in with (the primary one, also during a linked provider's leg). */
   provider: string;
   nonce: string;
   codeVerifier: string;
   upstreamRedirectUri: string;
   sso?: SsoContext;
+  /** Set on a linked provider's leg of a chained login (`nextLeg`): that provider, and the legs still to come. */
+  linking?: LinkingLeg;
 }
 
-/** `completeLogin`'s input: who signed in, and the upstream tokens already sealed (src/tokens/seal.ts). */
-export interface LoginInput {
+/** A linked provider's leg, as `takePending` hands it back. */
+export interface LinkingLeg {
+  provider: string;
+  /** Linked providers still to connect after this one, in order. */
+  links: string[];
+  /** Who signed in with the primary provider, and when (epoch ms). */
   user: GrantIdentity;
-  sealedUpstreamTokens?: string;
+  authTime: number;
+}
+
+/**
+ * `nextLeg`'s input: the leg just finished is done (its tokens, and any reused link's, go into the vault; after the
+ * primary leg, who signed in) and the grant waits again, for `provider`'s response, with a state, PKCE verifier and
+ * nonce of its own. @see README "Linking several providers"
+ */
+export interface NextLegInput extends VaultAccess {
+  provider: string;
+  stateSecret: string;
+  nonce: string;
+  codeVerifier: string;
+  upstreamRedirectUri: string;
+  /** Linked providers still to connect after this one (kept sealed with the leg, handed back by `takePending`). */
+  links: string[];
+  user: GrantIdentity;
+  authTime: number;
+  upstream?: VaultDeposit[];
+}
+
+/** `takePending`'s input: the presented state secret, the browser's binding cookie, and the key to open the leg. */
+export interface TakeInput extends VaultAccess {
+  stateSecret: string;
+  browserBinding: string | undefined;
+  /** The provider named by the callback path (`/callback/<provider>`), absent at the plain `/callback`. */
+  callbackProvider?: string;
+}
+
+/** `completeLogin`'s input: who signed in, and the upstream tokens for the vault (sealed by the object with `key`). */
+export interface LoginInput extends VaultAccess {
+  user: GrantIdentity;
+  upstream?: VaultDeposit[];
   /** When the person last authenticated at the upstream, epoch ms: the ID token's `auth_time`, else the callback's time. */
   authTime: number;
 }
 
 /** A grant created for a browser whose person is already signed in: straight to `code_issued`, no upstream leg. */
-export interface SignedInBeginInput {
+export interface SignedInBeginInput extends VaultAccess {
   request: AuthorizationParams;
   provider: string;
   user: GrantIdentity;
-  sealedUpstreamTokens?: string;
+  /** The lender's upstream tokens without their refresh tokens (see `SignedInLogin.upstream`). */
+  upstream?: VaultDeposit[];
   /** The lending grant's upstream authentication time (epoch ms), kept: the new grant is no fresher than that login. */
   authTime: number;
   /** REFRESH_MAX_TTL: the new grant ends at the latest this many seconds after `authTime`. */
@@ -67,16 +108,20 @@ export interface SignedInBeginInput {
 }
 
 /** What `signedInLogin` checks before lending the grant's identity. */
-export interface LendInput {
+export interface LendInput extends VaultAccess {
   /** SSO_MAX_AGE: the identity is lent only this many seconds after the person last authenticated upstream. */
   ssoMaxAgeSeconds: number;
 }
 
-/** A live grant's signed-in person and sealed upstream tokens, for a new grant of the same person to start from. */
+/** A live grant's signed-in person and upstream access tokens, for a new grant of the same person to start from. */
 export interface SignedInLogin {
   provider: string;
   user: GrantIdentity;
-  sealedUpstreamTokens?: string;
+  /**
+   * The vault's access tokens, never its refresh tokens: a refresh token shared by two grants would be spent by the
+   * first to refresh and refused to the other (single-use rotation), so only the lender keeps refreshing.
+   */
+  upstream: VaultDeposit[];
   /** When the person last authenticated at the upstream, epoch ms. */
   authTime: number;
 }
@@ -115,7 +160,18 @@ export interface RefreshTokenInfo {
 }
 
 /** Why a transition was refused; the Worker maps each to its protocol error. */
-export type GrantError = PresentationError | "not_found" | "binding_mismatch" | "stale_login" | "provider_mismatch";
+export type GrantError =
+  | PresentationError
+  | "not_found"
+  | "binding_mismatch"
+  | "stale_login"
+  | "provider_mismatch"
+  /** The vault has no entry for the provider asked for, or one this key cannot open. */
+  | "not_linked"
+  /** The provider could not refresh right now (network, 5xx, 429): nothing changed, try again later. */
+  | "upstream_unavailable"
+  /** The provider refused the refresh for good: this call revoked the grant. */
+  | "upstream_revoked";
 
 /** A refused transition. `revoked` is true when this very call revoked the grant (e.g. a replayed code). */
 export interface GrantFailure {
@@ -139,6 +195,9 @@ export interface GrantRow extends Record<string, SqlStorageValue> {
   upstream_leg: string | null;
   binding_hash: string | null;
   user: string | null;
+  /** The provider of the pending leg when it is a linked provider's (`nextLeg`); `null` (or absent, in older objects) for the primary leg. */
+  leg_provider: string | null;
+  /** Unused since the vault (`upstream_vault`): objects from before it may still have a value, never read. */
   upstream_tokens: string | null;
   code_hash: string | null;
   code_redeemed_at: number | null;
@@ -189,7 +248,8 @@ export const GRANT_SCHEMA = `CREATE TABLE IF NOT EXISTS grant_state (
   revoked_at INTEGER,
   revoke_reason TEXT,
   refresh_key TEXT,
-  auth_time INTEGER
+  auth_time INTEGER,
+  leg_provider TEXT
 );
 CREATE TABLE IF NOT EXISTS refresh_tokens (
   hash TEXT PRIMARY KEY,

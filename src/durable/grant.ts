@@ -5,6 +5,7 @@ import { hmacSha256, randomSecret, sha256, timingSafeEqual } from "../crypto";
 import type { GrantIdentity } from "../identity";
 import type { AuthorizationParams } from "../policy/authorize-request";
 import { decideRedemption, decideRotation, type RefreshPresentation, type Refusal } from "../policy/grant-rules";
+import { decideUpstreamToken } from "../policy/upstream-token";
 import {
   type BeginInput,
   CODE_TTL_MS,
@@ -15,6 +16,7 @@ import {
   type IssuedGrant,
   type LendInput,
   type LoginInput,
+  type NextLegInput,
   PENDING_TTL_MS,
   type PendingLogin,
   type RedemptionInput,
@@ -23,17 +25,12 @@ import {
   refuse,
   type SignedInBeginInput,
   type SignedInLogin,
-  type SsoContext,
+  type TakeInput,
   TOMBSTONE_MS,
 } from "./grant-state";
 import { formatHandle } from "./handle";
-
-interface UpstreamLegRow {
-  nonce: string;
-  codeVerifier: string;
-  redirectUri: string;
-  sso?: SsoContext;
-}
+import { accessToken, listed, type UpstreamLegRow, openAll, openEntry, openLeg, sealAll, sealEntry, sealLeg, UPSTREAM_REVOKED, USE_NOTE_INTERVAL_MS, VaultStore } from "./vault";
+import type { LinkedProvider, RefreshAheadInput, RefreshOutcome, RemovedUpstream, UpstreamAccessToken, UpstreamTokenInput, VaultAccess, VaultDeposit, VaultRow } from "./vault-state";
 
 /**
  * States and lifetimes: see src/durable/grant-state.ts and DESIGN.md "One Durable Object per grant". The object's
@@ -41,21 +38,30 @@ interface UpstreamLegRow {
  */
 export class Grant extends DurableObject<unknown> {
   #sql: SqlStorage;
+  #vault: VaultStore;
+  /** The upstream refresh in flight per provider: every caller meanwhile awaits this one instead of starting its own. */
+  #refreshing = new Map<string, Promise<GrantResult<{ token: UpstreamAccessToken }>>>();
+  /** The alarm's proactive-refresh request while it is out: its ticket (only it may run `refreshAhead`) and the providers due. */
+  #ahead: { ticket: string; providers: string[] } | undefined;
+  /** `refreshAheadUrl` as stored, once read: most calls then need no write. */
+  #aheadUrl: string | undefined;
 
   constructor(ctx: DurableObjectState, env: unknown) {
     super(ctx, env);
     this.#sql = ctx.storage.sql;
+    this.#vault = new VaultStore(ctx.storage.sql);
   }
 
   /** Creates the grant in `pending` for an approved request; only once per object. */
   async begin(input: BeginInput): Promise<GrantResult<{ expiresAt: number }>> {
-    const [stateHash, bindingHash] = await Promise.all([sha256(input.stateSecret), sha256(input.browserBinding)]);
+    const leg: UpstreamLegRow = { nonce: input.nonce, codeVerifier: input.codeVerifier, redirectUri: input.upstreamRedirectUri, sso: input.sso };
+    const [stateHash, bindingHash, sealedLeg] = await Promise.all([sha256(input.stateSecret), sha256(input.browserBinding), sealLeg(input.key, this.ctx.id.toString(), input.provider, leg)]);
     const now = Date.now();
     const expiresAt = now + PENDING_TTL_MS;
     const result = this.ctx.storage.transactionSync((): GrantResult<{ expiresAt: number }> => {
       this.#sql.exec(GRANT_SCHEMA);
+      this.#vault.ensure();
       if (this.#row()) return refuse("wrong_state", "grant already exists");
-      const leg: UpstreamLegRow = { nonce: input.nonce, codeVerifier: input.codeVerifier, redirectUri: input.upstreamRedirectUri, sso: input.sso };
       this.#sql.exec(
         `INSERT INTO grant_state (singleton, status, request, provider, created_at, expires_at, state_hash, upstream_leg, binding_hash)
          VALUES (1, 'pending', ?, ?, ?, ?, ?, ?, ?)`,
@@ -64,7 +70,7 @@ export class Grant extends DurableObject<unknown> {
         now,
         expiresAt,
         stateHash,
-        JSON.stringify(leg),
+        sealedLeg,
         bindingHash,
       );
       return { ok: true, expiresAt };
@@ -79,10 +85,11 @@ export class Grant extends DurableObject<unknown> {
    * (`callbackProvider`, absent at the plain `/callback`): the genuine response may still arrive. The right secret
    * from a browser without the binding cookie revokes the grant, since its state reached someone else.
    */
-  async takePending(stateSecret: string, browserBinding: string | undefined, callbackProvider?: string): Promise<GrantResult<{ pending: PendingLogin }>> {
+  async takePending(input: TakeInput): Promise<GrantResult<{ pending: PendingLogin }>> {
+    const { stateSecret, browserBinding, callbackProvider } = input;
     const [stateHash, bindingHash] = await Promise.all([sha256(stateSecret), sha256(browserBinding ?? "")]);
     const now = Date.now();
-    const result = this.ctx.storage.transactionSync((): GrantResult<{ pending: PendingLogin }> => {
+    const taken = this.ctx.storage.transactionSync((): GrantResult<{ row: GrantRow; sealedLeg: string }> => {
       const row = this.#row();
       if (!row) return refuse("not_found", "no such grant");
       if (row.status !== "pending" || row.state_hash === null || row.upstream_leg === null) {
@@ -90,27 +97,75 @@ export class Grant extends DurableObject<unknown> {
       }
       if (!timingSafeEqual(stateHash, row.state_hash)) return refuse("invalid_secret", "state secret does not match");
       if (row.expires_at <= now) return refuse("expired", "pending state expired");
-      if (callbackProvider !== undefined && callbackProvider !== row.provider) return refuse("provider_mismatch", "response at another provider's callback path");
+      // A linked provider's leg is answered at that provider's own path only: never the plain /callback.
+      const legProvider = row.leg_provider ?? undefined;
+      if (legProvider !== undefined ? callbackProvider !== legProvider : callbackProvider !== undefined && callbackProvider !== row.provider) {
+        return refuse("provider_mismatch", "response at another provider's callback path");
+      }
       if (browserBinding === undefined || row.binding_hash === null || !timingSafeEqual(bindingHash, row.binding_hash)) {
         this.#revoke(now, "browser binding mismatch at callback");
         return refuse("binding_mismatch", "browser binding cookie missing or different", true);
       }
-      const leg = JSON.parse(row.upstream_leg) as UpstreamLegRow;
       // The upstream secrets are needed once: they leave storage as they leave the object.
       this.#sql.exec("UPDATE grant_state SET status = 'login', state_hash = NULL, upstream_leg = NULL WHERE singleton = 1");
-      return {
-        ok: true,
-        pending: { request: parse(row), provider: row.provider, nonce: leg.nonce, codeVerifier: leg.codeVerifier, upstreamRedirectUri: leg.redirectUri, sso: leg.sso },
-      };
+      return { ok: true, row, sealedLeg: row.upstream_leg };
     });
-    if (!result.ok && result.revoked) await this.#rearm();
+    if (!taken.ok) {
+      if (taken.revoked) await this.#rearm();
+      return taken;
+    }
+    const { row, sealedLeg } = taken;
+    const legProvider = row.leg_provider ?? undefined;
+    const leg = await openLeg<UpstreamLegRow>(input.key, this.ctx.id.toString(), legProvider ?? row.provider, sealedLeg);
+    // Sealed under a key since replaced: the login cannot be finished; the grant stays in `login` until its alarm.
+    if (!leg) return refuse("expired", "pending leg sealed under another key");
+    const linking = legProvider === undefined ? undefined : { provider: legProvider, links: leg.links ?? [], user: user(row), authTime: row.auth_time ?? row.created_at };
+    return {
+      ok: true,
+      pending: { request: parse(row), provider: row.provider, nonce: leg.nonce, codeVerifier: leg.codeVerifier, upstreamRedirectUri: leg.redirectUri, sso: leg.sso, ...(linking && { linking }) },
+    };
+  }
+
+  /**
+   * Chains a linked provider's leg after the one just finished (taken by `takePending`, so the grant is in `login`):
+   * stores who signed in (after the primary leg) and the leg's tokens in the vault, and waits again in `pending` for
+   * `input.provider`'s response, with a new state secret, PKCE verifier and nonce (sealed), a new pending lifetime,
+   * and the same browser binding. Only the person who signed in with the primary leg continues the chain.
+   */
+  async nextLeg(input: NextLegInput): Promise<GrantResult<{ expiresAt: number }>> {
+    const grantId = this.ctx.id.toString();
+    const leg: UpstreamLegRow = { nonce: input.nonce, codeVerifier: input.codeVerifier, redirectUri: input.upstreamRedirectUri, links: input.links };
+    const [stateHash, sealedLeg, deposits] = await Promise.all([sha256(input.stateSecret), sealLeg(input.key, grantId, input.provider, leg), sealAll(input.key, grantId, input.upstream ?? [])]);
+    const now = Date.now();
+    const expiresAt = now + PENDING_TTL_MS;
+    const result = this.ctx.storage.transactionSync((): GrantResult<{ expiresAt: number }> => {
+      const row = this.#row();
+      if (!row) return refuse("not_found", "no such grant");
+      if (row.status !== "login") return refuse("wrong_state", `next leg begun while ${row.status}`);
+      if (row.expires_at <= now) return refuse("expired", "pending state expired during the upstream login");
+      if (row.user !== null && user(row).userId !== input.user.userId) return refuse("wrong_state", "another person than the primary sign-in's");
+      if (input.provider === row.provider) return refuse("provider_mismatch", "a linked leg at the primary provider");
+      this.#addColumns();
+      this.#sql.exec(
+        `UPDATE grant_state SET status = 'pending', expires_at = ?, state_hash = ?, upstream_leg = ?, leg_provider = ?, user = ?, auth_time = ? WHERE singleton = 1`,
+        expiresAt,
+        stateHash,
+        sealedLeg,
+        input.provider,
+        JSON.stringify(input.user),
+        Math.min(input.authTime, now),
+      );
+      for (const [deposit, sealed] of deposits) this.#vault.put(deposit, sealed, now);
+      return { ok: true, expiresAt };
+    });
+    if (result.ok) await this.ctx.storage.setAlarm(expiresAt);
     return result;
   }
 
   /** Records who signed in and issues the authorization code (its hash is stored; the code is returned once). */
   async completeLogin(input: LoginInput): Promise<GrantResult<{ code: string; expiresAt: number; request: AuthorizationParams }>> {
     const secret = randomSecret();
-    const codeHash = await sha256(secret);
+    const [codeHash, deposits] = await Promise.all([sha256(secret), sealAll(input.key, this.ctx.id.toString(), input.upstream ?? [])]);
     const now = Date.now();
     const expiresAt = now + CODE_TTL_MS;
     const result = this.ctx.storage.transactionSync((): GrantResult<{ code: string; expiresAt: number; request: AuthorizationParams }> => {
@@ -118,16 +173,17 @@ export class Grant extends DurableObject<unknown> {
       if (!row) return refuse("not_found", "no such grant");
       if (row.status !== "login") return refuse("wrong_state", `login completed while ${row.status}`);
       if (row.expires_at <= now) return refuse("expired", "pending state expired during the upstream login");
-      this.#addAuthTimeColumn();
+      if (row.user !== null && user(row).userId !== input.user.userId) return refuse("wrong_state", "another person than the primary sign-in's");
+      this.#addColumns();
       this.#sql.exec(
-        `UPDATE grant_state SET status = 'code_issued', expires_at = ?, user = ?, upstream_tokens = ?, code_hash = ?, binding_hash = NULL, auth_time = ?
+        `UPDATE grant_state SET status = 'code_issued', expires_at = ?, user = ?, code_hash = ?, binding_hash = NULL, auth_time = ?, leg_provider = NULL
          WHERE singleton = 1`,
         expiresAt,
         JSON.stringify(input.user),
-        input.sealedUpstreamTokens ?? null,
         codeHash,
         Math.min(input.authTime, now),
       );
+      for (const [deposit, sealed] of deposits) this.#vault.put(deposit, sealed, now);
       return { ok: true, code: formatHandle("code", this.ctx.id.toString(), secret), expiresAt, request: parse(row) };
     });
     if (result.ok) await this.ctx.storage.setAlarm(expiresAt);
@@ -140,26 +196,27 @@ export class Grant extends DurableObject<unknown> {
    */
   async beginSignedIn(input: SignedInBeginInput): Promise<GrantResult<{ code: string; expiresAt: number }>> {
     const secret = randomSecret();
-    const codeHash = await sha256(secret);
+    const [codeHash, deposits] = await Promise.all([sha256(secret), sealAll(input.key, this.ctx.id.toString(), input.upstream ?? [])]);
     const now = Date.now();
     const expiresAt = now + CODE_TTL_MS;
     const result = this.ctx.storage.transactionSync((): GrantResult<{ code: string; expiresAt: number }> => {
       this.#sql.exec(GRANT_SCHEMA);
+      this.#vault.ensure();
       if (this.#row()) return refuse("wrong_state", "grant already exists");
       // The lent login is the one this grant rests on: it ends REFRESH_MAX_TTL after that login, not after now.
       this.#sql.exec(
-        `INSERT INTO grant_state (singleton, status, request, provider, created_at, expires_at, user, upstream_tokens, code_hash, auth_time, max_expires_at)
-         VALUES (1, 'code_issued', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO grant_state (singleton, status, request, provider, created_at, expires_at, user, code_hash, auth_time, max_expires_at)
+         VALUES (1, 'code_issued', ?, ?, ?, ?, ?, ?, ?, ?)`,
         JSON.stringify(input.request),
         input.provider,
         now,
         expiresAt,
         JSON.stringify(input.user),
-        input.sealedUpstreamTokens ?? null,
         codeHash,
         input.authTime,
         input.authTime + input.refreshMaxTtlSeconds * 1000,
       );
+      for (const [deposit, sealed] of deposits) this.#vault.put(deposit, sealed, now);
       return { ok: true, code: formatHandle("code", this.ctx.id.toString(), secret), expiresAt };
     });
     if (result.ok) await this.ctx.storage.setAlarm(expiresAt);
@@ -180,7 +237,9 @@ export class Grant extends DurableObject<unknown> {
     if (row.expires_at <= now) return refuse("expired", "grant expired");
     const authTime = row.auth_time ?? undefined;
     if (authTime === undefined || now - authTime > input.ssoMaxAgeSeconds * 1000) return refuse("stale_login", "the upstream sign-in is older than SSO_MAX_AGE");
-    return { ok: true, login: { provider: row.provider, user: user(row), sealedUpstreamTokens: row.upstream_tokens ?? undefined, authTime } };
+    const opened = await openAll(input.key, this.ctx.id.toString(), this.#vault.rows());
+    const upstream = opened.map(({ provider, clientId, tokens: { refreshToken: _kept, ...tokens } }) => ({ provider, clientId, tokens }));
+    return { ok: true, login: { provider: row.provider, user: user(row), upstream, authTime } };
   }
 
   /** The upstream login failed: nothing was issued, so the grant is deleted outright. */
@@ -274,20 +333,22 @@ export class Grant extends DurableObject<unknown> {
    * Revokes the grant when `secret` is one of its refresh tokens (current or used) and `clientId` its client;
    * anything else changes nothing. @see https://www.rfc-editor.org/rfc/rfc7009#section-2.1
    */
-  async revokeRefresh(secret: string, clientId: string): Promise<GrantResult<{ wasLive: boolean }>> {
+  async revokeRefresh(secret: string, clientId: string, access?: VaultAccess): Promise<GrantResult<{ wasLive: boolean; upstream: RemovedUpstream[] }>> {
     const hash = await sha256(secret);
     const now = Date.now();
-    const result = this.ctx.storage.transactionSync((): GrantResult<{ wasLive: boolean }> => {
+    const result = this.ctx.storage.transactionSync((): GrantResult<{ wasLive: boolean; rows: VaultRow[] }> => {
       const row = this.#row();
       if (!row) return refuse("not_found", "no such grant");
       if (this.#sql.exec("SELECT 1 FROM refresh_tokens WHERE hash = ?", hash).toArray().length === 0) return refuse("invalid_secret", "refresh token does not match");
       if (parse(row).clientId !== clientId) return refuse("client_mismatch", "refresh token issued to another client");
-      if (row.status === "revoked") return { ok: true, wasLive: false };
+      if (row.status === "revoked") return { ok: true, wasLive: false, rows: [] };
+      const rows = this.#vault.rows();
       this.#revoke(now, "refresh token revoked by the client");
-      return { ok: true, wasLive: row.status === "active" && now < row.expires_at };
+      return { ok: true, wasLive: row.status === "active" && now < row.expires_at, rows };
     });
-    if (result.ok) await this.#rearm();
-    return result;
+    if (!result.ok) return result;
+    await this.#rearm();
+    return { ok: true, wasLive: result.wasLive, upstream: access ? await openAll(access.key, this.ctx.id.toString(), result.rows) : [] };
   }
 
   /** Describes a refresh token for introspection: only the family's current token of a live grant is active. */
@@ -306,19 +367,183 @@ export class Grant extends DurableObject<unknown> {
     };
   }
 
-  /** Revokes the grant from any live state; revoking twice is harmless. */
-  async revoke(reason: string): Promise<GrantResult<{ wasLive: boolean }>> {
+  /**
+   * Revokes the grant from any live state; revoking twice is harmless. With `access`, the vault's tokens are handed
+   * back as they leave storage, for the caller to revoke at their providers (RFC 7009) in the background.
+   */
+  async revoke(reason: string, access?: VaultAccess): Promise<GrantResult<{ wasLive: boolean; upstream: RemovedUpstream[] }>> {
     const now = Date.now();
-    const result = this.ctx.storage.transactionSync((): GrantResult<{ wasLive: boolean }> => {
+    const result = this.ctx.storage.transactionSync((): GrantResult<{ wasLive: boolean; rows: VaultRow[] }> => {
       const row = this.#row();
       if (!row) return refuse("not_found", "no such grant");
-      if (row.status === "revoked") return { ok: true, wasLive: false };
+      if (row.status === "revoked") return { ok: true, wasLive: false, rows: [] };
+      const rows = this.#vault.rows();
       this.#revoke(now, reason);
-      return { ok: true, wasLive: row.status === "active" && now < row.expires_at };
+      return { ok: true, wasLive: row.status === "active" && now < row.expires_at, rows };
     });
     await this.#rearm();
-    return result;
+    if (!result.ok) return result;
+    const upstream = access ? await openAll(access.key, this.ctx.id.toString(), result.rows) : [];
+    return { ok: true, wasLive: result.wasLive, upstream };
   }
+
+  /**
+   * Adds (or replaces) the vault entry of one provider, for a login that links a further provider to this grant
+   * (chained logins): while the login is under way, and once the grant is issued.
+   */
+  async linkUpstream(input: VaultAccess & { deposit: VaultDeposit }): Promise<GrantResult<{ linkedAt: number }>> {
+    const sealed = await sealEntry(input.key, this.ctx.id.toString(), input.deposit);
+    const now = Date.now();
+    return this.ctx.storage.transactionSync((): GrantResult<{ linkedAt: number }> => {
+      const row = this.#row();
+      if (!row) return refuse("not_found", "no such grant");
+      if (row.status !== "login" && row.status !== "code_issued" && row.status !== "active") return refuse("wrong_state", `provider linked while ${row.status}`);
+      if (row.expires_at <= now) return refuse("expired", "grant expired");
+      this.#vault.put(input.deposit, sealed, now);
+      return { ok: true, linkedAt: now };
+    });
+  }
+
+  /**
+   * One provider's access token, for a new grant of the same person to start from when a chained login finds a live
+   * link (README "Linking several providers"): only while this grant is live and only a token that never expires,
+   * without its refresh token — a copy that expires could never be refreshed by the borrower, and a refresh token
+   * shared by two grants is spent by the first to refresh (single-use rotation). Otherwise `not_linked`: connect again.
+   */
+  async lendUpstream(input: VaultAccess & { provider: string }): Promise<GrantResult<{ deposit: VaultDeposit }>> {
+    const row = this.#row();
+    if (!row) return refuse("not_found", "no such grant");
+    if (row.status !== "active" && row.status !== "code_issued") return refuse("wrong_state", `grant is ${row.status}`);
+    if (row.expires_at <= Date.now()) return refuse("expired", "grant expired");
+    const entry = this.#vault.read(input.provider);
+    if (!entry || entry.expires_at !== null) return refuse("not_linked", entry ? "the provider's access token expires" : "no vault entry for the provider");
+    const opened = await openEntry(input.key, this.ctx.id.toString(), input.provider, entry.sealed);
+    if (!opened) return refuse("not_linked", "vault entry sealed under another key");
+    const { refreshToken: _kept, ...tokens } = opened.tokens;
+    return { ok: true, deposit: { provider: input.provider, clientId: opened.clientId, tokens } };
+  }
+
+  /** The providers in the vault: names, scopes, expiry; never a token. */
+  async linkedProviders(): Promise<GrantResult<{ providers: LinkedProvider[] }>> {
+    const row = this.#row();
+    if (!row) return refuse("not_found", "no such grant");
+    return { ok: true, providers: this.#vault.rows().map(listed) };
+  }
+
+  /** Removes one provider's entry; its tokens come back (when this key opens them) for revocation at the provider. */
+  async unlinkUpstream(input: VaultAccess & { provider: string }): Promise<GrantResult<{ removed: RemovedUpstream | undefined }>> {
+    const entry = this.#vault.read(input.provider);
+    if (!this.#row()) return refuse("not_found", "no such grant");
+    if (!entry || !this.#vault.remove(input.provider)) return { ok: true, removed: undefined };
+    const [removed] = await openAll(input.key, this.ctx.id.toString(), [entry]);
+    return { ok: true, removed };
+  }
+
+  /**
+   * A valid access token of `provider` for a tool or an origin: served from the vault, or first refreshed through
+   * `input.refresh` when it expires within 60 s (src/policy/upstream-token.ts). One refresh per provider is in flight
+   * at a time and every concurrent caller awaits it; its rotated refresh token is stored before any caller gets the
+   * new access token. A transient failure changes nothing; a terminal one revokes the grant (`upstream_revoked`).
+   * @see https://www.rfc-editor.org/rfc/rfc6749#section-6
+   * @see https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2
+   */
+  async upstreamToken(input: UpstreamTokenInput): Promise<GrantResult<{ token: UpstreamAccessToken }>> {
+    const now = Date.now();
+    const row = this.#row();
+    if (!row) return refuse("not_found", "no such grant");
+    if (row.status !== "active") return refuse(row.status === "revoked" ? "revoked" : "wrong_state", `upstream token asked while ${row.status}`);
+    if (row.expires_at <= now) return refuse("expired", "grant expired");
+    const inFlight = this.#refreshing.get(input.provider);
+    if (inFlight) return inFlight;
+    const entry = this.#vault.read(input.provider);
+    if (!entry) return refuse("not_linked", "no vault entry for the provider");
+    // Recent use is what keeps an entry refreshed ahead by the alarm; noted at most hourly, as a write delays the answer.
+    if (entry.used_at === null || now - entry.used_at > USE_NOTE_INTERVAL_MS) {
+      this.#vault.used(input.provider, now);
+      this.#noteAheadUrl(input.refreshAheadUrl);
+      await this.#rearm();
+    }
+    const decision = decideUpstreamToken({ expiresAt: entry.expires_at, refreshable: entry.refreshable === 1, clientId: entry.client_id }, input.clientId, now);
+    if (decision.action === "terminal") {
+      this.ctx.storage.transactionSync(() => this.#revoke(now, UPSTREAM_REVOKED));
+      await this.#rearm();
+      return refuse("upstream_revoked", decision.reason, true);
+    }
+    if (decision.action === "refresh") return this.#refreshOnce(input, entry);
+    const opened = await openEntry(input.key, this.ctx.id.toString(), input.provider, entry.sealed);
+    if (!opened) return refuse("not_linked", "vault entry sealed under another key");
+    return { ok: true, token: accessToken(entry, opened.tokens.accessToken, false) };
+  }
+
+  /**
+   * Refreshes the entries due ahead of expiry that were used in the last 24 hours: called by the Worker when the
+   * object's alarm asked it to (with the alarm's ticket), so the first call of the morning finds a fresh token.
+   */
+  async refreshAhead(input: RefreshAheadInput): Promise<GrantResult<{ clientId: string; results: { provider: string; result: GrantResult<{ token: UpstreamAccessToken }> }[] }>> {
+    const ahead = this.#ahead;
+    if (ahead === undefined || !timingSafeEqual(await sha256(input.ticket), await sha256(ahead.ticket))) return refuse("invalid_secret", "no proactive refresh was asked for");
+    const row = this.#row();
+    if (!row || row.status !== "active") return refuse("wrong_state", "grant not active");
+    const due = ahead.providers.flatMap((name) => this.#vault.read(name) ?? []);
+    const results = await Promise.all(
+      due.flatMap((entry) => {
+        const provider = input.providers.find((p) => p.provider === entry.provider && p.clientId === entry.client_id);
+        return provider ? [this.#refreshOnce({ ...provider, key: input.key }, entry).then((result) => ({ provider: entry.provider, result }))] : [];
+      }),
+    );
+    return { ok: true, clientId: parse(row).clientId, results };
+  }
+
+  /** The refresh of `entry`, or the one in flight for its provider. */
+  #refreshOnce(input: Omit<UpstreamTokenInput, "refreshAheadUrl">, entry: VaultRow): Promise<GrantResult<{ token: UpstreamAccessToken }>> {
+    const inFlight = this.#refreshing.get(entry.provider);
+    if (inFlight) return inFlight;
+    const flight = this.#refresh(input, entry).finally(() => this.#refreshing.delete(entry.provider));
+    this.#refreshing.set(entry.provider, flight);
+    return flight;
+  }
+
+  /** The one refresh of `entry`; runs while `#refreshing` holds it. */
+  async #refresh(input: Omit<UpstreamTokenInput, "refreshAheadUrl">, entry: VaultRow): Promise<GrantResult<{ token: UpstreamAccessToken }>> {
+    const grantId = this.ctx.id.toString();
+    const opened = await openEntry(input.key, grantId, entry.provider, entry.sealed);
+    const refreshToken = opened?.tokens.refreshToken;
+    if (!opened || !refreshToken) return refuse("not_linked", "vault entry sealed under another key");
+    let outcome: RefreshOutcome;
+    try {
+      outcome = await input.refresh({ provider: entry.provider, refreshToken, scope: entry.scope ?? undefined });
+    } catch {
+      // The caller's side went away (its request ended, the RPC broke): nothing is known, so nothing changes.
+      outcome = { ok: false, terminal: false, reason: "refresher failed" };
+    }
+    if (!outcome.ok) {
+      if (!outcome.terminal) return refuse("upstream_unavailable", outcome.reason);
+      const revoked = this.ctx.storage.transactionSync(() => {
+        const row = this.#row();
+        if (!row || row.status === "revoked") return false;
+        this.#revoke(Date.now(), UPSTREAM_REVOKED);
+        return true;
+      });
+      await this.#rearm();
+      return revoked ? refuse("upstream_revoked", outcome.reason, true) : refuse("revoked", "grant revoked during the upstream refresh");
+    }
+    // A provider that does not rotate answers without a refresh token (RFC 6749 §6): the old one stays valid.
+    const tokens = { ...opened.tokens, ...outcome.tokens, refreshToken: outcome.tokens.refreshToken ?? refreshToken };
+    const sealed = await sealEntry(input.key, grantId, { provider: entry.provider, clientId: opened.clientId, tokens });
+    const stored = this.ctx.storage.transactionSync((): GrantResult<{ token: UpstreamAccessToken }> => {
+      const row = this.#row();
+      if (!row || row.status !== "active") return refuse("revoked", "grant revoked during the upstream refresh");
+      // Relinked or removed meanwhile (only a new login does that): the newer entry stands.
+      if (this.#vault.read(entry.provider)?.sealed !== entry.sealed) return refuse("upstream_unavailable", "vault entry replaced during the refresh");
+      const now = Date.now();
+      this.#vault.refreshed(entry.provider, tokens, sealed, now);
+      return { ok: true, token: accessToken(this.#vault.read(entry.provider) ?? entry, tokens.accessToken, true) };
+    });
+    // The new expiry moves the next proactive refresh.
+    if (stored.ok) await this.#rearm();
+    return stored;
+  }
+
 
   /** Whether tokens issued from this grant may still be used (`/mcp` liveness). */
   async checkLive(): Promise<boolean> {
@@ -326,12 +551,41 @@ export class Grant extends DurableObject<unknown> {
     return row !== undefined && row.status === "active" && Date.now() < row.expires_at;
   }
 
-  /** Ends whatever state has run out; its storage goes with it. Re-arms when woken early. */
+  /**
+   * Ends whatever state has run out; its storage goes with it. For an active grant whose recently used upstream tokens
+   * are due, asks the Worker (through `ctx.exports.default`, at the stored `refreshAheadUrl`) to refresh them ahead.
+   * Re-arms when woken early.
+   */
   override async alarm(): Promise<void> {
     const row = this.#row();
     if (!row) return this.#erase();
-    if (row.expires_at <= Date.now()) return this.#erase();
-    await this.ctx.storage.setAlarm(row.expires_at);
+    const now = Date.now();
+    if (row.expires_at <= now) return this.#erase();
+    const due = row.status === "active" ? this.#vault.dueAhead(now) : [];
+    const url = this.#vault.refreshAheadUrl();
+    const worker = (this.ctx as { exports?: { default?: Fetcher } }).exports?.default;
+    // Noted first, whatever happens next: the next attempt waits AHEAD_RETRY_MS, so a failing one never loops.
+    for (const entry of due) this.#vault.aheadTried(entry.provider, now);
+    if (due.length > 0 && url && worker) {
+      const ticket = randomSecret();
+      this.#ahead = { ticket, providers: due.map((entry) => entry.provider) };
+      try {
+        const response = await worker.fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ grant_id: this.ctx.id.toString(), ticket }) });
+        await response.body?.cancel();
+      } catch {
+        // The Worker could not be reached: the entries wait AHEAD_RETRY_MS, and a tool call still refreshes on demand.
+      } finally {
+        this.#ahead = undefined;
+      }
+    }
+    await this.#rearm();
+  }
+
+  /** Keeps where the alarm asks for proactive refreshes, when the Worker says (unchanged: no write). */
+  #noteAheadUrl(url: string | undefined): void {
+    if (url === undefined || url === this.#aheadUrl) return;
+    if (this.#vault.refreshAheadUrl() !== url) this.#vault.setRefreshAheadUrl(url);
+    this.#aheadUrl = url;
   }
 
   /** What the token endpoint needs to mint tokens for this grant. */
@@ -361,12 +615,14 @@ export class Grant extends DurableObject<unknown> {
       reason,
       now + TOMBSTONE_MS,
     );
+    this.#vault.clear();
   }
 
-  /** Objects begun before `auth_time` existed get it when their login completes (CREATE TABLE IF NOT EXISTS adds no column). */
-  #addAuthTimeColumn(): void {
-    if (!this.#sql.exec("SELECT * FROM grant_state LIMIT 0").columnNames.includes("auth_time")) {
-      this.#sql.exec("ALTER TABLE grant_state ADD COLUMN auth_time INTEGER");
+  /** Objects begun before `auth_time` or `leg_provider` existed get them when they need them (CREATE TABLE IF NOT EXISTS adds no column). */
+  #addColumns(): void {
+    const columns = this.#sql.exec("SELECT * FROM grant_state LIMIT 0").columnNames;
+    for (const [column, type] of [["auth_time", "INTEGER"], ["leg_provider", "TEXT"]] as const) {
+      if (!columns.includes(column)) this.#sql.exec(`ALTER TABLE grant_state ADD COLUMN ${column} ${type}`);
     }
   }
 
@@ -377,10 +633,13 @@ export class Grant extends DurableObject<unknown> {
     return this.#sql.exec<GrantRow>("SELECT * FROM grant_state WHERE singleton = 1").toArray()[0];
   }
 
-  /** Points the alarm at the current state's end. */
+  /** Points the alarm at the current state's end, or earlier at the next proactive upstream refresh. */
   async #rearm(): Promise<void> {
     const row = this.#row();
-    if (row) await this.ctx.storage.setAlarm(row.expires_at);
+    if (!row) return;
+    const ahead = row.status === "active" && this.#vault.refreshAheadUrl() ? this.#vault.nextAhead() : undefined;
+    const at = ahead === undefined ? row.expires_at : Math.min(row.expires_at, Math.max(ahead, Date.now()));
+    if ((await this.ctx.storage.getAlarm()) !== at) await this.ctx.storage.setAlarm(at);
   }
 
   async #erase(): Promise<void> {

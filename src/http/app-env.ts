@@ -2,6 +2,7 @@
 import type { Context } from "hono";
 import type { Config } from "../config";
 import type { SecurityEvent } from "../db/events";
+import type { RemovedUpstream } from "../durable/vault-state";
 import type { Env } from "../env";
 import type { OAuthError } from "../errors";
 import type { Caller } from "../identity";
@@ -18,6 +19,11 @@ export interface AppEnv {
     outcome?: { error: string; reason?: string };
     /** How the mount serving the request renders its errors (src/http/respond.ts). */
     errorFormat?: ErrorFormat;
+    /**
+     * Revokes tokens taken out of a revoked grant's vault at their providers (RFC 7009); handed down by the app
+     * (src/gatehouse.ts) because the upstream layer sits beside this one. Never throws.
+     */
+    revokeUpstream?: (removed: RemovedUpstream[]) => Promise<void>;
   };
 }
 

@@ -2,8 +2,9 @@
 import type { Context } from "hono";
 import { type GrantListing, type GrantOwner, listLiveGrants, markGrantRevoked } from "../db/grants";
 import { grantStub } from "../durable/grant-stub";
+import { vaultKey } from "../tokens/seal";
 import type { AppEnv } from "./app-env";
-import { grantRevoked } from "./grant-revoked";
+import { grantRevoked, revokeUpstreamLater } from "./grant-revoked";
 
 /** Grants revoked per request: each is a Durable Object call, and a Worker invocation has a subrequest budget. */
 export const BULK_LIMIT = 500;
@@ -15,7 +16,8 @@ const CONCURRENCY = 25;
  * is marked revoked so listings stop showing the grant as active.
  */
 export async function revokeGrant(c: Context<AppEnv>, grant: Pick<GrantListing, "id" | "clientId">, reason: string): Promise<boolean> {
-  const result = await grantStub(c.env, grant.id)?.revoke(reason);
+  const result = await grantStub(c.env, grant.id)?.revoke(reason, { key: await vaultKey(c.env, c.var.config) });
+  if (result?.ok) revokeUpstreamLater(c, result.upstream);
   if (result?.ok && result.wasLive) {
     grantRevoked(c, grant.id, grant.clientId, reason);
     return true;

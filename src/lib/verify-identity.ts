@@ -10,7 +10,7 @@ export const IDENTITY_ASSERTION_TTL = 300;
 /** Seconds of clock skew allowed between Gatehouse and the origin on `exp` and `iat`. */
 const LEEWAY = 30;
 /** Where the assertion travels: its own header when the origin's `Authorization` carries something else. */
-const IDENTITY_HEADER = "Gatehouse-Identity";
+export const IDENTITY_HEADER = "Gatehouse-Identity";
 
 /** Who is calling, as Gatehouse verified them. */
 export interface VerifiedIdentity {

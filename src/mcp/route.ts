@@ -10,6 +10,7 @@ import { mcpErrors } from "../http/respond";
 import { requireConfig } from "../http/require-config";
 import type { McpHandler } from "./server";
 import { countUse, requestedTools } from "./usage";
+import { linkedProvidersOf, upstreamTokenFor } from "./upstream-token";
 
 /** `/mcp` behind `bearerAuth`; the streamable HTTP methods (GET, POST, DELETE) go to `handler` with the verified caller. */
 export function mcpRoutes(handler: McpHandler): Hono<AppEnv> {
@@ -25,6 +26,15 @@ export function mcpRoutes(handler: McpHandler): Hono<AppEnv> {
   });
 
   // Hono types the execution context narrowly; it is the one the runtime handed to `fetch`.
-  routes.on(["GET", "POST", "DELETE"], "/mcp", (c) => handler(c.req.raw, { caller: c.var.caller, env: c.env, ctx: c.executionCtx as ExecutionContext }));
+  routes.on(["GET", "POST", "DELETE"], "/mcp", (c) => {
+    const caller = c.var.caller;
+    return handler(c.req.raw, {
+      caller,
+      env: c.env,
+      ctx: c.executionCtx as ExecutionContext,
+      upstreamToken: (provider) => upstreamTokenFor(c, caller, provider),
+      linkedProviders: () => linkedProvidersOf(c, caller),
+    });
+  });
   return routes;
 }

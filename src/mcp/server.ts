@@ -8,7 +8,9 @@ import type { Env } from "../env";
 import type { Caller } from "../identity";
 import { toAuthInfo } from "./auth-info";
 import { bearerToken } from "./bearer";
+import { registerUpstreamUserinfo } from "./tools/upstream-userinfo";
 import { registerWhoami } from "./tools/whoami";
+import type { UpstreamAccess } from "./upstream-token";
 
 /** Reported in `initialize` as `serverInfo.version`. */
 const SERVER_VERSION = "0.1.0";
@@ -16,7 +18,7 @@ const SERVER_VERSION = "0.1.0";
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 /** What one `/mcp` request runs with. */
-export interface McpContext<E extends Env = Env> {
+export interface McpContext<E extends Env = Env> extends UpstreamAccess {
   /** The verified caller; `undefined` only for an anonymous request (REQUIRE_AUTH=false). */
   caller: Caller | undefined;
   /** The Worker's bindings and variables. */
@@ -46,7 +48,10 @@ export function serveMcp<E extends Env>(tools: ServerTools<E>): McpHandler<E> {
     const token = bearerToken(request.headers.get("Authorization") ?? undefined);
     const authInfo = context.caller && token ? toAuthInfo(config, token, context.caller) : undefined;
     const server = new McpServer({ name: "gatehouse", title: config.branding.serviceName, version: SERVER_VERSION });
-    if (tools.whoami) registerWhoami(server);
+    if (tools.whoami) {
+      registerWhoami(server, context);
+      registerUpstreamUserinfo(server, context, config);
+    }
     tools.tools?.(server, context);
     const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true, maxRequestBodySize: MAX_BODY_BYTES });
     await server.connect(transport);

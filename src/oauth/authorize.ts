@@ -9,6 +9,7 @@ import { sessionView } from "../db/consents";
 import { randomSecret } from "../crypto";
 import { PENDING_TTL_MS, type SsoContext } from "../durable/grant-state";
 import { formatHandle } from "../durable/handle";
+import { vaultKey } from "../tokens/seal";
 import type { AppEnv } from "../http/app-env";
 import { Consent, redirectTarget } from "../ui/consent";
 import { callbackUri, type UpstreamLeg, upstreamAuthorizationUrl } from "../upstream/federation";
@@ -132,6 +133,7 @@ async function approve(c: Context<AppEnv>, client: ClientRecord, request: Author
   const upstreamUrl = await upstreamAuthorizationUrl(c.env, config, provider, leg, sso.upstreamPrompt ? { prompt: sso.upstreamPrompt } : undefined);
   const { prompt: _prompt, ...params } = request;
   const begun = await c.env.GRANTS.get(id).begin({
+    key: await vaultKey(c.env, config),
     request: params,
     provider: provider.name,
     stateSecret,

@@ -1,5 +1,6 @@
 // GET /callback: the upstream provider sends the browser back here. The grant hands out its pending state once,
 // the upstream code is exchanged, the user resolved, and the client gets its code — or nothing is issued at all.
+// A server that requires linked providers chains a leg per provider first (src/oauth/chain-login.ts).
 import { type Context, Hono } from "hono";
 import { getCookie } from "hono/cookie";
 import { getClient } from "../db/clients";
@@ -9,16 +10,16 @@ import type { Grant } from "../durable/grant";
 import type { GrantError, PendingLogin } from "../durable/grant-state";
 import { parseHandle } from "../durable/handle";
 import type { AppEnv } from "../http/app-env";
-import { sealUpstreamTokens } from "../tokens/seal";
+import { vaultKey } from "../tokens/seal";
 import { admitEmailDomain, emailRefusalPage } from "./email-admission";
 import { completeUpstreamLogin } from "../upstream/federation";
-import type { UpstreamTokens } from "../tokens/seal";
+import type { UpstreamTokens } from "../durable/vault-state";
 import type { UpstreamIdentity } from "../identity";
 import { deliverNow } from "../webhook/deliver";
 import { userCreatedEvent } from "../webhook/event";
 import { audit } from "../http/audit";
 import { BIND_COOKIE } from "./authorize";
-import { finishAuthorization } from "./finish-authorization";
+import { continueChain, linkedLegDone, planChain } from "./chain-login";
 import { authorizationErrorUrl } from "./authorization-response";
 import { authorizeAgainUrl } from "../policy/authorize-request";
 import { OAuthError, PageError } from "../errors";
@@ -59,7 +60,7 @@ async function callback(c: Context<AppEnv>, callbackProvider: string | undefined
     throw new PageError("Invalid sign-in response", "This sign-in response is incomplete or was altered. Start the sign-in again from your application.", { reason: "callback state missing or malformed" });
   }
   const grantId = handle.grantId;
-  const taken = await stub.takePending(handle.secret, getCookie(c, BIND_COOKIE), callbackProvider);
+  const taken = await stub.takePending({ key: await vaultKey(c.env, config), stateSecret: handle.secret, browserBinding: getCookie(c, BIND_COOKIE), callbackProvider });
   if (!taken.ok) {
     audit(c, { type: "login.failed", grantId, detail: { check: taken.error } });
     if (taken.revoked) audit(c, { type: "grant.revoked", grantId, detail: { reason: taken.reason } });
@@ -68,10 +69,10 @@ async function callback(c: Context<AppEnv>, callbackProvider: string | undefined
   const { pending } = taken;
   const clientId = pending.request.clientId;
   try {
-    const provider = config.upstreams.find((p) => p.name === pending.provider);
+    const provider = config.upstreams.find((p) => p.name === (pending.linking?.provider ?? pending.provider));
     if (!provider) throw new PageError("Sign-in is unavailable", "The provider this sign-in started with is no longer configured.", { status: 502, reason: "pending provider not configured" });
     const leg = { state: states[0] ?? "", nonce: pending.nonce, codeVerifier: pending.codeVerifier, redirectUri: pending.upstreamRedirectUri };
-    const login = await completeUpstreamLogin(c.env, config, provider, url, leg);
+    const login = await completeUpstreamLogin(c.env, config, provider, url, leg, { linked: pending.linking !== undefined });
     if (!login.ok) {
       await stub.failLogin(login.reason);
       audit(c, { type: "login.failed", grantId, clientId, detail: { error: login.error, reason: login.reason } });
@@ -86,6 +87,10 @@ async function callback(c: Context<AppEnv>, callbackProvider: string | undefined
       }
       const title = login.error === "email_unverified" ? "Email address not verified" : "Sign-in failed";
       throw new PageError(title, login.description, { status: login.error === "email_unverified" ? 403 : 502, reason: login.reason });
+    }
+    if (pending.linking) {
+      const deposit = { provider: provider.name, clientId: provider.clientId, tokens: login.tokens };
+      return await linkedLegDone(c, { stub, grantId, request: pending.request, primary: pending.provider, linking: pending.linking }, login.identity, deposit);
     }
     const admitted = await admitEmailDomain(c, { domain: login.identity.domain, verified: login.identity.emailVerified });
     if (!admitted.ok) {
@@ -128,13 +133,11 @@ async function issueCode(
     audit(c, { type: "login.failed", grantId, clientId: request.clientId, userId, detail: { error: "consent_required", reason: "another user than the session's" } });
     return c.redirect(authorizeAgainUrl(config.publicUrl, request, ["consent", "login"]), 302);
   }
-  const sealedUpstreamTokens = await sealUpstreamTokens(c.env, config, grantId, tokens);
+  const provider = config.upstreams.find((p) => p.name === identity.provider);
+  const upstream = provider ? [{ provider: provider.name, clientId: provider.clientId, tokens }] : [];
   const { subject: _subject, ...profile } = identity;
-  const issued = await stub.completeLogin({ user: { ...profile, userId }, sealedUpstreamTokens, authTime });
-  if (!issued.ok) {
-    throw new PageError("This sign-in has expired", "The sign-in took too long. Start it again from your application.", { reason: `completeLogin: ${issued.reason}` });
-  }
-  return finishAuthorization(c, { grantId, request, userId, provider: identity.provider, code: issued.code, expiresAt: issued.expiresAt, signedInUpstream: true });
+  const chain = { stub, grantId, request, primary: identity.provider, user: { ...profile, userId }, authTime };
+  return continueChain(c, chain, upstream, await planChain(c, chain));
 }
 
 /**

@@ -7,11 +7,12 @@ import { newestLiveGrants, upsertGrantIndex } from "../db/grants";
 import type { AuthorizationParams } from "../policy/authorize-request";
 import { grantStub } from "../durable/grant-stub";
 import type { AppEnv } from "../http/app-env";
-import { sealUpstreamTokens, unsealUpstreamTokens } from "../tokens/seal";
+import { vaultKey } from "../tokens/seal";
 import type { Session } from "../identity";
 import { audit } from "../http/audit";
 import { authorizationResponseUrl } from "./authorization-response";
 import { redirectHost } from "../policy/consent";
+import { requiredLinks } from "../policy/linking";
 import { admitEmailDomain } from "./email-admission";
 import { startSession } from "../http/session";
 
@@ -64,19 +65,19 @@ const REUSE_CANDIDATES = 3;
 export async function reuseSignedIn(c: Context<AppEnv>, request: AuthorizationParams, session: Session): Promise<Response | undefined> {
   const config = c.var.config;
   if (!config.upstreams.some((p) => p.name === session.provider)) return undefined;
+  // A server that requires linked providers chains their legs from the callback: a lent login would skip them.
+  if (requiredLinks(config.servers, request.resource, session.provider).length > 0) return undefined;
   const candidates = await newestLiveGrants(c.env.DB, session.userId, Math.floor(Date.now() / 1000), REUSE_CANDIDATES);
   for (const candidate of candidates) {
-    const found = await grantStub(c.env, candidate.id)?.signedInLogin({ ssoMaxAgeSeconds: config.ssoMaxAge });
+    const key = await vaultKey(c.env, config);
+    const found = await grantStub(c.env, candidate.id)?.signedInLogin({ key, ssoMaxAgeSeconds: config.ssoMaxAge });
     if (!found?.ok || found.login.provider !== session.provider || found.login.user.userId !== session.userId) continue;
     const { login } = found;
     // The policy may have tightened since that sign-in: then the upstream login applies it, with its page.
     if (!(await admitEmailDomain(c, { domain: login.user.domain, verified: login.user.emailVerified })).ok) return undefined;
-    const tokens = login.sealedUpstreamTokens === undefined ? undefined : await unsealUpstreamTokens(c.env, config, candidate.id, login.sealedUpstreamTokens);
-    if (login.sealedUpstreamTokens !== undefined && tokens === undefined) continue;
     const id = c.env.GRANTS.newUniqueId();
     const grantId = id.toString();
-    const sealedUpstreamTokens = tokens && (await sealUpstreamTokens(c.env, config, grantId, tokens));
-    const begun = await c.env.GRANTS.get(id).beginSignedIn({ request, provider: login.provider, user: login.user, sealedUpstreamTokens, authTime: login.authTime, refreshMaxTtlSeconds: config.refreshMaxTtl });
+    const begun = await c.env.GRANTS.get(id).beginSignedIn({ key, request, provider: login.provider, user: login.user, upstream: login.upstream, authTime: login.authTime, refreshMaxTtlSeconds: config.refreshMaxTtl });
     if (!begun.ok) throw new Error(`a new grant refused beginSignedIn: ${begun.reason}`);
     audit(c, { type: "grant.created", grantId, clientId: request.clientId, userId: session.userId, detail: { provider: login.provider, scope: request.scope, sso: "reused" } });
     return finishAuthorization(c, { grantId, request, userId: session.userId, provider: login.provider, code: begun.code, expiresAt: begun.expiresAt, signedInUpstream: false });

@@ -11,7 +11,8 @@ import { requireConfig } from "../http/require-config";
 import { protectedResources } from "../policy/resource";
 import { verifyAccessToken } from "../tokens/access-token";
 import { authenticateClient } from "./client-auth";
-import { grantRevoked } from "../http/grant-revoked";
+import { grantRevoked, revokeUpstreamLater } from "../http/grant-revoked";
+import { vaultKey } from "../tokens/seal";
 import { readForm } from "../http/params";
 import { parseParams } from "../lib/params";
 import { limitOAuth, sourceKey } from "../http/rate-limit";
@@ -40,13 +41,15 @@ revokeRoutes.post("/revoke", async (c) => {
   const { token } = parseParams(request, form);
   const refresh = parseHandle("refresh", token);
   if (refresh) {
-    const result = await grantStub(c.env, refresh.grantId)?.revokeRefresh(refresh.secret, client.clientId);
+    const result = await grantStub(c.env, refresh.grantId)?.revokeRefresh(refresh.secret, client.clientId, { key: await vaultKey(c.env, c.var.config) });
+    if (result?.ok) revokeUpstreamLater(c, result.upstream);
     if (result?.ok && result.wasLive) grantRevoked(c, refresh.grantId, client.clientId, "refresh token revoked by the client");
     return c.body(null, 200, NO_STORE);
   }
   const access = await verifyAccessToken(c.env, c.var.config, token, protectedResources(c.var.config).map((r) => r.resource));
   if (access.ok && access.claims.clientId === client.clientId) {
-    const result = await grantStub(c.env, access.claims.grantId)?.revoke("access token revoked by the client");
+    const result = await grantStub(c.env, access.claims.grantId)?.revoke("access token revoked by the client", { key: await vaultKey(c.env, c.var.config) });
+    if (result?.ok) revokeUpstreamLater(c, result.upstream);
     if (result?.ok && result.wasLive) grantRevoked(c, access.claims.grantId, client.clientId, "access token revoked by the client");
   }
   return c.body(null, 200, NO_STORE);

@@ -1,9 +1,11 @@
 // The connected-apps page (/account): each application the signed-in person authorized, the servers it uses and when
-// it was last used, with a Revoke button, and "Sign out everywhere". Forms post back to /account with a CSRF token.
+// it was last used, with a Revoke button; the providers they linked, with Disconnect; and "Sign out everywhere".
+// Forms post back to /account with a CSRF token.
 /** @jsxRuntime automatic */
 /** @jsxImportSource hono/jsx */
 import type { Config } from "../config";
 import type { ConnectedApp } from "../db/consents";
+import type { ProviderLink } from "../db/links";
 import { resourceNamed } from "../policy/resource";
 import { describeScope } from "./consent";
 import { Brand, Layout } from "./layout";
@@ -13,6 +15,8 @@ export interface AccountProps {
   /** Who is signed in, as they would recognise themselves (an email, else a name). */
   who: string;
   apps: ConnectedApp[];
+  /** The providers they linked for servers that require them. */
+  links: ProviderLink[];
   csrfToken: string;
   /** A line confirming what the last action did. */
   notice?: string;
@@ -36,7 +40,7 @@ function day(seconds: number | undefined): string {
   return seconds === undefined ? "never" : new Date(seconds * 1000).toISOString().slice(0, 10);
 }
 
-export function Account({ config, who, apps, csrfToken, notice }: AccountProps) {
+export function Account({ config, who, apps, links, csrfToken, notice }: AccountProps) {
   return (
     <Layout config={config} title="Connected apps">
       <main class="wide">
@@ -66,6 +70,7 @@ export function Account({ config, who, apps, csrfToken, notice }: AccountProps) 
             </form>
           </section>
         ))}
+        {links.length > 0 ? <LinkedProviders config={config} links={links} csrfToken={csrfToken} /> : null}
         <h2>Sign out everywhere</h2>
         <p class="muted">Ends this sign-in in every browser and revokes the access of every application above; they will ask you to sign in again.</p>
         <form method="post" action="/account/sign-out">
@@ -76,6 +81,37 @@ export function Account({ config, who, apps, csrfToken, notice }: AccountProps) 
         </form>
       </main>
     </Layout>
+  );
+}
+
+/** The linked providers: which account, since when, whether its tokens are still held, and Disconnect. */
+function LinkedProviders({ config, links, csrfToken }: { config: Config; links: ProviderLink[]; csrfToken: string }) {
+  return (
+    <>
+      <h2>Linked providers</h2>
+      <p class="muted">Accounts you connected because a server needs them. Disconnecting one revokes the access of the applications using those servers.</p>
+      {links.map((link) => {
+        const provider = config.upstreams.find((p) => p.name === link.provider);
+        const servers = config.servers.filter((s) => s.requires.includes(link.provider)).map((s) => `${s.label} (${s.path})`);
+        return (
+          <section class="app link">
+            <h3>{provider?.label ?? link.provider}</h3>
+            <p class="muted">
+              {link.label ? `${link.label} · ` : ""}connected {day(link.linkedAt)}
+              {link.live ? "" : " · not in use"}
+            </p>
+            {servers.length > 0 ? <p class="servers">Needed by {servers.join(", ")}</p> : null}
+            <form method="post" action="/account/disconnect">
+              <input type="hidden" name="csrf" value={csrfToken} />
+              <input type="hidden" name="provider" value={link.provider} />
+              <button type="submit" name="action" value="disconnect">
+                Disconnect
+              </button>
+            </form>
+          </section>
+        );
+      })}
+    </>
   );
 }
 

@@ -49,6 +49,7 @@ export function Consent({ config, client, redirectUri, scopes, resource, fields,
   if (!server) throw new Error(`consent for a resource Gatehouse does not protect: ${resource}`);
   const target = redirectTarget(redirectUri);
   const providers = config.upstreams;
+  const linked = (config.servers.find((s) => s.resource === resource)?.requires ?? []).map((name) => providers.find((p) => p.name === name)?.label ?? name);
   return (
     <Layout config={config} title="Allow access?">
       <main>
@@ -78,6 +79,12 @@ export function Consent({ config, client, redirectUri, scopes, resource, fields,
         ) : null}
         {target.local ? (
           <p class="warn">The answer goes to an application on your own device. Continue only if you just started this sign-in there.</p>
+        ) : null}
+        {linked.length > 0 ? (
+          <p class="linked">
+            {server.label} also needs your account at {linked.join(" and ")}: after you sign in you will be asked to connect it, unless it is
+            connected already.
+          </p>
         ) : null}
         <h2>It will be able to</h2>
         <ul class="scopes">

@@ -1,5 +1,5 @@
 // Upstream authorization server metadata: OpenID Connect discovery from the issuer, cached per isolate with a
-// TTL, explicit endpoints overriding it; `oauth2` providers (GitHub-style) are described by their endpoints alone.
+// TTL, explicit endpoints overriding it; `oauth2` and `github` providers are described by their endpoints alone.
 import * as oauth from "oauth4webapi";
 import type { Config, UpstreamProvider } from "../config";
 import type { Env } from "../env";
@@ -16,7 +16,7 @@ const cache = new Map<string, { metadata: Promise<oauth.AuthorizationServer>; ex
  * @see https://openid.net/specs/openid-connect-discovery-1_0.html#ProviderConfig
  */
 export function authorizationServer(env: Env, config: Config, provider: UpstreamProvider): Promise<oauth.AuthorizationServer> {
-  if (provider.type === "oauth2") return Promise.resolve(withOverrides({ issuer: provider.issuer }, provider));
+  if (provider.type !== "oidc") return Promise.resolve(withOverrides({ issuer: provider.issuer }, provider));
   if (provider.builtIn) return discover(env, config, provider);
   const key = `${provider.name}\n${provider.issuer}`;
   const hit = cache.get(key);

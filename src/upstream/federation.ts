@@ -9,7 +9,7 @@ import { authorizationServer } from "./discovery";
 import { insecureAllowed, upstreamHttp } from "./transport";
 import { fetchUserClaims } from "./userinfo";
 import type { UpstreamIdentity } from "../identity";
-import type { UpstreamTokens } from "../tokens/seal";
+import type { UpstreamTokens } from "../durable/vault-state";
 
 /**
  * Gatehouse's redirection endpoint at `provider`: `PUBLIC_URL/callback` when it is the only provider, else
@@ -76,7 +76,9 @@ export async function upstreamAuthorizationUrl(env: Env, config: Config, provide
   if (provider.type === "oidc") params.set("nonce", leg.nonce);
   params.set("code_challenge", await oauth.calculatePKCECodeChallenge(leg.codeVerifier));
   params.set("code_challenge_method", "S256");
-  if (options?.prompt) params.set("prompt", options.prompt);
+  // GitHub's one prompt shows its account picker, which is what "use another account" asks of it.
+  const prompt = provider.type === "github" && options?.prompt === "login" ? "select_account" : options?.prompt;
+  if (prompt) params.set("prompt", prompt);
   return endpoint;
 }
 
@@ -86,15 +88,24 @@ export async function upstreamAuthorizationUrl(env: Env, config: Config, provide
  * @see https://www.rfc-editor.org/rfc/rfc9207#section-2.4
  * @see https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation
  */
-export async function completeUpstreamLogin(env: Env, config: Config, provider: UpstreamProvider, callbackUrl: URL, leg: UpstreamLeg): Promise<UpstreamLoginResult> {
+export async function completeUpstreamLogin(env: Env, config: Config, provider: UpstreamProvider, callbackUrl: URL, leg: UpstreamLeg, options: LoginOptions = {}): Promise<UpstreamLoginResult> {
   try {
-    return await complete(env, config, provider, callbackUrl, leg);
+    return await complete(env, config, provider, callbackUrl, leg, options);
   } catch (err) {
     return { ok: false, error: "upstream_error", description: safeDescription(err, provider), reason: describe(err) };
   }
 }
 
-async function complete(env: Env, config: Config, provider: UpstreamProvider, callbackUrl: URL, leg: UpstreamLeg): Promise<UpstreamLoginResult> {
+/** How a login is judged. */
+export interface LoginOptions {
+  /**
+   * A linked provider's leg of a chained login: the account connects the provider's API, it does not say who the
+   * person is, so an unverified email there is no reason to refuse it.
+   */
+  linked?: boolean;
+}
+
+async function complete(env: Env, config: Config, provider: UpstreamProvider, callbackUrl: URL, leg: UpstreamLeg, options: LoginOptions): Promise<UpstreamLoginResult> {
   const http = upstreamHttp(env, config, provider);
   const as = await authorizationServer(env, config, provider);
   const client: oauth.Client = { client_id: provider.clientId };
@@ -134,13 +145,13 @@ async function complete(env: Env, config: Config, provider: UpstreamProvider, ca
   } else {
     result = await oauth.processAuthorizationCodeResponse(as, client, response);
     if (!as.userinfo_endpoint) throw new oauth.OperationProcessingError("no userinfo_endpoint is configured", { code: oauth.MISSING_SERVER_METADATA });
-    claims = await fetchUserClaims(as.userinfo_endpoint, result.access_token, http);
+    claims = await fetchUserClaims({ userinfo: as.userinfo_endpoint, emails: provider.emailsEndpoint }, result.access_token, http);
   }
 
   const mapped = mapClaims(provider.name, claims, provider.claims);
   if (!mapped.ok) return { ok: false, error: "upstream_error", description: `${provider.label} did not say who you are.`, reason: mapped.reason };
   const { identity } = mapped;
-  if (!(identity.email && identity.emailVerified) && !provider.allowUnverifiedEmail) {
+  if (!(identity.email && identity.emailVerified) && !provider.allowUnverifiedEmail && !options.linked) {
     return {
       ok: false,
       error: "email_unverified",
@@ -159,19 +170,22 @@ async function complete(env: Env, config: Config, provider: UpstreamProvider, ca
       refreshToken: result.refresh_token,
       expiresAt: result.expires_in === undefined ? undefined : now + result.expires_in * 1000,
       idToken: result.id_token,
+      tokenType: result.token_type.toLowerCase(),
+      scope: result.scope ?? provider.scopes,
     },
   };
 }
 
 /**
  * Client authentication at the token endpoint: none for public clients; with a secret, Basic when the provider
- * supports it or says nothing (RFC 8414 §2's default), else POST; GitHub-style providers without metadata take POST.
+ * supports it or says nothing (RFC 8414 §2's default), else POST; GitHub and GitHub-style providers without metadata
+ * take POST (GitHub documents `client_id` and `client_secret` as form parameters).
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1
  */
-function clientAuthentication(as: oauth.AuthorizationServer, provider: UpstreamProvider): oauth.ClientAuth {
+export function clientAuthentication(as: oauth.AuthorizationServer, provider: UpstreamProvider): oauth.ClientAuth {
   if (!provider.clientSecret) return oauth.None();
   const methods = as.token_endpoint_auth_methods_supported;
-  if (methods === undefined) return provider.type === "oauth2" ? oauth.ClientSecretPost(provider.clientSecret) : oauth.ClientSecretBasic(provider.clientSecret);
+  if (methods === undefined) return provider.type !== "oidc" ? oauth.ClientSecretPost(provider.clientSecret) : oauth.ClientSecretBasic(provider.clientSecret);
   if (!methods.includes("client_secret_basic") && methods.includes("client_secret_post")) return oauth.ClientSecretPost(provider.clientSecret);
   return oauth.ClientSecretBasic(provider.clientSecret);
 }

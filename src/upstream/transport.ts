@@ -1,8 +1,10 @@
 // How Gatehouse reaches an upstream provider: a 10-second timeout on every request, plain http only between
-// loopback hosts, and, for the built-in development IdP, in-process dispatch instead of a network self-fetch.
+// loopback hosts, GitHub's token answers made standard (src/upstream/github.ts), and, for the built-in development IdP,
+// in-process dispatch instead of a network self-fetch.
 import * as oauth from "oauth4webapi";
 import { type Config, type UpstreamProvider, isLoopbackHost } from "../config";
 import type { Env } from "../env";
+import { githubFetch } from "./github";
 
 /** A handler answering the development IdP's routes in this isolate. */
 export type InProcessIdp = (request: Request, env: Env) => Response | Promise<Response>;
@@ -41,6 +43,7 @@ export function upstreamHttp(env: Env, config: Config, provider: UpstreamProvide
   };
   if (insecureAllowed(config, provider.issuer)) options[oauth.allowInsecureRequests] = true;
   if (provider.builtIn) options[oauth.customFetch] = (url, init) => dispatchToDevIdp(env, config, url, init);
+  if (provider.type === "github") options[oauth.customFetch] = githubFetch(provider.tokenEndpoint);
   return options;
 }
 

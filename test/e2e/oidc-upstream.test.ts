@@ -64,6 +64,8 @@ describe("federation to an upstream OpenID provider (oidc-provider)", () => {
       organization: null,
       client_id: oauth.savedClients[0]?.client_id,
       scopes: ["mcp"],
+      // The provider's tokens are in the grant's vault; whoami names them, never shows them.
+      linked_providers: [{ provider: "default", scopes: ["openid", "email", "profile"] }],
     });
   });
 

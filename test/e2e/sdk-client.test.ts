@@ -117,6 +117,7 @@ describe("MCP SDK client against wrangler dev with the development IdP", () => {
       organization: { id: "example.com", name: "Example" },
       client_id: oauth.savedClients[0]?.client_id,
       scopes: ["mcp"],
+      linked_providers: [{ provider: "dev", scopes: ["openid", "email", "profile"] }],
     });
     // No second sign-in: every request after the token exchange was authorized.
     expect(log.slice(5).filter((r) => r.status === 401)).toEqual([]);

@@ -25,7 +25,10 @@ export interface Page {
 export interface AuthorizeOptions {
   /** What the person types, by field name, into visible fields the current page has (`email`, `login`, `password`). */
   fill: Record<string, string>;
-  /** Submit buttons to prefer, as `name=value` (`decision=approve`, `action=login`); otherwise a form's first button. */
+  /**
+   * Submit buttons to prefer, as `name=value` (`decision=approve`, `action=login`) or by their text as
+   * `label=<text>` (`label=Approve with GitHub`); otherwise a form's first button.
+   */
   choose: string[];
   /**
    * Ends the dance at a redirect to a URL this accepts (the client's redirect URI): the URL is returned without
@@ -72,10 +75,12 @@ export class HeadlessBrowser {
         Object.entries(options.fill).filter(([name]) => choice.form.fields.some((f) => f.name === name && f.type !== "hidden")),
       );
       const data = formData(choice.form, input, choice.button);
+      // A button's formaction overrides its form's action, as in a browser.
+      const action = choice.button?.formAction ? new URL(choice.button.formAction, page.url) : choice.form.action;
       request =
         choice.form.method === "POST"
-          ? { method: "POST", url: choice.form.action, body: data, initiator: { url: page.url, referrerPolicy: referrerPolicyOf(page.headers) } }
-          : { method: "GET", url: withQuery(choice.form.action, data), initiator: { url: page.url, referrerPolicy: referrerPolicyOf(page.headers) } };
+          ? { method: "POST", url: action, body: data, initiator: { url: page.url, referrerPolicy: referrerPolicyOf(page.headers) } }
+          : { method: "GET", url: withQuery(action, data), initiator: { url: page.url, referrerPolicy: referrerPolicyOf(page.headers) } };
     }
     throw this.#failure(`no redirect to the client after ${maxSteps} pages`, this.pages.at(-1));
   }
@@ -231,7 +236,7 @@ function fetchSite(initiator: URL | undefined, urls: URL[]): string {
 function pickForm(forms: HtmlForm[], options: AuthorizeOptions): { form: HtmlForm; button: SubmitButton | undefined } | undefined {
   for (const wanted of options.choose) {
     for (const form of forms) {
-      const button = form.buttons.find((b) => b.name !== undefined && `${b.name}=${b.value}` === wanted);
+      const button = form.buttons.find((b) => (b.name !== undefined && `${b.name}=${b.value}` === wanted) || `label=${b.label}` === wanted);
       if (button) return { form, button };
     }
   }

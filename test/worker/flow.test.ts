@@ -134,7 +134,7 @@ describe("the authorization code flow", () => {
     const late = await browser.fetch(callback.href);
     expect(late.status).toBe(400);
     const state = callback.searchParams.get("state") ?? "";
-    expect(await grantOf(state).revoke("test")).toEqual({ ok: true, wasLive: false });
+    expect(await grantOf(state).revoke("test")).toEqual({ ok: true, wasLive: false, upstream: [] });
     expect(await eventsAbout("grant.revoked", { grant_id: state.slice(5, 69) })).toHaveLength(1);
   });
 

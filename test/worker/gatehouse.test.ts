@@ -69,7 +69,7 @@ describe("createGatehouse({ tools })", () => {
 
   it("keeps whoami before the deployer's tools, and leaves it out with whoami: false", async () => {
     const tools: Parameters<typeof createGatehouse>[0] = { tools: (server) => void server.registerTool("greet", {}, () => ({ content: [] })) };
-    expect(await toolNames(createGatehouse(tools))).toEqual(["whoami", "greet"]);
+    expect(await toolNames(createGatehouse(tools))).toEqual(["whoami", "upstream_userinfo", "greet"]);
     expect(await toolNames(createGatehouse({ ...tools, whoami: false }))).toEqual(["greet"]);
   });
 

@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { randomSecret, sha256 } from "../../src/crypto";
 import { type BeginInput, CODE_TTL_MS, PENDING_TTL_MS, TOMBSTONE_MS } from "../../src/durable/grant-state";
 import { parseHandle } from "../../src/durable/handle";
+import { deposit, TEST_KEY } from "./helpers/vault";
 
 const VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
@@ -26,6 +27,7 @@ function beginInput(overrides: Partial<BeginInput> = {}): BeginInput {
       codeChallenge: CHALLENGE,
       state: "client-state",
     },
+    key: TEST_KEY,
     provider: "dev",
     stateSecret: randomSecret(),
     browserBinding: randomSecret(),
@@ -41,8 +43,8 @@ type Stub = ReturnType<typeof newGrant>["stub"];
 /** Runs a grant to `code_issued` and returns the code's secret. */
 async function issueCode(stub: Stub, input = beginInput()): Promise<string> {
   expect((await stub.begin(input)).ok).toBe(true);
-  expect((await stub.takePending(input.stateSecret, input.browserBinding)).ok).toBe(true);
-  const login = await stub.completeLogin({ user: USER, sealedUpstreamTokens: "sealed", authTime: Date.now() });
+  expect((await stub.takePending({ key: TEST_KEY, stateSecret: input.stateSecret, browserBinding: input.browserBinding })).ok).toBe(true);
+  const login = await stub.completeLogin({ key: TEST_KEY, user: USER, upstream: [deposit()], authTime: Date.now() });
   if (!login.ok) throw new Error(login.reason);
   const handle = parseHandle("code", login.code);
   if (!handle) throw new Error("code is not a code handle");
@@ -94,22 +96,22 @@ describe("Grant: pending state", () => {
     const input = beginInput();
     await stub.begin(input);
     const before = await storedRow(stub);
-    expect(await stub.takePending(input.stateSecret, input.browserBinding, "corp")).toEqual({ ok: false, error: "provider_mismatch", reason: "response at another provider's callback path" });
-    expect(await stub.takePending(input.stateSecret, randomSecret(), "corp")).toMatchObject({ ok: false, error: "provider_mismatch" });
+    expect(await stub.takePending({ key: TEST_KEY, stateSecret: input.stateSecret, browserBinding: input.browserBinding, callbackProvider: "corp" })).toEqual({ ok: false, error: "provider_mismatch", reason: "response at another provider's callback path" });
+    expect(await stub.takePending({ key: TEST_KEY, stateSecret: input.stateSecret, browserBinding: randomSecret(), callbackProvider: "corp" })).toMatchObject({ ok: false, error: "provider_mismatch" });
     expect(await storedRow(stub)).toEqual(before);
-    expect(await stub.takePending(input.stateSecret, input.browserBinding, "dev")).toMatchObject({ ok: true, pending: { provider: "dev" } });
+    expect(await stub.takePending({ key: TEST_KEY, stateSecret: input.stateSecret, browserBinding: input.browserBinding, callbackProvider: "dev" })).toMatchObject({ ok: true, pending: { provider: "dev" } });
   });
 
   it("hands the upstream leg out exactly once", async () => {
     const { stub } = newGrant();
     const input = beginInput();
     await stub.begin(input);
-    const first = await stub.takePending(input.stateSecret, input.browserBinding);
+    const first = await stub.takePending({ key: TEST_KEY, stateSecret: input.stateSecret, browserBinding: input.browserBinding });
     expect(first).toEqual({
       ok: true,
       pending: { request: input.request, provider: "dev", nonce: "nonce-1", codeVerifier: "upstream-verifier", upstreamRedirectUri: "http://localhost:8787/callback" },
     });
-    expect(await stub.takePending(input.stateSecret, input.browserBinding)).toMatchObject({ ok: false, error: "wrong_state" });
+    expect(await stub.takePending({ key: TEST_KEY, stateSecret: input.stateSecret, browserBinding: input.browserBinding })).toMatchObject({ ok: false, error: "wrong_state" });
     expect(await storedRow(stub)).toMatchObject({ status: "login", state_hash: null, upstream_leg: null });
   });
 
@@ -117,16 +119,16 @@ describe("Grant: pending state", () => {
     const { stub } = newGrant();
     const input = beginInput();
     await stub.begin(input);
-    expect(await stub.takePending(randomSecret(), input.browserBinding)).toMatchObject({ ok: false, error: "invalid_secret" });
-    expect((await stub.takePending(input.stateSecret, input.browserBinding)).ok).toBe(true);
+    expect(await stub.takePending({ key: TEST_KEY, stateSecret: randomSecret(), browserBinding: input.browserBinding })).toMatchObject({ ok: false, error: "invalid_secret" });
+    expect((await stub.takePending({ key: TEST_KEY, stateSecret: input.stateSecret, browserBinding: input.browserBinding })).ok).toBe(true);
   });
 
   it("revokes the grant when the right state arrives without the browser-binding cookie", async () => {
     const { stub } = newGrant();
     const input = beginInput();
     await stub.begin(input);
-    expect(await stub.takePending(input.stateSecret, undefined)).toEqual({ ok: false, error: "binding_mismatch", reason: expect.any(String), revoked: true });
-    expect(await stub.takePending(input.stateSecret, input.browserBinding)).toMatchObject({ ok: false, error: "wrong_state" });
+    expect(await stub.takePending({ key: TEST_KEY, stateSecret: input.stateSecret, browserBinding: undefined })).toEqual({ ok: false, error: "binding_mismatch", reason: expect.any(String), revoked: true });
+    expect(await stub.takePending({ key: TEST_KEY, stateSecret: input.stateSecret, browserBinding: input.browserBinding })).toMatchObject({ ok: false, error: "wrong_state" });
     expect(await storedRow(stub)).toMatchObject({ status: "revoked", upstream_leg: null, state_hash: null });
   });
 
@@ -134,7 +136,7 @@ describe("Grant: pending state", () => {
     const { stub } = newGrant();
     const input = beginInput();
     await stub.begin(input);
-    expect(await stub.takePending(input.stateSecret, randomSecret())).toMatchObject({ ok: false, error: "binding_mismatch", revoked: true });
+    expect(await stub.takePending({ key: TEST_KEY, stateSecret: input.stateSecret, browserBinding: randomSecret() })).toMatchObject({ ok: false, error: "binding_mismatch", revoked: true });
   });
 
   it("expires an unused pending state: the alarm deletes all storage", async () => {
@@ -142,15 +144,15 @@ describe("Grant: pending state", () => {
     const input = beginInput();
     await stub.begin(input);
     await shift(stub, "expires_at", PENDING_TTL_MS + 1);
-    expect(await stub.takePending(input.stateSecret, input.browserBinding)).toMatchObject({ ok: false, error: "expired" });
+    expect(await stub.takePending({ key: TEST_KEY, stateSecret: input.stateSecret, browserBinding: input.browserBinding })).toMatchObject({ ok: false, error: "expired" });
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await storedRow(stub)).toBeUndefined();
-    expect(await stub.takePending(input.stateSecret, input.browserBinding)).toMatchObject({ ok: false, error: "not_found" });
+    expect(await stub.takePending({ key: TEST_KEY, stateSecret: input.stateSecret, browserBinding: input.browserBinding })).toMatchObject({ ok: false, error: "not_found" });
   });
 
   it("answers not_found for an id that was never begun, without creating storage", async () => {
     const { stub } = newGrant();
-    expect(await stub.takePending(randomSecret(), randomSecret())).toMatchObject({ ok: false, error: "not_found" });
+    expect(await stub.takePending({ key: TEST_KEY, stateSecret: randomSecret(), browserBinding: randomSecret() })).toMatchObject({ ok: false, error: "not_found" });
     expect(await stub.redeemCode(randomSecret(), redemption)).toMatchObject({ ok: false, error: "not_found" });
     expect(await stub.checkLive()).toBe(false);
     expect(await storedRow(stub)).toBeUndefined();
@@ -162,33 +164,34 @@ describe("Grant: login", () => {
     const { id, stub } = newGrant();
     const input = beginInput();
     await stub.begin(input);
-    await stub.takePending(input.stateSecret, input.browserBinding);
+    await stub.takePending({ key: TEST_KEY, stateSecret: input.stateSecret, browserBinding: input.browserBinding });
     const before = Date.now();
-    const login = await stub.completeLogin({ user: USER, sealedUpstreamTokens: "sealed-blob", authTime: Date.now() });
+    const login = await stub.completeLogin({ key: TEST_KEY, user: USER, upstream: [deposit()], authTime: Date.now() });
     expect(login).toEqual({ ok: true, code: expect.stringMatching(/^gh1c_[0-9a-f]{64}\.[A-Za-z0-9_-]{43}$/), expiresAt: expect.any(Number), request: input.request });
     if (!login.ok) return;
     const handle = parseHandle("code", login.code);
     expect(handle?.grantId).toBe(id);
     expect(login.expiresAt).toBeGreaterThanOrEqual(before + CODE_TTL_MS);
     const row = await storedRow(stub);
-    expect(row).toMatchObject({ status: "code_issued", code_hash: await sha256(handle?.secret ?? ""), upstream_tokens: "sealed-blob", binding_hash: null });
-    expect(await stub.completeLogin({ user: USER, authTime: Date.now() })).toMatchObject({ ok: false, error: "wrong_state" });
+    expect(row).toMatchObject({ status: "code_issued", code_hash: await sha256(handle?.secret ?? ""), upstream_tokens: null, binding_hash: null });
+    expect(await stub.linkedProviders()).toEqual({ ok: true, providers: [{ provider: "dev", clientId: "gatehouse", scope: "openid email", tokenType: "bearer", expiresAt: expect.any(Number), linkedAt: expect.any(Number), refreshedAt: null, refreshable: true }] });
+    expect(await stub.completeLogin({ key: TEST_KEY, user: USER, authTime: Date.now() })).toMatchObject({ ok: false, error: "wrong_state" });
   });
 
   it("refuses to complete a login that was never taken", async () => {
     const { stub } = newGrant();
     await stub.begin(beginInput());
-    expect(await stub.completeLogin({ user: USER, authTime: Date.now() })).toMatchObject({ ok: false, error: "wrong_state" });
+    expect(await stub.completeLogin({ key: TEST_KEY, user: USER, authTime: Date.now() })).toMatchObject({ ok: false, error: "wrong_state" });
   });
 
   it("deletes the grant when the upstream login fails", async () => {
     const { stub } = newGrant();
     const input = beginInput();
     await stub.begin(input);
-    await stub.takePending(input.stateSecret, input.browserBinding);
+    await stub.takePending({ key: TEST_KEY, stateSecret: input.stateSecret, browserBinding: input.browserBinding });
     expect(await stub.failLogin("upstream error=access_denied")).toEqual({ ok: true, reason: "upstream error=access_denied" });
     expect(await storedRow(stub)).toBeUndefined();
-    expect(await stub.completeLogin({ user: USER, authTime: Date.now() })).toMatchObject({ ok: false, error: "not_found" });
+    expect(await stub.completeLogin({ key: TEST_KEY, user: USER, authTime: Date.now() })).toMatchObject({ ok: false, error: "not_found" });
   });
 });
 
@@ -290,8 +293,8 @@ describe("Grant: revocation and expiry", () => {
     const { stub } = newGrant();
     const secret = await issueCode(stub);
     await stub.redeemCode(secret, redemption);
-    expect(await stub.revoke("user signed out")).toEqual({ ok: true, wasLive: true });
-    expect(await stub.revoke("again")).toEqual({ ok: true, wasLive: false });
+    expect(await stub.revoke("user signed out")).toEqual({ ok: true, wasLive: true, upstream: [] });
+    expect(await stub.revoke("again")).toEqual({ ok: true, wasLive: false, upstream: [] });
     expect(await stub.checkLive()).toBe(false);
     const row = await storedRow(stub);
     expect(row).toMatchObject({ status: "revoked", revoke_reason: "user signed out", expires_at: Number(row?.revoked_at) + TOMBSTONE_MS });
@@ -328,15 +331,15 @@ describe("Grant: revocation and expiry", () => {
 
 describe("Grant: single sign-on within SSO_MAX_AGE of the upstream login", () => {
   const HOUR = 3_600_000;
-  const LEND = { ssoMaxAgeSeconds: 86_400 };
+  const LEND = { key: TEST_KEY, ssoMaxAgeSeconds: 86_400 };
 
   /** A grant in `code_issued` whose person authenticated upstream at `authTime`. */
   async function signedInGrant(authTime: number): Promise<Stub> {
     const { stub } = newGrant();
     const input = beginInput();
     await stub.begin(input);
-    await stub.takePending(input.stateSecret, input.browserBinding);
-    expect((await stub.completeLogin({ user: USER, sealedUpstreamTokens: "sealed", authTime })).ok).toBe(true);
+    await stub.takePending({ key: TEST_KEY, stateSecret: input.stateSecret, browserBinding: input.browserBinding });
+    expect((await stub.completeLogin({ key: TEST_KEY, user: USER, upstream: [deposit()], authTime })).ok).toBe(true);
     return stub;
   }
 
@@ -344,14 +347,14 @@ describe("Grant: single sign-on within SSO_MAX_AGE of the upstream login", () =>
     const authTime = Date.now() - 2 * HOUR;
     const stub = await signedInGrant(authTime);
     expect((await storedRow(stub))?.auth_time).toBe(authTime);
-    expect(await stub.signedInLogin(LEND)).toEqual({ ok: true, login: { provider: "dev", user: USER, sealedUpstreamTokens: "sealed", authTime } });
+    expect(await stub.signedInLogin(LEND)).toEqual({ ok: true, login: { provider: "dev", user: USER, upstream: [{ ...deposit(), tokens: { ...deposit().tokens, refreshToken: undefined, expiresAt: expect.any(Number) } }], authTime } });
   });
 
   it("does not lend the identity of a grant whose upstream login is older than SSO_MAX_AGE", async () => {
     const stub = await signedInGrant(Date.now() - 25 * HOUR);
     expect(await stub.signedInLogin(LEND)).toEqual({ ok: false, error: "stale_login", reason: "the upstream sign-in is older than SSO_MAX_AGE" });
-    expect(await stub.signedInLogin({ ssoMaxAgeSeconds: 26 * 3600 })).toMatchObject({ ok: true });
-    expect(await stub.signedInLogin({ ssoMaxAgeSeconds: 0 })).toMatchObject({ ok: false, error: "stale_login" });
+    expect(await stub.signedInLogin({ key: TEST_KEY, ssoMaxAgeSeconds: 26 * 3600 })).toMatchObject({ ok: true });
+    expect(await stub.signedInLogin({ key: TEST_KEY, ssoMaxAgeSeconds: 0 })).toMatchObject({ ok: false, error: "stale_login" });
   });
 
   it("never records an authentication time later than now (a provider clock ahead of ours)", async () => {
@@ -365,10 +368,10 @@ describe("Grant: single sign-on within SSO_MAX_AGE of the upstream login", () =>
   it("ends a lent grant REFRESH_MAX_TTL after the lent login, not after its own redemption", async () => {
     const authTime = Date.now() - 10 * 86_400_000;
     const lender = await signedInGrant(authTime);
-    const lent = await lender.signedInLogin({ ssoMaxAgeSeconds: 30 * 86_400 });
+    const lent = await lender.signedInLogin({ key: TEST_KEY, ssoMaxAgeSeconds: 30 * 86_400 });
     if (!lent.ok) throw new Error(lent.reason);
     const { stub } = newGrant();
-    const begun = await stub.beginSignedIn({ request: beginInput().request, provider: "dev", user: lent.login.user, authTime: lent.login.authTime, refreshMaxTtlSeconds: TTLS.refreshMaxTtlSeconds });
+    const begun = await stub.beginSignedIn({ key: TEST_KEY, request: beginInput().request, provider: "dev", user: lent.login.user, authTime: lent.login.authTime, refreshMaxTtlSeconds: TTLS.refreshMaxTtlSeconds });
     if (!begun.ok) throw new Error(begun.reason);
     const redeemed = await stub.redeemCode(parseHandle("code", begun.code)?.secret ?? "", redemption);
     if (!redeemed.ok) throw new Error(redeemed.reason);
@@ -376,7 +379,7 @@ describe("Grant: single sign-on within SSO_MAX_AGE of the upstream login", () =>
     expect(await storedRow(stub)).toMatchObject({ auth_time: authTime, max_expires_at: authTime + 90 * 86_400_000, idle_expires_at: expect.any(Number) });
     expect(Number((await storedRow(stub))?.idle_expires_at)).toBeLessThanOrEqual(authTime + 90 * 86_400_000);
     // The lent grant lends on with the same login time: a chain of sign-ons never freshens it.
-    expect(await stub.signedInLogin({ ssoMaxAgeSeconds: 30 * 86_400 })).toMatchObject({ ok: true, login: { authTime } });
+    expect(await stub.signedInLogin({ key: TEST_KEY, ssoMaxAgeSeconds: 30 * 86_400 })).toMatchObject({ ok: true, login: { authTime } });
   });
 
   it("keeps a grant that was not lent ending REFRESH_MAX_TTL after its redemption", async () => {
@@ -393,9 +396,9 @@ describe("Grant: single sign-on within SSO_MAX_AGE of the upstream login", () =>
     const input = beginInput();
     await stub.begin(input);
     await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("ALTER TABLE grant_state DROP COLUMN auth_time"));
-    await stub.takePending(input.stateSecret, input.browserBinding);
+    await stub.takePending({ key: TEST_KEY, stateSecret: input.stateSecret, browserBinding: input.browserBinding });
     const authTime = Date.now() - HOUR;
-    expect((await stub.completeLogin({ user: USER, authTime })).ok).toBe(true);
+    expect((await stub.completeLogin({ key: TEST_KEY, user: USER, authTime })).ok).toBe(true);
     expect((await storedRow(stub))?.auth_time).toBe(authTime);
 
     const old = await signedInGrant(Date.now());

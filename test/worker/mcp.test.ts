@@ -49,7 +49,7 @@ describe("/mcp", () => {
     const res = await rpc(await tokenFor(), { jsonrpc: "2.0", id: 2, method: "tools/list" }, afterInit);
     expect(res.status).toBe(200);
     const { result } = (await res.json()) as { result: { tools: { name: string; annotations: object; outputSchema: { required: string[] } }[] } };
-    expect(result.tools.map((t) => t.name)).toEqual(["whoami"]);
+    expect(result.tools.map((t) => t.name)).toEqual(["whoami", "upstream_userinfo"]);
     expect(result.tools[0]?.annotations).toEqual({ readOnlyHint: true, openWorldHint: false });
     expect(result.tools[0]?.outputSchema.required).toContain("email");
   });
@@ -67,6 +67,7 @@ describe("/mcp", () => {
       organization: { id: "org_42", name: "Analytical Engines" },
       client_id: "client-1",
       scopes: ["mcp"],
+      linked_providers: [],
     };
     expect(result.isError).toBeUndefined();
     expect(result.structuredContent).toEqual(identity);
@@ -79,7 +80,7 @@ describe("/mcp", () => {
     const token = await tokenFor({ email: undefined, emailVerified: undefined, domain: undefined, orgId: undefined, orgName: undefined, scope: "mcp extra" });
     const res = await rpc(token, { jsonrpc: "2.0", id: 4, method: "tools/call", params: { name: "whoami", arguments: {} } }, afterInit);
     const { result } = (await res.json()) as { result: { structuredContent: unknown } };
-    expect(result.structuredContent).toEqual({ authenticated: true, subject: "usr_ada", email: null, email_verified: null, domain: null, organization: null, client_id: "client-1", scopes: ["mcp", "extra"] });
+    expect(result.structuredContent).toEqual({ authenticated: true, subject: "usr_ada", email: null, email_verified: null, domain: null, organization: null, client_id: "client-1", scopes: ["mcp", "extra"], linked_providers: [] });
   });
 
   it("answers GET and DELETE with 405 (no server-initiated stream, no sessions)", async () => {

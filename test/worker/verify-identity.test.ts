@@ -18,7 +18,7 @@ const grantId = await liveGrantId();
 const CALLER: Caller = { subject: "usr_ada", clientId: "client-1", scopes: ["mcp"], grantId, email: "ada@analytical.example", emailVerified: true, orgId: "org_42", orgName: "Analytical Engines" };
 
 function server(audience: string): McpServer {
-  return { name: "tools", label: "tools", path: "/mcp/tools", resource: `${BASE}/mcp/tools`, service: audience, scopes: ["mcp"], tools: { deny: [], scopes: {} }, timeoutMs: 1000 };
+  return { name: "tools", label: "tools", path: "/mcp/tools", resource: `${BASE}/mcp/tools`, service: audience, scopes: ["mcp"], tools: { deny: [], scopes: {} }, timeoutMs: 1000, requires: [] };
 }
 
 const withBearer = (token: string, headers: Record<string, string> = {}) => new Request("https://origin.example/mcp", { headers: { Authorization: `Bearer ${token}`, ...headers } });

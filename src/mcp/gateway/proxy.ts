@@ -3,10 +3,14 @@
 // @see MCP specification, basic/transports (Streamable HTTP); MCP security best practices, "Token Passthrough"
 import type { Context } from "hono";
 import type { McpServer } from "../../config/servers";
+import { OAuthError } from "../../errors";
 import type { AppEnv } from "../../http/app-env";
-import { noteFailure } from "../../http/respond";
+import { bearerChallenge, noteFailure } from "../../http/respond";
 import type { Caller } from "../../identity";
+import { IDENTITY_HEADER } from "../../lib/verify-identity";
+import { protectedResources } from "../../policy/resource";
 import { identityAssertion } from "../../tokens/identity-assertion";
+import { upstreamTokenFor, UpstreamTokenError } from "../upstream-token";
 
 /** The only client headers the origin receives: what Streamable HTTP needs, nothing that carries or forges identity. */
 const FORWARDED_HEADERS = ["Content-Type", "Accept", "Mcp-Session-Id", "Mcp-Protocol-Version", "Mcp-Method", "Mcp-Name", "Last-Event-ID"] as const;
@@ -21,8 +25,17 @@ const FORWARDED_PREFIX = "mcp-param-";
 /** Origin response headers never passed on: hop-by-hop ones (RFC 9110 §7.6.1), cookies for Gatehouse's domain, and the origin's own challenges. */
 const DROPPED_RESPONSE_HEADERS = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "set-cookie", "www-authenticate", "proxy-authenticate"]);
 
-/** The headers sent to the origin: the allow-listed ones of `incoming`, the origin's own session id, and the identity assertion as the bearer. */
-function originHeaders(incoming: Headers, assertion: string, sessionId?: string): Headers {
+/** What authenticates the request at the origin: the identity assertion, and with `upstream:<provider>` that provider's token. */
+interface OriginCredentials {
+  assertion: string;
+  upstreamToken?: string;
+}
+
+/**
+ * The headers sent to the origin: the allow-listed ones of `incoming`, the origin's own session id, and as the bearer
+ * the identity assertion — or the provider's access token, the assertion then in `Gatehouse-Identity`.
+ */
+function originHeaders(incoming: Headers, credentials: OriginCredentials, sessionId?: string): Headers {
   const headers = new Headers();
   for (const name of FORWARDED_HEADERS) {
     const value = incoming.get(name);
@@ -30,8 +43,41 @@ function originHeaders(incoming: Headers, assertion: string, sessionId?: string)
   }
   for (const [name, value] of incoming) if (name.startsWith(FORWARDED_PREFIX)) headers.set(name, value);
   if (sessionId !== undefined) headers.set("Mcp-Session-Id", sessionId);
-  headers.set("Authorization", `Bearer ${assertion}`);
+  if (credentials.upstreamToken === undefined) {
+    headers.set("Authorization", `Bearer ${credentials.assertion}`);
+  } else {
+    headers.set("Authorization", `Bearer ${credentials.upstreamToken}`);
+    headers.set(IDENTITY_HEADER, credentials.assertion);
+  }
   return headers;
+}
+
+/**
+ * The credentials for `server`, or the answer when the provider's token cannot be had: the grant ended (401
+ * `invalid_token`, so the client signs in again), the provider is down (503, try later), or the grant holds no token
+ * of it, or one that is not a bearer token (502).
+ */
+async function originCredentials(c: Context<AppEnv>, server: McpServer, caller: Caller): Promise<OriginCredentials | Response> {
+  const assertion = await identityAssertion(c.env, c.var.config, server, caller);
+  if (server.upstreamProvider === undefined) return { assertion };
+  try {
+    const token = await upstreamTokenFor(c, caller, server.upstreamProvider);
+    if (token.tokenType !== "bearer") return originFailure(c, 502, "upstream_token_type", `${server.label} needs a bearer token from its provider, which issued another kind`);
+    return { assertion, upstreamToken: token.accessToken };
+  } catch (err) {
+    if (!(err instanceof UpstreamTokenError)) throw err;
+    if (err.code === "unavailable") {
+      noteFailure(c, "upstream_unavailable", `provider ${server.upstreamProvider}`);
+      return c.json({ jsonrpc: "2.0", error: { code: -32000, message: err.message }, id: null }, 503, { "Retry-After": "5" });
+    }
+    if (err.code === "revoked") {
+      const error = new OAuthError("invalid_token", "the grant has ended: sign in again", { reason: "upstream_revoked" });
+      noteFailure(c, error.code, error.reason);
+      const target = protectedResources(c.var.config).find((r) => r.path === server.path);
+      return c.json(error.toJSON(), 401, { "WWW-Authenticate": bearerChallenge(c, error, target) });
+    }
+    return originFailure(c, 502, `upstream_${err.code}`, err.message);
+  }
 }
 
 /** What goes to the origin besides the client's allow-listed headers: the body read (or the client's stream) and the session id unwrapped. */
@@ -62,7 +108,8 @@ export function originFailure(c: Context<AppEnv>, status: 502 | 504, reason: str
 export async function forward(c: Context<AppEnv>, server: McpServer, caller: Caller, outgoing: OriginRequest): Promise<Response> {
   const fetcher = originFetcher(c, server);
   if (!fetcher) return originFailure(c, 502, "service_binding_missing", `${server.label} is not reachable: its service binding is missing`);
-  const assertion = await identityAssertion(c.env, c.var.config, server, caller);
+  const credentials = await originCredentials(c, server, caller);
+  if (credentials instanceof Response) return credentials;
   const request = c.req.raw;
   const url = server.origin !== undefined ? originUrl(server.origin, request.url) : originUrl(`https://${server.service}${server.path}`, request.url);
   const abort = new AbortController();
@@ -77,7 +124,7 @@ export async function forward(c: Context<AppEnv>, server: McpServer, caller: Cal
   try {
     response = await fetcher(url, {
       method: request.method,
-      headers: originHeaders(request.headers, assertion, outgoing.sessionId),
+      headers: originHeaders(request.headers, credentials, outgoing.sessionId),
       body: request.method === "GET" || request.method === "HEAD" ? undefined : outgoing.body,
       redirect: "manual",
       signal: abort.signal,
