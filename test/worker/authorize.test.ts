@@ -98,7 +98,7 @@ const BAD_REQUESTS: [string, string, Record<string, string | undefined>][] = [
   ["invalid_request", "code_challenge is too short", { code_challenge: "abc" }],
   ["invalid_request", "code_challenge has characters outside the unreserved set", { code_challenge: `${"a".repeat(42)}+` }],
   ["invalid_target", "resource is another server", { resource: "https://other.example/mcp" }],
-  ["invalid_target", "resource is the issuer rather than the MCP endpoint", { resource: BASE }],
+  ["invalid_target", "resource is the issuer's origin on another path", { resource: `${BASE}/other` }],
   ["invalid_scope", "a scope is unknown", { scope: "mcp admin" }],
   ["login_required", "prompt is none", { prompt: "none" }],
 ];

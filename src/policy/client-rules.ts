@@ -1,0 +1,28 @@
+// What a registered client may do at /token beyond the letter of its registration: the grant types it is served and
+// the ways its secret may be presented. Pure rules, each with the real client that needs it.
+import type { ClientRecord, TokenEndpointAuthMethod } from "../db/clients";
+
+/**
+ * The grant types a client is served. A self-registered client (DCR or metadata document) that may use
+ * `authorization_code` may also refresh: Zed's registration lists only `authorization_code` and Goose discards an
+ * access token that comes without a refresh token (issue 19). A refresh token is no more than the code already
+ * gives — the same grant, rotated, revocable, bound to the same client — so nothing widens. The operator's static
+ * clients get exactly what STATIC_CLIENTS says.
+ * @see https://www.rfc-editor.org/rfc/rfc7591#section-3.2.1 (the server may replace requested metadata values)
+ */
+export function servedGrantTypes(client: Pick<ClientRecord, "kind" | "grantTypes">): string[] {
+  if (client.kind === "static" || !client.grantTypes.includes("authorization_code") || client.grantTypes.includes("refresh_token")) return client.grantTypes;
+  return [...client.grantTypes, "refresh_token"];
+}
+
+/**
+ * Whether credentials presented by `presented` authenticate a client registered for `registered`. A confidential
+ * client proves the same secret in the Authorization header or in the body: claude.ai always sends
+ * `client_secret_post` for a pre-registered client, whatever it was registered with (issue 19), so the two secret
+ * methods stand in for each other. A public client still presents no secret, and a confidential one still must.
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1
+ */
+export function acceptsAuthMethod(registered: TokenEndpointAuthMethod, presented: TokenEndpointAuthMethod): boolean {
+  if (registered === presented) return true;
+  return registered !== "none" && presented !== "none";
+}
