@@ -14,6 +14,7 @@ import { type Upstreams, parseUpstreams } from "./upstreams";
 import { type CaptureWebhook, parseWebhook } from "./webhook";
 
 export type { StaticClient } from "./clients";
+export type { ClientMatch, ClientPolicy } from "./client-policies";
 export { type ConfigProblem, isLoopbackHost } from "./reader";
 export type { ClaimMap, UpstreamProvider } from "./upstreams";
 

@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { sha256 } from "../../src/crypto";
 import { insertClient } from "../../src/db/clients";
 import type { Env } from "../../src/env";
+import { isGrantLive } from "../../src/tokens/liveness";
 import { BASE, Browser, workerFetch } from "./helpers/browser";
 import { authorizeAt, grantOf, MCP_RESOURCE, pkce, tokenRequest } from "./helpers/oauth";
 
@@ -756,5 +757,71 @@ describe("MCP SDK clients (refresh errors)", () => {
     await expect(refreshWith(new URL("https://elsewhere.example/mcp"))).rejects.toBeInstanceOf(InvalidGrantError);
     const refreshed = await refreshWith(new URL(MCP_RESOURCE));
     expect(await toolNames(refreshed.access_token)).toContain("whoami");
+  });
+});
+
+describe("claude.ai, Claude Enterprise and Cowork (never refresh): CLIENT_POLICIES", () => {
+  // These hosted clients often never use their refresh token and show "Connection expired" once the access token
+  // lapses (issue 19's client table). CLIENT_POLICIES gives the clients Gatehouse can identify a longer access-token
+  // lifetime (up to 30 days); every /mcp request still asks the grant once its cached answer is LIVENESS_CACHE_TTL
+  // old, so a revocation reaches such a token within that bound (README "Token lifetimes per client").
+  const CLIENT_ID = "https://claude.ai/oauth/mcp-oauth-client-metadata";
+  const REDIRECT = "https://claude.ai/api/mcp/auth_callback";
+  const MONTH = 30 * 86_400;
+  const policies = JSON.stringify([
+    { cimd_host: "claude.ai", access_token_ttl: MONTH },
+    { client_name: "Cowork*", access_token_ttl: 7 * 86_400 },
+  ]);
+  const target = { ...env, CLIENT_POLICIES: policies } as Env;
+  const uncached = { ...env, CLIENT_POLICIES: policies, LIVENESS_CACHE_TTL: "0" } as Env;
+
+  async function claudeSignIn(on: Env) {
+    publishDocuments({ [CLIENT_ID]: { client_id: CLIENT_ID, client_name: "Claude", redirect_uris: [REDIRECT], grant_types: ["authorization_code", "refresh_token"], token_endpoint_auth_method: "none" } });
+    const { verifier, url } = await codeRequest(CLIENT_ID, REDIRECT, { scope: " offline_access", prompt: "consent", resource: MCP_RESOURCE });
+    const { code } = authorizationResponse((await authorizeAt(url, { browser: new Browser(on) })).redirect);
+    return tokens(await tokenRequest({ grant_type: "authorization_code", code, code_verifier: verifier, redirect_uri: REDIRECT, client_id: CLIENT_ID, resource: MCP_RESOURCE }, {}, on));
+  }
+
+  it("gives claude.ai's document a 30-day access token that works at /mcp without any refresh", async () => {
+    const issued = await claudeSignIn(target);
+    expect(issued.expires_in).toBe(MONTH);
+    const claims = decodeJwt(issued.access_token);
+    expect((claims.exp ?? 0) - (claims.iat ?? 0)).toBe(MONTH);
+    expect(await toolNames(issued.access_token, target)).toContain("whoami");
+  });
+
+  it("still refuses the long-lived token at /mcp once the grant is revoked elsewhere (liveness asked, not cached)", async () => {
+    const issued = await claudeSignIn(uncached);
+    expect(await toolNames(issued.access_token, uncached)).toContain("whoami");
+    // Revoked in the grant's own object, as another isolate (the admin API, /account) would: this isolate is not told.
+    await grantOf(issued.refresh_token ?? "").revoke("revoked by an administrator");
+    const res = await mcp(issued.access_token, "tools/list", undefined, uncached);
+    expect(res.status).toBe(401);
+    expect(res.headers.get("WWW-Authenticate")).toContain('error="invalid_token"');
+  });
+
+  it("asks the grant again once the cached answer is older than LIVENESS_CACHE_TTL", async () => {
+    const issued = await claudeSignIn(target);
+    const grantId = String(decodeJwt(issued.access_token).sid);
+    expect(await isGrantLive(env, grantId, 30)).toBe(true);
+    await grantOf(issued.refresh_token ?? "").revoke("revoked by an administrator");
+    // Within the bound this isolate may still answer from its cache; one second past it, the grant is asked.
+    expect(await isGrantLive(env, grantId, 30, Date.now() + 31_000)).toBe(false);
+  });
+
+  it("gives a DCR client named Cowork… 7 days, and anyone unmatched ACCESS_TOKEN_TTL", async () => {
+    const send = workerFetch(target);
+    const registerAs = async (name: string) =>
+      (await (await send(`${BASE}/register`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ client_name: name, redirect_uris: [REDIRECT], grant_types: ["authorization_code", "refresh_token"], response_types: ["code"], token_endpoint_auth_method: "none" }) })).json()) as Registered;
+    for (const [name, ttl] of [["Cowork", 7 * 86_400], ["Some other client", 3600]] as const) {
+      const client = await registerAs(name);
+      const { verifier, url } = await codeRequest(client.client_id, REDIRECT, { scope: "mcp", resource: MCP_RESOURCE });
+      const { code } = authorizationResponse((await authorizeAt(url, { browser: new Browser(target) })).redirect);
+      const issued = await tokens(await tokenRequest({ grant_type: "authorization_code", code, code_verifier: verifier, redirect_uri: REDIRECT, client_id: client.client_id }, {}, target));
+      expect(issued.expires_in, name).toBe(ttl);
+      const refreshed = await tokens(await tokenRequest({ grant_type: "refresh_token", refresh_token: issued.refresh_token ?? "", client_id: client.client_id }, {}, target));
+      expect(refreshed.expires_in, name).toBe(ttl);
+      expect(await toolNames(refreshed.access_token, target)).toContain("whoami");
+    }
   });
 });

@@ -73,7 +73,7 @@ export const authorizationCodeGrant: GrantType = {
     }
     audit(c, { type: "code.redeemed", grantId, clientId: grant.clientId, userId: grant.user.userId });
     if (grant.refreshToken) audit(c, { type: "refresh_token.issued", grantId, clientId: grant.clientId, userId: grant.user.userId });
-    return tokenResponse(c, grant);
+    return tokenResponse(c, grant, client);
   },
 };
 

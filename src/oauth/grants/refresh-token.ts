@@ -48,7 +48,7 @@ export const refreshTokenGrant: GrantType = {
     // A grant for a server since removed from MCP_SERVERS can never serve again: the client is to sign in anew.
     if (!resourceNamed(c.var.config, grant.resource)) throw new OAuthError("invalid_grant", "the refresh token is invalid, expired or revoked", { reason: "grant resource no longer configured" });
     audit(c, { type: result.replayed ? "refresh_token.replayed" : "refresh_token.rotated", grantId, clientId: grant.clientId, userId: grant.user.userId });
-    return tokenResponse(c, grant);
+    return tokenResponse(c, grant, client);
   },
 };
 
