@@ -4,16 +4,22 @@ import { acceptsAuthMethod, servedGrantTypes } from "./client-rules";
 
 describe("servedGrantTypes", () => {
   it("adds refresh_token to a self-registered client that may use authorization_code (Zed's DCR, Goose's document)", () => {
-    expect(servedGrantTypes({ kind: "dcr", grantTypes: ["authorization_code"] })).toEqual(["authorization_code", "refresh_token"]);
-    expect(servedGrantTypes({ kind: "cimd", grantTypes: ["authorization_code"] })).toEqual(["authorization_code", "refresh_token"]);
+    expect(servedGrantTypes({ kind: "dcr", clientId: "z", grantTypes: ["authorization_code"] })).toEqual(["authorization_code", "refresh_token"]);
+    expect(servedGrantTypes({ kind: "cimd", clientId: "z", grantTypes: ["authorization_code"] })).toEqual(["authorization_code", "refresh_token"]);
   });
 
   it("keeps a registration that already lists both", () => {
-    expect(servedGrantTypes({ kind: "dcr", grantTypes: ["authorization_code", "refresh_token"] })).toEqual(["authorization_code", "refresh_token"]);
+    expect(servedGrantTypes({ kind: "dcr", clientId: "z", grantTypes: ["authorization_code", "refresh_token"] })).toEqual(["authorization_code", "refresh_token"]);
   });
 
   it("serves a static client exactly what the operator configured", () => {
-    expect(servedGrantTypes({ kind: "static", grantTypes: ["authorization_code"] })).toEqual(["authorization_code"]);
+    expect(servedGrantTypes({ kind: "static", clientId: "z", grantTypes: ["authorization_code"] })).toEqual(["authorization_code"]);
+  });
+
+  it("adds the JWT-bearer grant for a client a trusted enterprise IdP may assert for, and only for it", () => {
+    const idps = [{ clients: ["claude-enterprise"] }];
+    expect(servedGrantTypes({ kind: "static", clientId: "claude-enterprise", grantTypes: ["authorization_code"] }, idps)).toEqual(["authorization_code", "urn:ietf:params:oauth:grant-type:jwt-bearer"]);
+    expect(servedGrantTypes({ kind: "static", clientId: "other", grantTypes: ["authorization_code"] }, idps)).toEqual(["authorization_code"]);
   });
 });
 

@@ -1,18 +1,22 @@
 // What a registered client may do at /token beyond the letter of its registration: the grant types it is served and
 // the ways its secret may be presented. Pure rules, each with the real client that needs it.
+import type { TrustedEnterpriseIdp } from "../config";
 import type { ClientRecord, TokenEndpointAuthMethod } from "../db/clients";
+import { JWT_BEARER_GRANT } from "./id-jag";
 
 /**
  * The grant types a client is served. A self-registered client (DCR or metadata document) that may use
  * `authorization_code` may also refresh: Zed's registration lists only `authorization_code` and Goose discards an
  * access token that comes without a refresh token (issue 19). A refresh token is no more than the code already
  * gives — the same grant, rotated, revocable, bound to the same client — so nothing widens. The operator's static
- * clients get exactly what STATIC_CLIENTS says.
+ * clients get exactly what STATIC_CLIENTS says. A client a trusted enterprise IdP may assert for (`enterpriseIdps`,
+ * TRUSTED_ENTERPRISE_IDPS) is also served the JWT-bearer grant: the operator listed it there.
  * @see https://www.rfc-editor.org/rfc/rfc7591#section-3.2.1 (the server may replace requested metadata values)
  */
-export function servedGrantTypes(client: Pick<ClientRecord, "kind" | "grantTypes">): string[] {
-  if (client.kind === "static" || !client.grantTypes.includes("authorization_code") || client.grantTypes.includes("refresh_token")) return client.grantTypes;
-  return [...client.grantTypes, "refresh_token"];
+export function servedGrantTypes(client: Pick<ClientRecord, "kind" | "grantTypes" | "clientId">, enterpriseIdps: readonly Pick<TrustedEnterpriseIdp, "clients">[] = []): string[] {
+  const implied = client.kind !== "static" && client.grantTypes.includes("authorization_code") && !client.grantTypes.includes("refresh_token");
+  const types = implied ? [...client.grantTypes, "refresh_token"] : client.grantTypes;
+  return enterpriseIdps.some((idp) => idp.clients.includes(client.clientId)) ? [...types, JWT_BEARER_GRANT] : types;
 }
 
 /**
