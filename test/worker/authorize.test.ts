@@ -339,6 +339,8 @@ describe("POST /authorize", () => {
     const res = await post(browser, [...parseForm(html).hidden, ["decision", "approve"]], { Origin: "https://evil.example", "Sec-Fetch-Site": "cross-site" });
     expect(res.status).toBe(403);
     expect(res.headers.get("Location")).toBeNull();
+    // The page says why (issue 19: every refused sign-in explains itself).
+    expect(await res.text()).toContain("the form was not sent from this site&#39;s own page");
   });
 
   it("re-validates the hidden fields: an unregistered redirect URI is an error page", async () => {

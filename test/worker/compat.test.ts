@@ -825,3 +825,32 @@ describe("claude.ai, Claude Enterprise and Cowork (never refresh): CLIENT_POLICI
     }
   });
 });
+
+describe("structured denials at /mcp", () => {
+  // Every denial at /mcp says what would let the request through: the challenge names the protected resource's
+  // metadata and the scope needed (RFC 6750 §3, RFC 9728 §5.1), and insufficient_scope names the missing one in its
+  // description. SEP-2643 (modelcontextprotocol/modelcontextprotocol#2643, structured denials with
+  // authorization_details) is still a draft no client implements, so nothing beyond RFC 6750 is sent.
+  const target = { ...env, SCOPES: "mcp files:read" } as Env;
+  const REDIRECT = "http://127.0.0.1:40404/callback";
+  const METADATA = `resource_metadata="${BASE}/.well-known/oauth-protected-resource/mcp"`;
+
+  it("names the scope in the challenge without a token, with a bad token, and with a token lacking a scope", async () => {
+    const send = workerFetch(target);
+    const call = (headers: Record<string, string>) => send(`${BASE}/mcp`, { method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json, text/event-stream", ...headers }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }) });
+    const none = await call({});
+    expect(none.status).toBe(401);
+    expect(none.headers.get("WWW-Authenticate")).toBe(`Bearer ${METADATA}, scope="mcp files:read"`);
+    const bad = await call({ Authorization: "Bearer not.a.token" });
+    expect(bad.status).toBe(401);
+    expect(bad.headers.get("WWW-Authenticate")).toContain(`${METADATA}, scope="mcp files:read", error="invalid_token"`);
+
+    const client = (await (await send(`${BASE}/register`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ client_name: "Narrow", redirect_uris: [REDIRECT], token_endpoint_auth_method: "none" }) })).json()) as Registered;
+    const { verifier, url } = await codeRequest(client.client_id, REDIRECT, { scope: "mcp", resource: MCP_RESOURCE });
+    const { code } = authorizationResponse((await authorizeAt(url, { browser: new Browser(target) })).redirect);
+    const issued = await tokens(await tokenRequest({ grant_type: "authorization_code", code, code_verifier: verifier, redirect_uri: REDIRECT, client_id: client.client_id }, {}, target));
+    const narrow = await call({ Authorization: `Bearer ${issued.access_token}` });
+    expect(narrow.status).toBe(403);
+    expect(narrow.headers.get("WWW-Authenticate")).toBe(`Bearer ${METADATA}, scope="mcp files:read", error="insufficient_scope", error_description="the access token lacks the scope files:read"`);
+  });
+});

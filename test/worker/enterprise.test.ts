@@ -152,6 +152,13 @@ describe("enterprise-managed authorization: redeeming an ID-JAG", () => {
     expect(await oauthError(await redeem(await idJag({ iat: now + 600, exp: now + 900 })))).toBe("invalid_grant");
   });
 
+  it("names the failed check in error_description, never a value of the assertion", async () => {
+    const res = await redeem(await idJag({ aud: "https://other-as.example" }));
+    expect(await res.json()).toEqual({ error: "invalid_grant", error_description: "the assertion was refused: aud is not this authorization server" });
+    const untrusted = await redeem(await idJag({ iss: "https://idp.evil.example" }));
+    expect(await untrusted.json()).toEqual({ error: "invalid_grant", error_description: "the assertion was refused: untrusted issuer" });
+  });
+
   it("refuses an assertion for another audience", async () => {
     expect(await oauthError(await redeem(await idJag({ aud: "https://other-as.example" })))).toBe("invalid_grant");
     expect(await oauthError(await redeem(await idJag({ aud: MCP_RESOURCE })))).toBe("invalid_grant");

@@ -120,9 +120,12 @@ async function createGrant(
   return redeemed.grant;
 }
 
-/** A refused assertion: recorded (the check's name, never the assertion), and the error the client gets. */
+/**
+ * A refused assertion: recorded (the check's name, never the assertion), and the error the client gets, whose
+ * description names the failed check too — the checks are fixed phrases that carry no value of the assertion, and an
+ * integrator wiring an IdP needs to know which claim to fix.
+ */
 function rejected(c: Context<AppEnv>, clientId: string, code: "invalid_grant" | "invalid_target" | "invalid_scope", reason: string, issuer?: string, description?: string): OAuthError {
   audit(c, { type: "assertion.rejected", clientId, detail: issuer === undefined ? { check: reason } : { check: reason, issuer } });
-  const text = description ?? (code === "invalid_grant" ? "the assertion is invalid, expired or not trusted" : code === "invalid_target" ? "the assertion's resource is not allowed" : "the requested scope is not allowed");
-  return new OAuthError(code, text, { reason });
+  return new OAuthError(code, description ?? `the assertion was refused: ${reason}`, { reason });
 }
