@@ -187,6 +187,14 @@ describe("enterprise-managed authorization: redeeming an ID-JAG", () => {
     expect(await oauthError(await redeem(await idJag(), {}, other))).toBe("unauthorized_client");
   });
 
+  it("refuses a public client even when the IdP lists it: an ID-JAG is presented with a client secret", async () => {
+    const publicId = `public-enterprise-${crypto.randomUUID()}`;
+    await insertClient(env.DB, { clientId: publicId, kind: "static", clientName: "Public", redirectUris: ["http://127.0.0.1/cb"], grantTypes: ["authorization_code"], tokenEndpointAuthMethod: "none", applicationType: "native", metadata: {}, createdAt: 0 });
+    const listed = { ...env, TRUSTED_ENTERPRISE_IDPS: JSON.stringify([{ issuer: ISSUER, clients: [publicId], provider: "dev" }]) } as Env;
+    const res = await tokenRequest({ grant_type: JWT_BEARER, assertion: await idJag({ client_id: publicId }), client_id: publicId }, {}, listed);
+    expect(await oauthError(res)).toBe("unauthorized_client");
+  });
+
   it("refuses a resource the IdP may not assert for with invalid_target", async () => {
     expect(await oauthError(await redeem(await idJag({ resource: "https://elsewhere.example/mcp" })))).toBe("invalid_target");
     expect(await oauthError(await redeem(await idJag(), { resource: `${BASE}/other` }))).toBe("invalid_target");

@@ -50,6 +50,8 @@ export const jwtBearerGrant: GrantType = {
   presentedGrant: () => undefined,
   async handle(c, form, client) {
     const config = c.var.config;
+    // An ID-JAG is a bearer credential until its jti is spent: only a client that proves its secret may present one.
+    if (client.tokenEndpointAuthMethod === "none") throw new OAuthError("unauthorized_client", "the JWT-bearer grant needs a confidential client", { reason: "public client presented an ID-JAG" });
     const params = parseParams(request, form);
     const verified = await verifyIdJag(config, params.assertion);
     if (!verified.ok) throw rejected(c, client.clientId, "invalid_grant", verified.reason);
