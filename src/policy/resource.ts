@@ -51,11 +51,9 @@ export function resolveResource(config: Config, requested: string | undefined): 
   if (resources.includes(requested)) return requested;
   const url = parseUrl(requested);
   if (!url || url.hash !== "" || url.username !== "") return undefined;
-  const sameAs = (target: string) => {
-    const canonical = new URL(target);
-    return url.protocol === canonical.protocol && url.host === canonical.host && url.pathname.replace(/\/$/, "") === canonical.pathname.replace(/\/$/, "");
-  };
-  if (resources.length === 1 && url.search === "" && sameAs(config.issuer)) return resources[0];
+  const issuer = new URL(config.issuer);
+  const namesIssuer = url.protocol === issuer.protocol && url.host === issuer.host && url.pathname.replace(/\/$/, "") === issuer.pathname.replace(/\/$/, "") && url.search === "";
+  if (namesIssuer && resources.length === 1) return resources[0];
   return resources.find((resource) => {
     const canonical = new URL(resource);
     return url.protocol === canonical.protocol && url.host === canonical.host && url.pathname === canonical.pathname;

@@ -87,7 +87,9 @@ export const jwtBearerGrant: GrantType = {
     }
 
     const ttl = accessTokenTtlFor(config.clientPolicies, client, config.accessTokenTtl) + GRANT_MARGIN_SECONDS;
-    const grant = await createGrant(c.env.GRANTS, { clientId: client.clientId, scope: assertion.scopes.join(" "), resource: assertion.resource, user: { ...identity, userId }, ttl });
+    // The grant keeps the person, not the IdP's subject (that stays in D1 `users`), as a browser grant does.
+    const { subject: _subject, ...profile } = identity;
+    const grant = await createGrant(c.env.GRANTS, { clientId: client.clientId, scope: assertion.scopes.join(" "), resource: assertion.resource, user: { ...profile, userId }, ttl });
     try {
       await upsertGrantIndex(c.env.DB, { id: grant.grantId, userId, clientId: client.clientId, scope: grant.scope, resource: grant.resource, status: "active", createdAt: now, expiresAt: Math.ceil(grant.expiresAt / 1000) });
     } catch (err) {
