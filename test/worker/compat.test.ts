@@ -692,6 +692,8 @@ describe("Zed", () => {
 
   it("registers by DCR with grant_types [authorization_code] and is still given and served a refresh token", async () => {
     const client = await register({ client_name: "Zed", redirect_uris: [REDIRECT], grant_types: ["authorization_code"], response_types: ["code"], token_endpoint_auth_method: "none" });
+    // The registration response says what is served (RFC 7591 §3.2.1 lets the server replace requested values).
+    expect((client as Registered & { grant_types: string[] }).grant_types).toEqual(["authorization_code", "refresh_token"]);
     const { verifier, url } = await codeRequest(client.client_id, REDIRECT, { scope: "mcp", resource: MCP_RESOURCE });
     const { code } = authorizationResponse((await authorizeAt(url)).redirect);
     const issued = await tokens(await tokenRequest({ grant_type: "authorization_code", code, code_verifier: verifier, redirect_uri: REDIRECT, client_id: client.client_id }));
