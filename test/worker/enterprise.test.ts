@@ -1,6 +1,7 @@
 // Enterprise-managed authorization: an enterprise IdP (a real RS256 key, its discovery document and JWKS served
 // through a stub of the Worker's outbound fetch) issues ID-JAGs that a confidential client redeems at /token with the
 // RFC 7523 JWT-bearer grant. Real Grant and AssertionLedger Durable Objects and D1.
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { decodeJwt, exportJWK, generateKeyPair, type JWTPayload, SignJWT } from "jose";
 import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
@@ -213,5 +214,17 @@ describe("enterprise-managed authorization: redeeming an ID-JAG", () => {
     const uncached = { ...target, LIVENESS_CACHE_TTL: "0" } as Env;
     const mcp = await workerFetch(uncached)(`${BASE}/mcp`, { method: "POST", headers: { Authorization: `Bearer ${access_token}`, "Content-Type": "application/json", Accept: "application/json, text/event-stream" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }) });
     expect(mcp.status).toBe(401);
+  });
+});
+
+describe("AssertionLedger", () => {
+  it("spends once, refuses every later spend, and forgets the assertion when its alarm fires at expiry", async () => {
+    const stub = env.ASSERTIONS.get(env.ASSERTIONS.idFromName(`test-${crypto.randomUUID()}`));
+    const expiresAt = Date.now() + 60_000;
+    expect(await stub.spend({ expiresAt })).toEqual({ ok: true });
+    expect(await stub.spend({ expiresAt })).toEqual({ ok: false, error: "replayed", reason: "assertion jti already spent" });
+    expect(await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm())).toBe(expiresAt);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await runInDurableObject(stub, (_instance, state) => state.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'spent'").toArray())).toEqual([]);
   });
 });
