@@ -52,6 +52,8 @@ export interface ConfigVars {
   MAX_DCR_CLIENTS?: string;
   MAX_DCR_CLIENTS_PER_SOURCE?: string;
   MAX_CIMD_CLIENTS?: string;
+  CLIENT_POLICIES?: string;
+  TRUSTED_ENTERPRISE_IDPS?: string;
   SSO_MAX_AGE?: string;
   EVENT_RETENTION_DAYS?: string;
   UPSTREAM_TOKEN_KEY?: string;

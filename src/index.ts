@@ -10,3 +10,4 @@ export { IdentityError, type VerifiedIdentity, type VerifyIdentityOptions, verif
 export type { Caller } from "./identity";
 export { Grant } from "./durable/grant";
 export { KeyRing } from "./durable/key-ring";
+export { AssertionLedger } from "./durable/assertion-ledger";

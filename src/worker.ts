@@ -1,5 +1,5 @@
 // Gatehouse's own deployment: the built-in MCP server with `whoami`, configured by wrangler.jsonc and secrets.
 import { createGatehouse } from "./index";
 
-export { Grant, KeyRing } from "./index";
+export { AssertionLedger, Grant, KeyRing } from "./index";
 export default createGatehouse();

@@ -12,7 +12,7 @@ function read(vars: ConfigVars) {
 
 describe("parseClients", () => {
   it("defaults to no static clients and the documented caps", () => {
-    expect(read({})).toEqual({ staticClients: [], maxDcrClients: 10_000, maxCimdClients: 10_000, maxDcrClientsPerSource: 100, problems: [] });
+    expect(read({})).toEqual({ staticClients: [], maxDcrClients: 10_000, maxCimdClients: 10_000, maxDcrClientsPerSource: 100, clientPolicies: [], problems: [] });
   });
 
   it("gives a static client the defaults of RFC 7591 §2 and always the authorization code grant", () => {

@@ -1,6 +1,7 @@
 // The clients Gatehouse knows: those the operator declares (STATIC_CLIENTS) and the caps on those that register
 // themselves, by DCR (RFC 7591) or by a client ID metadata document (CIMD).
 import * as z from "zod";
+import { type ClientPolicy, parseClientPolicies } from "./client-policies";
 import type { Reader } from "./reader";
 
 /** A client declared by the operator (`STATIC_CLIENTS`); its secret, when any, is kept only as a SHA-256 hash. */
@@ -26,6 +27,8 @@ export interface Clients {
   maxCimdClients: number;
   /** Most never-used registrations from one source (`MAX_DCR_CLIENTS_PER_SOURCE`); /register answers 429 beyond. */
   maxDcrClientsPerSource: number;
+  /** Per-client settings (`CLIENT_POLICIES`), first match wins (src/policy/client-policy.ts). */
+  clientPolicies: ClientPolicy[];
 }
 
 const staticClientEntry = z.object({
@@ -44,7 +47,7 @@ export function parseClients(read: Reader): Clients {
   const maxDcrClients = read.bounded("MAX_DCR_CLIENTS", 10_000, 1, 10_000_000);
   const maxCimdClients = read.bounded("MAX_CIMD_CLIENTS", 10_000, 1, 10_000_000);
   const maxDcrClientsPerSource = read.bounded("MAX_DCR_CLIENTS_PER_SOURCE", 100, 1, 10_000_000);
-  return { staticClients, maxDcrClients, maxCimdClients, maxDcrClientsPerSource };
+  return { staticClients, maxDcrClients, maxCimdClients, maxDcrClientsPerSource, clientPolicies: parseClientPolicies(read) };
 }
 
 function parseStaticClients(read: Reader): StaticClient[] {

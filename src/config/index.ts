@@ -4,6 +4,7 @@
 import type { ConfigVars } from "../env";
 import { type Branding, parseBranding } from "./branding";
 import { type Clients, parseClients } from "./clients";
+import { type Enterprise, parseEnterprise } from "./enterprise";
 import { type Operations, parseOperations } from "./operations";
 import { type Origin, parseOrigin } from "./origin";
 import { type ConfigProblem, Reader } from "./reader";
@@ -14,10 +15,12 @@ import { type Upstreams, parseUpstreams } from "./upstreams";
 import { type CaptureWebhook, parseWebhook } from "./webhook";
 
 export type { StaticClient } from "./clients";
+export type { ClientMatch, ClientPolicy } from "./client-policies";
+export type { TrustedEnterpriseIdp } from "./enterprise";
 export { type ConfigProblem, isLoopbackHost } from "./reader";
 export type { ClaimMap, UpstreamProvider } from "./upstreams";
 
-export interface Config extends Origin, Upstreams, SignIn, Tokens, Clients, Operations {
+export interface Config extends Origin, Upstreams, SignIn, Tokens, Clients, Enterprise, Operations {
   branding: Branding;
   captureWebhook?: CaptureWebhook;
   /** The origin MCP servers behind the gateway (`MCP_SERVERS`). */
@@ -40,6 +43,7 @@ export function parseConfig(vars: ConfigVars): Config {
     branding: parseBranding(read),
     captureWebhook: parseWebhook(read),
     ...parseClients(read),
+    ...parseEnterprise(read, upstreams.upstreams),
     ...parseOperations(read),
     servers: parseServers(read.text("MCP_SERVERS"), read.problems, { ...origin, providers: upstreams.upstreams.map((u) => u.name) }),
     problems: read.problems,

@@ -120,6 +120,11 @@ export async function listUsers(db: D1Database, filter: UserFilter, limit: numbe
   }));
 }
 
+/** Records that the enterprise IdP `issuer` asserted the person (an ID-JAG redeemed at /token). */
+export async function recordEnterprise(db: D1Database, userId: string, issuer: string): Promise<void> {
+  await db.prepare("UPDATE users SET enterprise = ? WHERE id = ?").bind(issuer, userId).run();
+}
+
 /** How /account names the person, and when they last signed out everywhere (epoch milliseconds); `undefined` when gone. */
 export async function accountHolder(db: D1Database, userId: string): Promise<{ email?: string; name?: string; sessionsRevokedAt?: number } | undefined> {
   const row = await db.prepare("SELECT email, name, sessions_revoked_at FROM users WHERE id = ?").bind(userId).first<{ email: string | null; name: string | null; sessions_revoked_at: number | null }>();

@@ -7,8 +7,11 @@ import { type PrivateSigningKey, type PublicSigningKey, toPublicKey, toSigningKe
 
 /** How long an isolate trusts its copy of a ring's keys (src/tokens/key-cache.ts). */
 export const KEY_CACHE_MS = 5 * 60_000;
-/** ACCESS_TOKEN_TTL's upper bound (src/config/tokens.ts): lowering the TTL later never strands a token already issued. */
-const MAX_TOKEN_TTL_MS = 86_400_000;
+/**
+ * The longest an access token lives: a CLIENT_POLICIES lifetime (src/config/client-policies.ts, 30 days; ACCESS_TOKEN_TTL
+ * is at most 1 day), so rotating the key never strands a token already issued, whatever its policy.
+ */
+const MAX_TOKEN_TTL_MS = 30 * 86_400_000;
 /** Verifiers accept `exp` this late (src/tokens/access-token.ts). */
 const CLOCK_LEEWAY_MS = 60_000;
 /**

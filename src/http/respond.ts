@@ -88,10 +88,16 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
   return (format ?? oauth).crash(c, reference);
 };
 
+/** What hono's own refusals mean, so a refused sign-in page explains itself (issue 19) rather than saying "bad request". */
+const HONO_REFUSALS: Record<number, string> = {
+  403: "the form was not sent from this site's own page, so it was refused: go back to your application and start again",
+  413: "request body too large",
+};
+
 /** A protocol error, or hono's own (an oversized body, a refused cross-site form) as one. */
 function asOAuthError(err: Error): OAuthError | undefined {
   if (err instanceof OAuthError) return err;
   if (!(err instanceof HTTPException)) return undefined;
   const status = err.status;
-  return new OAuthError("invalid_request", status === 413 ? "request body too large" : err.message || "bad request", { status });
+  return new OAuthError("invalid_request", HONO_REFUSALS[status] ?? (err.message || "bad request"), { status });
 }

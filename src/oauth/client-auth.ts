@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import { sha256, timingSafeEqual } from "../crypto";
 import { type ClientRecord, TOUCH_INTERVAL, type TokenEndpointAuthMethod, touchClient } from "../db/clients";
 import type { AppEnv } from "../http/app-env";
+import { acceptsAuthMethod } from "../policy/client-rules";
 import { knownClient } from "./client-lookup";
 import { OAuthError } from "../errors";
 
@@ -14,9 +15,10 @@ interface PresentedCredentials {
 
 /**
  * Authenticates the client of a form request by its registered method (`none`, `client_secret_basic`,
- * `client_secret_post`); throws `OAuthError("invalid_client")` (401) on any mismatch. Using a method other than
- * the registered one fails even with the right secret (RFC 7591 §2 `token_endpoint_auth_method`). Nothing is
- * fetched: a metadata document URL that /authorize has not stored is an unknown client.
+ * `client_secret_post`); throws `OAuthError("invalid_client")` (401) on any mismatch. A public client must present
+ * no secret and a confidential one its secret, in the header or the body (`acceptsAuthMethod`,
+ * src/policy/client-rules.ts). Nothing is fetched: a metadata document URL that /authorize has not stored is an
+ * unknown client.
  *
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1
  * @see https://datatracker.ietf.org/doc/html/draft-ietf-oauth-v2-1-13#section-2.4
@@ -25,7 +27,7 @@ export async function authenticateClient(c: Context<AppEnv>, form: Record<string
   const presented = presentedCredentials(c.req.header("Authorization"), form);
   const client = await knownClient(c, presented.clientId);
   if (!client) throw invalidClient("client authentication failed", "unknown client");
-  if (presented.method !== client.tokenEndpointAuthMethod) {
+  if (!acceptsAuthMethod(client.tokenEndpointAuthMethod, presented.method)) {
     throw invalidClient("client authentication failed", `method ${presented.method} used, ${client.tokenEndpointAuthMethod} registered`);
   }
   if (presented.secret !== undefined) {

@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import type { Config } from "../config";
 import type { AppEnv } from "../http/app-env";
 import { oauthErrors } from "../http/respond";
+import { JWT_BEARER_GRANT } from "../policy/id-jag";
 
 /** Discovery changes only on redeploy; a short public cache spares repeated fetches by clients and proxies. */
 const CACHE = { "Cache-Control": "public, max-age=300" } as const;
@@ -27,7 +28,8 @@ export function authorizationServerMetadata(config: Config) {
     scopes_supported: [...config.scopes, "offline_access"],
     response_types_supported: ["code"],
     response_modes_supported: ["query"],
-    grant_types_supported: ["authorization_code", "refresh_token"],
+    // RFC 7523 with ID-JAGs, once an enterprise IdP is trusted (MCP "Enterprise-Managed Authorization").
+    grant_types_supported: config.trustedEnterpriseIdps.length > 0 ? ["authorization_code", "refresh_token", JWT_BEARER_GRANT] : ["authorization_code", "refresh_token"],
     code_challenge_methods_supported: ["S256"],
     token_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
     revocation_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,

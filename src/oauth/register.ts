@@ -14,6 +14,7 @@ import { displayMetadata, displayText, optional } from "../policy/client-metadat
 import { OAuthError } from "../errors";
 import { readText } from "../http/params";
 import { limitOAuth, sourceKey } from "../http/rate-limit";
+import { servedGrantTypes } from "../policy/client-rules";
 import { checkRedirectUri } from "../policy/redirect-uri";
 
 /** Largest registration body accepted (413 beyond). */
@@ -160,7 +161,8 @@ function registeredMetadata(registration: Registration & { application_type: "we
   return {
     client_name: registration.client_name || DEFAULT_CLIENT_NAME,
     redirect_uris: [...new Set(registration.redirect_uris)],
-    grant_types: [...new Set(registration.grant_types)],
+    // What is served, not only what was asked for: authorization_code implies refresh_token (src/policy/client-rules.ts).
+    grant_types: servedGrantTypes({ kind: "dcr", clientId: "", grantTypes: [...new Set(registration.grant_types)] }),
     response_types: ["code"],
     token_endpoint_auth_method: registration.token_endpoint_auth_method,
     application_type: registration.application_type,

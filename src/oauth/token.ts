@@ -11,12 +11,14 @@ import { authenticateClient, recordClientUse } from "./client-auth";
 import { OAuthError } from "../errors";
 import { authorizationCodeGrant } from "./grants/authorization-code";
 import type { GrantType } from "./grants/grant-type";
+import { jwtBearerGrant } from "./grants/jwt-bearer";
 import { refreshTokenGrant } from "./grants/refresh-token";
 import { readForm } from "../http/params";
 import { limitOAuth, sourceKey } from "../http/rate-limit";
+import { servedGrantTypes } from "../policy/client-rules";
 
 /** Every grant type served; a new one is a new module added here. */
-const GRANT_TYPES: readonly GrantType[] = [authorizationCodeGrant, refreshTokenGrant];
+const GRANT_TYPES: readonly GrantType[] = [authorizationCodeGrant, refreshTokenGrant, jwtBearerGrant];
 
 export const tokenRoutes = new Hono<AppEnv>();
 
@@ -35,7 +37,7 @@ tokenRoutes.post("/token", async (c) => {
   if (!grantType) throw new OAuthError("unsupported_grant_type", "grant_type is not supported", { reason: `grant_type ${form.grant_type.slice(0, 64)}` });
   const client = await authenticateClient(c, form);
   await limitOAuth(c, "RATE_LIMIT_TOKEN", tokenBudget(c, grantType, form, client));
-  if (!client.grantTypes.includes(grantType.grantType)) {
+  if (!servedGrantTypes(client, c.var.config.trustedEnterpriseIdps).includes(grantType.grantType)) {
     throw new OAuthError("unauthorized_client", `the client is not registered for the ${grantType.grantType} grant`);
   }
   const tokens = await grantType.handle(c, form, client);

@@ -39,6 +39,11 @@ describe("protected resources with gateway servers (RFC 8707, RFC 9728)", () => 
     },
   );
 
+  it("refuses the issuer when several resources could be meant", () => {
+    expect(resolveResource(config, "https://auth.example.com")).toBeUndefined();
+    expect(resolveResource(config, "https://auth.example.com/")).toBeUndefined();
+  });
+
   it("passes an unknown presented resource through unchanged so the grant refuses it", () => {
     expect(presentedResource(config, "https://auth.example.com/mcp/github?x=1")).toBe("https://auth.example.com/mcp/github");
     expect(presentedResource(config, "https://auth.example.com/nowhere")).toBe("https://auth.example.com/nowhere");
@@ -64,7 +69,12 @@ describe("resolveResource with only the built-in /mcp", () => {
     },
   );
 
-  it.each(["https://auth.example.com", "https://auth.example.com/mcp/", "https://auth.example.com/MCP", "https://other.example.com/mcp", "", "https://auth.example.com/mcp#x", "http://auth.example.com/mcp", "https://auth.example.com:8443/mcp", "https://user@auth.example.com/mcp"])(
+  // VS Code's agent host may send the authorization server's origin (issue 19): with one resource it can only mean that.
+  it.each(["https://auth.example.com", "https://auth.example.com/", "HTTPS://AUTH.EXAMPLE.COM/"])("maps the issuer %j to the only protected resource", (value) => {
+    expect(resolveResource(single, value)).toBe("https://auth.example.com/mcp");
+  });
+
+  it.each(["https://auth.example.com/?x=1", "https://auth.example.com/mcp/", "https://auth.example.com/MCP", "https://other.example.com/mcp", "", "https://auth.example.com/mcp#x", "http://auth.example.com/mcp", "https://auth.example.com:8443/mcp", "https://user@auth.example.com/mcp"])(
     "refuses %j",
     (value) => {
       expect(resolveResource(single, value)).toBeUndefined();

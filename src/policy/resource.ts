@@ -38,6 +38,10 @@ function metadataUrl(config: Config, path: string): string {
  * The resource a request's tokens are bound to: absent → the MCP resource; present → the protected resource whose
  * scheme, host (case-insensitively) and path it equals, whatever query it carries (ChatGPT appends one); else
  * `undefined` (the caller answers `invalid_target`). The audience is always the canonical resource.
+ *
+ * The issuer itself (with or without a trailing slash) names the one protected resource when the deployment has
+ * exactly one: VS Code's agent host falls back to the authorization server's origin as `resource` (issue 19). With
+ * several resources it stays ambiguous and is refused, so a token is never bound to a resource nobody chose.
  * @see https://www.rfc-editor.org/rfc/rfc8707#section-2
  * @see MCP authorization, "Resource Parameter Implementation"
  */
@@ -47,6 +51,9 @@ export function resolveResource(config: Config, requested: string | undefined): 
   if (resources.includes(requested)) return requested;
   const url = parseUrl(requested);
   if (!url || url.hash !== "" || url.username !== "") return undefined;
+  const issuer = new URL(config.issuer);
+  const namesIssuer = url.protocol === issuer.protocol && url.host === issuer.host && url.pathname.replace(/\/$/, "") === issuer.pathname.replace(/\/$/, "") && url.search === "";
+  if (namesIssuer && resources.length === 1) return resources[0];
   return resources.find((resource) => {
     const canonical = new URL(resource);
     return url.protocol === canonical.protocol && url.host === canonical.host && url.pathname === canonical.pathname;

@@ -20,6 +20,12 @@ describe("narrowScope", () => {
     expect(narrowScope(config, "mcp  offline_access")).toEqual({ ok: true, scopes: ["mcp", "offline_access"] });
   });
 
+  // claude.ai sends `scope= offline_access` (anthropics/claude-ai-mcp#453): refresh on top of the default scopes.
+  it("grants the default scopes with offline_access when offline_access alone is asked for, leading space or not", () => {
+    expect(narrowScope(config, " offline_access")).toEqual({ ok: true, scopes: ["mcp", "files:read", "offline_access"] });
+    expect(narrowScope(config, "offline_access")).toEqual({ ok: true, scopes: ["mcp", "files:read", "offline_access"] });
+  });
+
   it("names the unknown scopes", () => {
     expect(narrowScope(config, "mcp admin openid admin")).toEqual({ ok: false, unknown: ["admin", "openid"] });
   });

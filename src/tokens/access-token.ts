@@ -55,8 +55,11 @@ const payloadSchema = z.object({
   org_name: z.string().optional(),
 });
 
-/** Signs an access token (ES256, `typ: at+jwt`, `aud` = the grant's resource, `sid` = the grant). @see RFC 9068 §2 */
-export async function mintAccessToken(env: Env, config: Config, input: AccessTokenInput): Promise<{ token: string; expiresIn: number }> {
+/**
+ * Signs an access token (ES256, `typ: at+jwt`, `aud` = the grant's resource, `sid` = the grant), valid `ttlSeconds`
+ * (ACCESS_TOKEN_TTL unless a CLIENT_POLICIES entry says otherwise). @see RFC 9068 §2
+ */
+export async function mintAccessToken(env: Env, config: Config, input: AccessTokenInput, ttlSeconds = config.accessTokenTtl): Promise<{ token: string; expiresIn: number }> {
   const { kid, key } = await signingKey(env);
   const issuedAt = Math.floor(Date.now() / 1000);
   const token = await new SignJWT({
@@ -70,10 +73,10 @@ export async function mintAccessToken(env: Env, config: Config, input: AccessTok
     .setSubject(input.subject)
     .setAudience(input.resource ?? config.mcpResource)
     .setIssuedAt(issuedAt)
-    .setExpirationTime(issuedAt + config.accessTokenTtl)
+    .setExpirationTime(issuedAt + ttlSeconds)
     .setJti(randomSecret(16))
     .sign(key);
-  return { token, expiresIn: config.accessTokenTtl };
+  return { token, expiresIn: ttlSeconds };
 }
 
 /**

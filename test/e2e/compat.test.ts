@@ -12,9 +12,11 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { decodeJwt, exportJWK, generateKeyPair, SignJWT } from "jose";
 import { calculatePKCECodeChallenge, generateRandomCodeVerifier } from "oauth4webapi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HeadlessBrowser } from "../support/browser";
@@ -221,5 +223,121 @@ describe("mcp-remote against wrangler dev with the development IdP", () => {
     const after = stored<StoredTokens>("tokens.json");
     expect(after.refresh_token).toMatch(/^gh1r_/);
     expect(after.refresh_token).not.toBe(before.refresh_token);
+  });
+});
+
+describe("issue 19 profiles and enterprise-managed authorization against wrangler dev", () => {
+  // The profiles of test/worker/compat.test.ts that need no https document host, over real HTTP (sources there and
+  // in README "What each client needs"), and an enterprise IdP as a real Node server publishing discovery and a JWKS:
+  // ID-JAGs it signs are redeemed by a confidential client, one winner of 50 concurrent presentations.
+  const GATEHOUSE_PORT = 9201;
+  const IDP_PORT = 9202;
+  const IDP = `http://127.0.0.1:${IDP_PORT}`;
+  const CLIENT = "claude-enterprise";
+  const SECRET = "enterprise-client-secret-0123456789abcdef";
+  const JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+  let server: Gatehouse;
+  let idp: Server | undefined;
+  let signingKey: CryptoKey;
+  const idpRequests: string[] = [];
+
+  beforeAll(async () => {
+    const pair = await generateKeyPair("ES256");
+    signingKey = pair.privateKey;
+    const jwk = { ...(await exportJWK(pair.publicKey)), kid: "idp-e2e", alg: "ES256", use: "sig" };
+    const listening = createServer((req, res) => {
+      idpRequests.push(req.url ?? "");
+      const body =
+        req.url === "/.well-known/openid-configuration"
+          ? { issuer: IDP, jwks_uri: `${IDP}/keys`, authorization_endpoint: `${IDP}/authorize`, token_endpoint: `${IDP}/token`, response_types_supported: ["code"], subject_types_supported: ["public"], id_token_signing_alg_values_supported: ["ES256"] }
+          : req.url === "/keys"
+            ? { keys: [jwk] }
+            : undefined;
+      res.writeHead(body ? 200 : 404, { "Content-Type": "application/json", Connection: "close" });
+      res.end(JSON.stringify(body ?? { error: "not_found" }));
+    });
+    idp = listening;
+    await new Promise<void>((resolve) => listening.listen(IDP_PORT, "127.0.0.1", resolve));
+    server = await startGatehouse(GATEHOUSE_PORT, {
+      STATIC_CLIENTS: JSON.stringify([{ client_id: CLIENT, client_name: "Claude Enterprise", redirect_uris: ["https://claude.ai/api/mcp/auth_callback"], token_endpoint_auth_method: "client_secret_basic", client_secret: SECRET }]),
+      TRUSTED_ENTERPRISE_IDPS: JSON.stringify([{ issuer: IDP, name: "Acme", clients: [CLIENT], trust_email: true }]),
+    });
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    const listening = idp;
+    if (listening) await new Promise<void>((resolve) => listening.close(() => resolve()));
+  });
+
+  async function register(body: Record<string, unknown>): Promise<{ client_id: string }> {
+    const res = await fetch(`${server.url}/register`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    expect(res.status).toBe(201);
+    return (await res.json()) as { client_id: string };
+  }
+
+  /** The browser leg for `clientId` with `params`; the code and the verifier. */
+  async function code(clientId: string, redirectUri: string, params: Record<string, string | undefined>) {
+    const verifier = generateRandomCodeVerifier();
+    const url = new URL(`${server.url}/authorize`);
+    const all: Record<string, string | undefined> = { response_type: "code", client_id: clientId, redirect_uri: redirectUri, code_challenge: await calculatePKCECodeChallenge(verifier), code_challenge_method: "S256", state: crypto.randomUUID(), ...params };
+    for (const [k, v] of Object.entries(all)) if (v !== undefined) url.searchParams.set(k, v);
+    const final = await new HeadlessBrowser().authorize(url, { fill: { email: EMAIL }, choose: ["decision=approve", "action=login"], stopAt: (u) => `${u.origin}${u.pathname}` === redirectUri });
+    expect(final.searchParams.get("iss")).toBe(server.url);
+    return { code: final.searchParams.get("code") ?? "", verifier };
+  }
+
+  function token(form: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
+    return fetch(`${server.url}/token`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded", ...headers }, body: new URLSearchParams(form) });
+  }
+
+  async function toolsStatus(accessToken: string): Promise<number> {
+    const res = await fetch(`${server.url}/mcp`, { method: "POST", headers: { Authorization: `Bearer ${accessToken}`, "Content-Type": "application/json", Accept: "application/json, text/event-stream" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }) });
+    await res.body?.cancel();
+    return res.status;
+  }
+
+  it("claude.ai's scope ' offline_access' gets mcp and a refresh token; VS Code's resource = the issuer is bound to /mcp; Zed's DCR without refresh_token refreshes", async () => {
+    const redirect = "http://127.0.0.1:27523/oauth/callback";
+    const zed = await register({ client_name: "Zed", redirect_uris: [redirect], grant_types: ["authorization_code"], response_types: ["code"], token_endpoint_auth_method: "none" });
+    const { code: c, verifier } = await code(zed.client_id, redirect, { scope: " offline_access", resource: server.url });
+    const issued = await token({ grant_type: "authorization_code", code: c, code_verifier: verifier, redirect_uri: redirect, client_id: zed.client_id, resource: `${server.url}/` });
+    expect(issued.status).toBe(200);
+    const tokens = (await issued.json()) as { access_token: string; refresh_token?: string; scope: string };
+    expect(tokens.scope).toBe("mcp");
+    expect(decodeJwt(tokens.access_token).aud).toBe(`${server.url}/mcp`);
+    expect(tokens.refresh_token).toMatch(/^gh1r_/);
+    const refreshed = await token({ grant_type: "refresh_token", refresh_token: tokens.refresh_token ?? "", client_id: zed.client_id });
+    expect(refreshed.status).toBe(200);
+    expect(await toolsStatus(((await refreshed.json()) as { access_token: string }).access_token)).toBe(200);
+    // A refresh asked for another resource can never serve it: invalid_grant, which MCP SDK clients answer by signing in again.
+    const other = await token({ grant_type: "refresh_token", refresh_token: tokens.refresh_token ?? "", client_id: zed.client_id, resource: "https://elsewhere.example/mcp" });
+    expect(((await other.json()) as { error: string }).error).toBe("invalid_grant");
+  });
+
+  it("advertises the JWT-bearer grant and redeems an ID-JAG from the Node IdP: one winner of 50, then /mcp", async () => {
+    const metadata = (await (await fetch(`${server.url}/.well-known/oauth-authorization-server`)).json()) as { grant_types_supported: string[] };
+    expect(metadata.grant_types_supported).toContain(JWT_BEARER);
+    const now = Math.floor(Date.now() / 1000);
+    const assertion = await new SignJWT({ client_id: CLIENT, resource: `${server.url}/mcp`, scope: "mcp", email: "hopper@acme.example" })
+      .setProtectedHeader({ alg: "ES256", typ: "oauth-id-jag+jwt", kid: "idp-e2e" })
+      .setIssuer(IDP)
+      .setSubject("00u-hopper")
+      .setAudience(server.url)
+      .setIssuedAt(now)
+      .setExpirationTime(now + 300)
+      .setJti(crypto.randomUUID())
+      .sign(signingKey);
+    const basic = `Basic ${btoa(`${CLIENT}:${SECRET}`)}`;
+    const responses = await Promise.all(Array.from({ length: 50 }, () => token({ grant_type: JWT_BEARER, assertion }, { Authorization: basic })));
+    const ok = responses.filter((r) => r.status === 200);
+    expect(ok).toHaveLength(1);
+    const refused = await Promise.all(responses.filter((r) => r.status !== 200).map(async (r) => [r.status, ((await r.json()) as { error: string }).error]));
+    expect(refused).toEqual(Array.from({ length: 49 }, () => [400, "invalid_grant"]));
+    const tokens = (await (ok[0] as Response).json()) as { access_token: string; refresh_token?: string };
+    expect(tokens.refresh_token).toBeUndefined();
+    expect(decodeJwt(tokens.access_token)).toMatchObject({ client_id: CLIENT, email: "hopper@acme.example", aud: `${server.url}/mcp` });
+    expect(await toolsStatus(tokens.access_token)).toBe(200);
+    expect(idpRequests).toEqual(expect.arrayContaining(["/.well-known/openid-configuration", "/keys"]));
   });
 });

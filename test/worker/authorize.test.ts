@@ -98,7 +98,7 @@ const BAD_REQUESTS: [string, string, Record<string, string | undefined>][] = [
   ["invalid_request", "code_challenge is too short", { code_challenge: "abc" }],
   ["invalid_request", "code_challenge has characters outside the unreserved set", { code_challenge: `${"a".repeat(42)}+` }],
   ["invalid_target", "resource is another server", { resource: "https://other.example/mcp" }],
-  ["invalid_target", "resource is the issuer rather than the MCP endpoint", { resource: BASE }],
+  ["invalid_target", "resource is the issuer's origin on another path", { resource: `${BASE}/other` }],
   ["invalid_scope", "a scope is unknown", { scope: "mcp admin" }],
   ["login_required", "prompt is none", { prompt: "none" }],
 ];
@@ -339,6 +339,8 @@ describe("POST /authorize", () => {
     const res = await post(browser, [...parseForm(html).hidden, ["decision", "approve"]], { Origin: "https://evil.example", "Sec-Fetch-Site": "cross-site" });
     expect(res.status).toBe(403);
     expect(res.headers.get("Location")).toBeNull();
+    // The page says why (issue 19: every refused sign-in explains itself).
+    expect(await res.text()).toContain("the form was not sent from this site&#39;s own page");
   });
 
   it("re-validates the hidden fields: an unregistered redirect URI is an error page", async () => {

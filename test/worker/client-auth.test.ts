@@ -129,8 +129,13 @@ describe("client_secret_basic", () => {
     });
   });
 
-  it("refuses the right secret sent in the form by a client registered for Basic", async () => {
-    await expectInvalidClient(await token({ client_id: SPECIAL_ID, client_secret: SPECIAL_SECRET }), { basicChallenge: false, description: "client authentication failed" });
+  // claude.ai posts the secret of a pre-registered client whatever it was registered with (issue 19).
+  it("accepts the right secret sent in the form by a client registered for Basic", async () => {
+    await expectAuthenticated(await token({ client_id: SPECIAL_ID, client_secret: SPECIAL_SECRET }), SPECIAL_ID);
+  });
+
+  it("refuses a wrong secret sent in the form by a client registered for Basic", async () => {
+    await expectInvalidClient(await token({ client_id: SPECIAL_ID, client_secret: "wrong" }), { basicChallenge: false, description: "client authentication failed" });
   });
 
   it("refuses a Basic client that presents only its client_id", async () => {
@@ -163,8 +168,8 @@ describe("client_secret_post", () => {
     await expectInvalidClient(await token({ client_id: "post-client", client_secret: "wrong" }), { basicChallenge: false, description: "client authentication failed" });
   });
 
-  it("refuses the right secret sent with Basic by a client registered for post", async () => {
-    await expectInvalidClient(await token({}, basic("post-client", SPECIAL_SECRET)), { basicChallenge: true, description: "client authentication failed" });
+  it("accepts the right secret sent with Basic by a client registered for post", async () => {
+    await expectAuthenticated(await token({}, basic("post-client", SPECIAL_SECRET)), "post-client");
   });
 
   it("refuses a post client that omits its secret", async () => {

@@ -59,7 +59,7 @@ describe("the authorization code flow", () => {
     expect(res.headers.get("Cache-Control")).toBe("no-store");
     expect(res.headers.get("Pragma")).toBe("no-cache");
     const body = (await res.json()) as { access_token: string; token_type: string; expires_in: number; scope: string };
-    expect(body).toEqual({ access_token: expect.any(String), token_type: "Bearer", expires_in: 3600, scope: "mcp" });
+    expect(body).toEqual({ access_token: expect.any(String), token_type: "Bearer", expires_in: 3600, scope: "mcp", refresh_token: expect.stringMatching(/^gh1r_/) });
     expect(decodeProtectedHeader(body.access_token)).toMatchObject({ alg: "ES256", typ: "at+jwt" });
     const claims = decodeJwt(body.access_token);
     const user = await env.DB.prepare("SELECT * FROM users WHERE provider = 'dev'").first<Record<string, unknown>>();

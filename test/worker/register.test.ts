@@ -99,7 +99,7 @@ describe("POST /register: success", () => {
       client_secret: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
       client_secret_expires_at: 0,
       token_endpoint_auth_method: "client_secret_basic",
-      grant_types: ["authorization_code"],
+      grant_types: ["authorization_code", "refresh_token"],
       response_types: ["code"],
       application_type: "web",
     });
@@ -155,7 +155,7 @@ describe("POST /register: success", () => {
       client_id_issued_at: expect.any(Number),
       client_name: "Unnamed client",
       redirect_uris: ["https://app.example.com/cb"],
-      grant_types: ["authorization_code"],
+      grant_types: ["authorization_code", "refresh_token"],
       response_types: ["code"],
       token_endpoint_auth_method: "none",
       application_type: "web",
@@ -185,7 +185,7 @@ describe("POST /register: success", () => {
     const expected = {
       client_name: "Inspector",
       redirect_uris: ["https://app.example.com/cb"],
-      grant_types: ["authorization_code"],
+      grant_types: ["authorization_code", "refresh_token"],
       response_types: ["code"],
       token_endpoint_auth_method: "none",
       application_type: "web",

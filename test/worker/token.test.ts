@@ -44,14 +44,14 @@ async function ageRedemption(code: string, ms: number): Promise<void> {
 const CODE_ERROR = "the authorization code is invalid, expired or already used";
 
 describe("POST /token: redeeming a code", () => {
-  it("answers with a Bearer access token, its lifetime and scope, never cached", async () => {
+  it("answers with a Bearer access token, its lifetime and scope, and a refresh token (authorization_code implies refresh_token), never cached", async () => {
     const client = await registerClient();
     const { code, verifier } = await obtainCode(client, { params: { scope: "mcp offline_access" } });
     const res = await redeem(client, code, verifier, { resource: MCP_RESOURCE });
     expect(res.status).toBe(200);
     expect(res.headers.get("Cache-Control")).toBe("no-store");
     expect(res.headers.get("Pragma")).toBe("no-cache");
-    expect(await res.json()).toEqual({ access_token: expect.stringMatching(/^ey/), token_type: "Bearer", expires_in: 3600, scope: "mcp" });
+    expect(await res.json()).toEqual({ access_token: expect.stringMatching(/^ey/), token_type: "Bearer", expires_in: 3600, scope: "mcp", refresh_token: expect.stringMatching(/^gh1r_/) });
   });
 
   it("lets exactly one of 50 concurrent redemptions succeed and keeps the grant alive", async () => {

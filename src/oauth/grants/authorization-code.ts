@@ -8,6 +8,7 @@ import { audit } from "../../http/audit";
 import { OAuthError } from "../../errors";
 import { grantRevoked } from "../../http/grant-revoked";
 import { parseParams } from "../../lib/params";
+import { servedGrantTypes } from "../../policy/client-rules";
 import { CODE_VERIFIER, pkceS256 } from "../../policy/pkce";
 import { presentedResource } from "../../policy/resource";
 import type { GrantType } from "./grant-type";
@@ -39,7 +40,7 @@ export const authorizationCodeGrant: GrantType = {
       redirectUri: params.redirect_uri,
       verifierChallenge: await pkceS256(params.code_verifier),
       resource: presentedResource(c.var.config, params.resource),
-      issueRefreshToken: client.grantTypes.includes("refresh_token"),
+      issueRefreshToken: servedGrantTypes(client).includes("refresh_token"),
       refreshIdleTtlSeconds: c.var.config.refreshIdleTtl,
       refreshMaxTtlSeconds: c.var.config.refreshMaxTtl,
     });
@@ -72,7 +73,7 @@ export const authorizationCodeGrant: GrantType = {
     }
     audit(c, { type: "code.redeemed", grantId, clientId: grant.clientId, userId: grant.user.userId });
     if (grant.refreshToken) audit(c, { type: "refresh_token.issued", grantId, clientId: grant.clientId, userId: grant.user.userId });
-    return tokenResponse(c, grant);
+    return tokenResponse(c, grant, client);
   },
 };
 

@@ -5,14 +5,21 @@ import type { AppEnv } from "../../http/app-env";
 import { tokenIdentity } from "../../identity";
 import { mintAccessToken } from "../../tokens/access-token";
 import { audit } from "../../http/audit";
+import type { ClientRecord } from "../../db/clients";
+import { accessTokenTtlFor } from "../../policy/client-policy";
 import { accessTokenScopes } from "../../policy/scope";
 import type { TokenResponse } from "./grant-type";
 
-/** Mints the access token for `grant` and records its issuance. @see https://www.rfc-editor.org/rfc/rfc6749#section-5.1 */
-export async function tokenResponse(c: Context<AppEnv>, grant: IssuedGrant): Promise<TokenResponse> {
+/**
+ * Mints the access token for `grant`, living as long as `client`'s CLIENT_POLICIES entry says (else ACCESS_TOKEN_TTL),
+ * and records its issuance. @see https://www.rfc-editor.org/rfc/rfc6749#section-5.1
+ */
+export async function tokenResponse(c: Context<AppEnv>, grant: IssuedGrant, client: ClientRecord): Promise<TokenResponse> {
   const scope = accessTokenScopes(grant.scope).join(" ");
   const { user } = grant;
-  const { token, expiresIn } = await mintAccessToken(c.env, c.var.config, { ...tokenIdentity(user), clientId: grant.clientId, scope, grantId: grant.grantId, resource: grant.resource });
+  const config = c.var.config;
+  const ttl = accessTokenTtlFor(config.clientPolicies, client, config.accessTokenTtl);
+  const { token, expiresIn } = await mintAccessToken(c.env, config, { ...tokenIdentity(user), clientId: grant.clientId, scope, grantId: grant.grantId, resource: grant.resource }, ttl);
   audit(c, { type: "access_token.issued", grantId: grant.grantId, clientId: grant.clientId, userId: user.userId });
   const response: TokenResponse = { access_token: token, token_type: "Bearer", expires_in: expiresIn, scope };
   if (grant.refreshToken) response.refresh_token = grant.refreshToken;

@@ -7,7 +7,7 @@ import { audit } from "../../http/audit";
 import { OAuthError } from "../../errors";
 import { grantRevoked } from "../../http/grant-revoked";
 import { parseParams } from "../../lib/params";
-import { presentedResource } from "../../policy/resource";
+import { presentedResource, resourceNamed } from "../../policy/resource";
 import type { GrantType } from "./grant-type";
 import { tokenResponse } from "./issue";
 
@@ -45,18 +45,24 @@ export const refreshTokenGrant: GrantType = {
       throw refreshError(result.error, result.reason);
     }
     const { grant } = result;
+    // A grant for a server since removed from MCP_SERVERS can never serve again: the client is to sign in anew.
+    if (!resourceNamed(c.var.config, grant.resource)) throw new OAuthError("invalid_grant", "the refresh token is invalid, expired or revoked", { reason: "grant resource no longer configured" });
     audit(c, { type: result.replayed ? "refresh_token.replayed" : "refresh_token.rotated", grantId, clientId: grant.clientId, userId: grant.user.userId });
-    return tokenResponse(c, grant);
+    return tokenResponse(c, grant, client);
   },
 };
 
-/** The RFC 6749 §5.2 error for a refused refresh. */
+/**
+ * The RFC 6749 §5.2 error for a refused refresh. A refresh token bound to another resource than the one asked for
+ * never will be, so it is `invalid_grant`, not RFC 8707's `invalid_target`: MCP SDK clients restart sign-in on
+ * `invalid_grant` and throw on `invalid_target` (issue 19), leaving the person stuck with a dead grant.
+ */
 function refreshError(error: GrantError, reason: string): OAuthError {
   switch (error) {
     case "scope_widened":
       return new OAuthError("invalid_scope", "the requested scope exceeds the scope granted", { reason });
     case "resource_mismatch":
-      return new OAuthError("invalid_target", "resource does not match the grant", { reason });
+      return new OAuthError("invalid_grant", "the refresh token was issued for another resource", { reason });
     case "client_mismatch":
       return new OAuthError("invalid_grant", "the refresh token was issued to another client", { reason });
     default:
