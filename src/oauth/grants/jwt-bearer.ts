@@ -7,7 +7,7 @@ import { recordEnterprise, resolveUser } from "../../db/users";
 import { audit } from "../../http/audit";
 import { OAuthError } from "../../errors";
 import { parseParams } from "../../lib/params";
-import { randomSecret, sha256 } from "../../crypto";
+import { randomSecret, type SealingKey, sha256 } from "../../crypto";
 import type { AssertionLedger } from "../../durable/assertion-ledger";
 import type { Grant } from "../../durable/grant";
 import { parseHandle } from "../../durable/handle";
@@ -16,6 +16,7 @@ import type { GrantIdentity } from "../../identity";
 import { accessTokenTtlFor } from "../../policy/client-policy";
 import { checkAssertion, JWT_BEARER_GRANT } from "../../policy/id-jag";
 import { pkceS256 } from "../../policy/pkce";
+import { vaultKey } from "../../tokens/seal";
 import { verifyIdJag } from "../../upstream/enterprise-idp";
 import { userCreatedEvent } from "../../webhook/event";
 import { deliverNow } from "../../webhook/deliver";
@@ -89,7 +90,7 @@ export const jwtBearerGrant: GrantType = {
     const ttl = accessTokenTtlFor(config.clientPolicies, client, config.accessTokenTtl) + GRANT_MARGIN_SECONDS;
     // The grant keeps the person, not the IdP's subject (that stays in D1 `users`), as a browser grant does.
     const { subject: _subject, ...profile } = identity;
-    const grant = await createGrant(c.env.GRANTS, { clientId: client.clientId, scope: assertion.scopes.join(" "), resource: assertion.resource, user: { ...profile, userId }, ttl });
+    const grant = await createGrant(c.env.GRANTS, { key: await vaultKey(c.env, c.var.config), clientId: client.clientId, scope: assertion.scopes.join(" "), resource: assertion.resource, user: { ...profile, userId }, ttl });
     try {
       await upsertGrantIndex(c.env.DB, { id: grant.grantId, userId, clientId: client.clientId, scope: grant.scope, resource: grant.resource, status: "active", createdAt: now, expiresAt: Math.ceil(grant.expiresAt / 1000) });
     } catch (err) {
@@ -108,14 +109,14 @@ export const jwtBearerGrant: GrantType = {
  */
 async function createGrant(
   grants: DurableObjectNamespace<Grant>,
-  input: { clientId: string; scope: string; resource: string; user: GrantIdentity; ttl: number },
+  input: { key: SealingKey; clientId: string; scope: string; resource: string; user: GrantIdentity; ttl: number },
 ) {
   const id = grants.newUniqueId();
   const stub = grants.get(id);
   const verifier = randomSecret(32);
   const codeChallenge = await pkceS256(verifier);
   const request = { clientId: input.clientId, redirectUri: NO_REDIRECT, redirectUriSent: false, scope: input.scope, resource: input.resource, codeChallenge };
-  const begun = await stub.beginSignedIn({ request, provider: ENTERPRISE_PROVIDER, user: input.user, authTime: Date.now(), refreshMaxTtlSeconds: input.ttl });
+  const begun = await stub.beginSignedIn({ key: input.key, request, provider: ENTERPRISE_PROVIDER, user: input.user, authTime: Date.now(), refreshMaxTtlSeconds: input.ttl });
   if (!begun.ok) throw new Error(`a new grant refused beginSignedIn: ${begun.reason}`);
   const code = parseHandle("code", begun.code);
   if (!code) throw new Error("beginSignedIn returned no code handle");
