@@ -122,7 +122,7 @@ describe("the upstream token vault with a rotating provider (oidc-provider)", ()
     expect(items.map((e) => e.detail?.reason)).toContain("upstream_revoked");
   });
 
-  it("sends a gateway origin with authorization upstream:default the provider's token, and the assertion in Gatehouse-Identity", async () => {
+  it("sends a gateway origin with authorization upstream:default the provider's token and the assertion in Gatehouse-Identity; revoking the grant revokes at the provider", async () => {
     const api = new HeadlessOAuthClient({
       redirectUrl: "http://127.0.0.1:33462/callback",
       clientName: "Gatehouse e2e vault gateway client",
@@ -143,5 +143,17 @@ describe("the upstream token vault with a rotating provider (oidc-provider)", ()
     expect(res.status).toBe(200);
     // The provider accepted the token the origin got (refreshed first: the code's token was due), and the assertion verified.
     expect(originSaw).toEqual([{ userinfo: 200, email: ACCOUNT.email, identitySid: expect.any(String) }]);
+
+    // Revoking the grant at Gatehouse revokes its upstream tokens at the provider's RFC 7009 endpoint, in the background.
+    const revoked = upstream.events.filter((e) => e === "grant.revoked").length;
+    const tokens = api.tokens();
+    const revoke = await fetch(`${gatehouse.url}/revoke`, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ token: tokens?.refresh_token ?? "", client_id: api.savedClients[0]?.client_id ?? "" }),
+    });
+    expect(revoke.status).toBe(200);
+    for (let i = 0; i < 50 && upstream.events.filter((e) => e === "grant.revoked").length === revoked; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(upstream.events.filter((e) => e === "grant.revoked")).toHaveLength(revoked + 1);
   });
 });
