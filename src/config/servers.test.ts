@@ -87,7 +87,7 @@ describe("parseServers (MCP_SERVERS)", () => {
     expect(parse([{ name: "a", path: "mcp/a", origin: "https://a.example" }]).problems).toEqual(["MCP_SERVERS entry 0: path: must be an absolute path of unreserved characters, without a trailing slash"]);
     expect(parse([{ name: "a", path: "/mcp/a/", origin: "https://a.example" }]).problems).toHaveLength(1);
     expect(parse([{ name: "a", path: "/mcp/a?x=1", origin: "https://a.example" }]).problems).toHaveLength(1);
-    for (const path of ["/token", "/authorize/x", "/.well-known/oauth-protected-resource", "/admin/api", "/account", "/dev-idp"]) {
+    for (const path of ["/token", "/authorize/x", "/.well-known/oauth-protected-resource", "/admin/api", "/account", "/dev-idp", "/_gatehouse/vault/refresh-ahead"]) {
       expect(parse([{ name: "a", path, origin: "https://a.example" }]).problems).toEqual([`MCP_SERVERS server "a": path ${path} would shadow one of Gatehouse's own endpoints`]);
     }
   });

@@ -453,16 +453,19 @@ export class Grant extends DurableObject<unknown> {
     if (!row) return refuse("not_found", "no such grant");
     if (row.status !== "active") return refuse(row.status === "revoked" ? "revoked" : "wrong_state", `upstream token asked while ${row.status}`);
     if (row.expires_at <= now) return refuse("expired", "grant expired");
-    const inFlight = this.#refreshing.get(input.provider);
-    if (inFlight) return inFlight;
-    const entry = this.#vault.read(input.provider);
-    if (!entry) return refuse("not_linked", "no vault entry for the provider");
+    const noted = this.#vault.read(input.provider);
+    if (!noted) return refuse("not_linked", "no vault entry for the provider");
     // Recent use is what keeps an entry refreshed ahead by the alarm; noted at most hourly, as a write delays the answer.
-    if (entry.used_at === null || now - entry.used_at > USE_NOTE_INTERVAL_MS) {
+    if (noted.used_at === null || now - noted.used_at > USE_NOTE_INTERVAL_MS) {
       this.#vault.used(input.provider, now);
       this.#noteAheadUrl(input.refreshAheadUrl);
       await this.#rearm();
     }
+    // From here to the refresh's start nothing is awaited: the entry read is the one a refresh would present.
+    const inFlight = this.#refreshing.get(input.provider);
+    if (inFlight) return inFlight;
+    const entry = this.#vault.read(input.provider);
+    if (!entry) return refuse("not_linked", "no vault entry for the provider");
     const decision = decideUpstreamToken({ expiresAt: entry.expires_at, refreshable: entry.refreshable === 1, clientId: entry.client_id }, input.clientId, now);
     if (decision.action === "terminal") {
       this.ctx.storage.transactionSync(() => this.#revoke(now, UPSTREAM_REVOKED));

@@ -12,7 +12,7 @@ export const ACCOUNT = { login: "grace", sub: "upstream-grace-1906", email: "gra
 export interface Upstream {
   issuer: string;
   server: Server;
-  /** What the provider did, in order: `authorization.success prompt=<prompt>`, `authorization.error prompt=<prompt> <error>`, `grant.success`, `server_error <message>`. */
+  /** What the provider did, in order: `authorization.success prompt=<prompt>`, `authorization.error prompt=<prompt> <error>`, `grant.success`, `grant.revoked`, `server_error <message>`. */
   events: string[];
   /** Each token endpoint answer, in order: `<grant_type>` on success, `<grant_type> <error>` on failure. */
   tokenRequests: string[];
@@ -61,7 +61,8 @@ export async function startUpstream(gatehouseUrl: string, client: { clientId: st
       rotateRefreshToken: true,
     }),
     pkce: { required: () => true },
-    features: { devInteractions: { enabled: true } },
+    // With refresh tokens, its RFC 7009 endpoint too: Gatehouse revokes a revoked grant's tokens there.
+    features: { devInteractions: { enabled: true }, revocation: { enabled: refresh !== undefined } },
     cookies: { keys: [`cookie-key-${client.clientId}`] },
     ttl: {
       AccessToken: refresh ? (ctx) => (ctx?.oidc.params?.grant_type === "refresh_token" ? refresh.refreshedAccessTtl : refresh.firstAccessTtl) : 600,
@@ -77,6 +78,7 @@ export async function startUpstream(gatehouseUrl: string, client: { clientId: st
   provider.on("grant.success", () => events.push("grant.success"));
   provider.on("server_error", (_ctx, error) => events.push(`server_error ${error.message}`));
   provider.on("grant.success", (ctx) => upstream.tokenRequests.push(String(ctx.oidc.params?.grant_type)));
+  provider.on("grant.revoked", () => events.push("grant.revoked"));
   provider.on("grant.error", (ctx, error) => upstream.tokenRequests.push(`${String(ctx.oidc.params?.grant_type)} ${(error as { error?: string }).error ?? error.message}`));
   provider.on("server_error", (ctx) => {
     if (ctx.path === "/token") upstream.tokenRequests.push(`${String(ctx.oidc?.params?.grant_type)} server_error`);

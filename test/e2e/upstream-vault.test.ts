@@ -5,12 +5,16 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { createServer } from "node:http";
+import { createRemoteJWKSet, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Gatehouse, startGatehouse } from "../support/node/wrangler-dev";
 import { HeadlessOAuthClient } from "./oauth-client";
 import { ACCOUNT, startUpstream, type Upstream } from "./upstream-provider";
 
 const PORT = 9001;
+const ORIGIN_PORT = 9003;
+const ORIGIN = `http://127.0.0.1:${ORIGIN_PORT}/mcp`;
 const UPSTREAM_CLIENT_ID = "gatehouse-vault-e2e";
 const UPSTREAM_CLIENT_SECRET = "e2e-vault-upstream-secret-long-enough-0123456789";
 const ADMIN_TOKEN = "e2e-vault-admin-token-0123456789abcdef-0123456789";
@@ -23,10 +27,24 @@ describe("the upstream token vault with a rotating provider (oidc-provider)", ()
   let gatehouse: Gatehouse;
   let upstream: Upstream;
   let oauth: HeadlessOAuthClient;
+  /** What the origin of `/mcp/api` saw: the provider's answer to its bearer at userinfo, and the verified assertion's `sid`. */
+  const originSaw: { userinfo: number; email?: unknown; identitySid?: unknown }[] = [];
+  const origin = createServer(async (req, res) => {
+    for await (const _ of req);
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1] ?? "";
+    const userinfo = await fetch(`${upstream.issuer}/me`, { headers: { Authorization: `Bearer ${bearer}` } });
+    const claims = userinfo.ok ? ((await userinfo.json()) as { email?: unknown }) : {};
+    const jwks = createRemoteJWKSet(new URL(`${gatehouse.url}/.well-known/jwks.json`));
+    const identity = await jwtVerify(String(req.headers["gatehouse-identity"] ?? ""), jwks, { issuer: gatehouse.url, audience: ORIGIN, typ: "gh-id+jwt" }).catch(() => undefined);
+    originSaw.push({ userinfo: userinfo.status, email: claims.email, identitySid: identity?.payload.sid });
+    res.writeHead(200, { "Content-Type": "application/json" }).end('{"jsonrpc":"2.0","id":1,"result":{"tools":[]}}');
+  });
 
   beforeAll(async () => {
+    await new Promise<void>((resolve) => origin.listen(ORIGIN_PORT, "127.0.0.1", resolve));
     upstream = await startUpstream(`http://localhost:${PORT}`, { clientId: UPSTREAM_CLIENT_ID, clientSecret: UPSTREAM_CLIENT_SECRET }, { refresh: { firstAccessTtl: FIRST_TTL, refreshedAccessTtl: REFRESHED_TTL } });
-    gatehouse = await startGatehouse(PORT, { DEV_IDP: "false", UPSTREAM_ISSUER: upstream.issuer, UPSTREAM_CLIENT_ID, UPSTREAM_CLIENT_SECRET, ADMIN_TOKEN });
+    const servers = [{ name: "api", origin: ORIGIN, authorization: "upstream:default" }];
+    gatehouse = await startGatehouse(PORT, { DEV_IDP: "false", UPSTREAM_ISSUER: upstream.issuer, UPSTREAM_CLIENT_ID, UPSTREAM_CLIENT_SECRET, ADMIN_TOKEN, MCP_SERVERS: JSON.stringify(servers) });
     oauth = new HeadlessOAuthClient({
       redirectUrl: "http://127.0.0.1:33461/callback",
       clientName: "Gatehouse e2e vault client",
@@ -37,6 +55,8 @@ describe("the upstream token vault with a rotating provider (oidc-provider)", ()
 
   afterAll(async () => {
     await gatehouse?.stop();
+    origin.closeAllConnections();
+    await new Promise((resolve) => origin.close(resolve));
     upstream?.server.closeAllConnections();
     await new Promise((resolve) => (upstream?.server ? upstream.server.close(resolve) : resolve(undefined)));
   });
@@ -100,5 +120,40 @@ describe("the upstream token vault with a rotating provider (oidc-provider)", ()
     const events = await fetch(`${gatehouse.url}/admin/api/events?type=grant.revoked`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
     const { items } = (await events.json()) as { items: { detail: { reason?: string } | null }[] };
     expect(items.map((e) => e.detail?.reason)).toContain("upstream_revoked");
+  });
+
+  it("sends a gateway origin with authorization upstream:default the provider's token and the assertion in Gatehouse-Identity; revoking the grant revokes at the provider", async () => {
+    const api = new HeadlessOAuthClient({
+      redirectUrl: "http://127.0.0.1:33462/callback",
+      clientName: "Gatehouse e2e vault gateway client",
+      browse: { fill: { login: ACCOUNT.login, password: "any password" }, choose: ["decision=approve"] },
+      expectedIssuer: gatehouse.url,
+    });
+    const url = new URL(`${gatehouse.url}/mcp/api`);
+    const first = new Client({ name: "vault-e2e-api", version: "1.0.0" });
+    await expect(first.connect(new StreamableHTTPClientTransport(url, { authProvider: api }))).rejects.toBeInstanceOf(UnauthorizedError);
+    await first.close();
+    await new StreamableHTTPClientTransport(url, { authProvider: api }).finishAuth(api.code ?? "");
+    originSaw.length = 0;
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${api.tokens()?.access_token}`, "Content-Type": "application/json", Accept: "application/json, text/event-stream", "MCP-Protocol-Version": "2025-11-25" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+    });
+    expect(res.status).toBe(200);
+    // The provider accepted the token the origin got (refreshed first: the code's token was due), and the assertion verified.
+    expect(originSaw).toEqual([{ userinfo: 200, email: ACCOUNT.email, identitySid: expect.any(String) }]);
+
+    // Revoking the grant at Gatehouse revokes its upstream tokens at the provider's RFC 7009 endpoint, in the background.
+    const revoked = upstream.events.filter((e) => e === "grant.revoked").length;
+    const tokens = api.tokens();
+    const revoke = await fetch(`${gatehouse.url}/revoke`, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ token: tokens?.refresh_token ?? "", client_id: api.savedClients[0]?.client_id ?? "" }),
+    });
+    expect(revoke.status).toBe(200);
+    for (let i = 0; i < 50 && upstream.events.filter((e) => e === "grant.revoked").length === revoked; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(upstream.events.filter((e) => e === "grant.revoked")).toHaveLength(revoked + 1);
   });
 });
