@@ -3,6 +3,7 @@
 // flow endpoints refuse to run until it is fixed.
 import type { ConfigVars } from "../env";
 import { type Branding, parseBranding } from "./branding";
+import { type Console, consoleClient, CONSOLE_CLIENT_ID, parseConsole } from "./admin";
 import { type Clients, parseClients } from "./clients";
 import { type Operations, parseOperations } from "./operations";
 import { type Origin, parseOrigin } from "./origin";
@@ -17,7 +18,7 @@ export type { StaticClient } from "./clients";
 export { type ConfigProblem, isLoopbackHost } from "./reader";
 export type { ClaimMap, UpstreamProvider } from "./upstreams";
 
-export interface Config extends Origin, Upstreams, SignIn, Tokens, Clients, Operations {
+export interface Config extends Origin, Upstreams, SignIn, Tokens, Clients, Operations, Console {
   branding: Branding;
   captureWebhook?: CaptureWebhook;
   /** The origin MCP servers behind the gateway (`MCP_SERVERS`). */
@@ -31,6 +32,7 @@ export interface Config extends Origin, Upstreams, SignIn, Tokens, Clients, Oper
 export function parseConfig(vars: ConfigVars): Config {
   const read = new Reader(vars);
   const origin = parseOrigin(read);
+  const parsedConsole = parseConsole(read);
   return {
     ...origin,
     ...parseUpstreams(read, origin.publicUrl),
@@ -38,12 +40,20 @@ export function parseConfig(vars: ConfigVars): Config {
     ...parseTokens(read),
     branding: parseBranding(read),
     captureWebhook: parseWebhook(read),
-    ...parseClients(read),
+    ...withConsoleClient(read, parseClients(read), origin.publicUrl, parsedConsole),
     ...parseOperations(read),
+    ...parsedConsole,
     servers: parseServers(read.text("MCP_SERVERS"), read.problems, origin),
     problems: read.problems,
     warnings: read.warnings,
   };
+}
+
+/** The declared clients, and the console's own sign-in client when the console is on. */
+function withConsoleClient(read: Reader, clients: Clients, publicUrl: string, console: Console): Clients {
+  if (!console.admin) return clients;
+  if (clients.staticClients.some((c) => c.clientId === CONSOLE_CLIENT_ID)) read.problem("STATIC_CLIENTS", `the client id ${CONSOLE_CLIENT_ID} is the admin console's own`);
+  return { ...clients, staticClients: [...clients.staticClients, consoleClient(publicUrl)] };
 }
 
 const cache = new WeakMap<object, Config>();

@@ -89,3 +89,38 @@ export async function listUsage(db: D1Database, filter: UsageFilter, limit: numb
     orgName: row.org_name ?? undefined,
   }));
 }
+
+/** One day of the overview's series: people active, requests and tool calls (index usage_daily_day_counts, covering). */
+export interface DailyUsage {
+  day: string;
+  people: number;
+  requests: number;
+  toolCalls: number;
+}
+
+/** The overview's daily series from `fromDay` (YYYY-MM-DD, inclusive) on, oldest first. */
+export async function dailyUsage(db: D1Database, fromDay: string): Promise<DailyUsage[]> {
+  const { results } = await db
+    .prepare("SELECT day, COUNT(DISTINCT user_id) AS people, SUM(requests) AS requests, SUM(tool_calls) AS tool_calls FROM usage_daily WHERE day >= ? GROUP BY day ORDER BY day")
+    .bind(fromDay)
+    .all<{ day: string; people: number; requests: number; tool_calls: number }>();
+  return results.map((r) => ({ day: r.day, people: r.people, requests: r.requests, toolCalls: r.tool_calls }));
+}
+
+/** The most called tools from `fromDay` on: calls, and how many people called each. */
+export async function topTools(db: D1Database, fromDay: string, limit: number): Promise<{ tool: string; calls: number; people: number }[]> {
+  const { results } = await db
+    .prepare("SELECT tool, SUM(tool_calls) AS calls, COUNT(DISTINCT user_id) AS people FROM usage_daily WHERE day >= ? AND tool <> '' GROUP BY tool ORDER BY calls DESC, tool LIMIT ?")
+    .bind(fromDay, limit)
+    .all<{ tool: string; calls: number; people: number }>();
+  return results;
+}
+
+/** A person's usage per day × server × tool from `fromDay` on, newest first (index usage_daily_user). */
+export async function personUsage(db: D1Database, userId: string, fromDay: string, limit: number): Promise<UsageCount[]> {
+  const { results } = await db
+    .prepare("SELECT day, server, tool, requests, tool_calls FROM usage_daily WHERE user_id = ? AND day >= ? ORDER BY day DESC, server, tool LIMIT ?")
+    .bind(userId, fromDay, limit)
+    .all<{ day: string; server: string; tool: string; requests: number; tool_calls: number }>();
+  return results.map((r) => ({ day: r.day, userId, server: r.server, tool: r.tool, requests: r.requests, toolCalls: r.tool_calls }));
+}

@@ -8,6 +8,7 @@ import type { Env } from "../env";
 import type { Caller } from "../identity";
 import { toAuthInfo } from "./auth-info";
 import { bearerToken } from "./bearer";
+import { registerFeedback } from "./tools/feedback";
 import { registerWhoami } from "./tools/whoami";
 
 /** Reported in `initialize` as `serverInfo.version`. */
@@ -47,6 +48,7 @@ export function serveMcp<E extends Env>(tools: ServerTools<E>): McpHandler<E> {
     const authInfo = context.caller && token ? toAuthInfo(config, token, context.caller) : undefined;
     const server = new McpServer({ name: "gatehouse", title: config.branding.serviceName, version: SERVER_VERSION });
     if (tools.whoami) registerWhoami(server);
+    if (config.feedbackTool) registerFeedback(server, config, { db: context.env.DB, ctx: context.ctx });
     tools.tools?.(server, context);
     const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true, maxRequestBodySize: MAX_BODY_BYTES });
     await server.connect(transport);

@@ -13,6 +13,7 @@ import { audit } from "../http/audit";
 import { authorizationResponseUrl } from "./authorization-response";
 import { redirectHost } from "../policy/consent";
 import { admitEmailDomain } from "./email-admission";
+import { checkStanding } from "./standing";
 import { startSession } from "../http/session";
 
 export interface IssuedAuthorization {
@@ -64,6 +65,8 @@ const REUSE_CANDIDATES = 3;
 export async function reuseSignedIn(c: Context<AppEnv>, request: AuthorizationParams, session: Session): Promise<Response | undefined> {
   const config = c.var.config;
   if (!config.upstreams.some((p) => p.name === session.provider)) return undefined;
+  // Blocked, or no longer admitted by the email policy: the upstream login applies it, with its page.
+  if (!(await checkStanding(c, session.userId)).ok) return undefined;
   const candidates = await newestLiveGrants(c.env.DB, session.userId, Math.floor(Date.now() / 1000), REUSE_CANDIDATES);
   for (const candidate of candidates) {
     const found = await grantStub(c.env, candidate.id)?.signedInLogin({ ssoMaxAgeSeconds: config.ssoMaxAge });

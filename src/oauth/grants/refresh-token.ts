@@ -10,6 +10,7 @@ import { parseParams } from "../../lib/params";
 import { presentedResource } from "../../policy/resource";
 import type { GrantType } from "./grant-type";
 import { tokenResponse } from "./issue";
+import { checkStanding } from "../standing";
 
 const request = z.object({
   refresh_token: z.string().min(1).max(1024),
@@ -45,6 +46,14 @@ export const refreshTokenGrant: GrantType = {
       throw refreshError(result.error, result.reason);
     }
     const { grant } = result;
+    // The person's standing now, not at sign-in: blocked since, or no longer admitted by the email policy, ends the grant.
+    const standing = await checkStanding(c, grant.user.userId);
+    if (!standing.ok) {
+      const revoked = await stub.revoke(`standing: ${standing.detail}`);
+      if (revoked.ok && revoked.wasLive) grantRevoked(c, grantId, grant.clientId, `standing: ${standing.detail}`);
+      audit(c, { type: "refresh_token.refused", grantId, clientId: grant.clientId, userId: grant.user.userId, detail: { standing: standing.reason } });
+      throw new OAuthError("invalid_grant", "the refresh token is invalid, expired or revoked", { reason: `standing: ${standing.detail}` });
+    }
     audit(c, { type: result.replayed ? "refresh_token.replayed" : "refresh_token.rotated", grantId, clientId: grant.clientId, userId: grant.user.userId });
     return tokenResponse(c, grant);
   },
