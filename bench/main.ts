@@ -4,6 +4,7 @@ import { cpus, totalmem } from "node:os";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { runConsoleBench } from "./console";
 import { BUNDLE_BUDGET_GZIP, type BundleSize, kib, measureBundle } from "./bundle";
 import { compareScenario, renderTable, round1, type ScenarioResult } from "./compare";
 import { GATEWAY_SERVER, type GatewayResult, measureGateway, renderGatewayTable, startBenchOrigin } from "./gateway";
@@ -145,6 +146,7 @@ async function main(): Promise<number> {
   let sweep: SweepResult | undefined;
   if (options.scaleGrants > 0 || options.sweepRows > 0) ({ scale, sweep } = await runScale());
 
+  if (!options.only || options.only.includes("console")) await runConsoleBench(log);
   const targets = evaluateTargets(results, scale, errors + gatewayErrors, gateway);
   log("\ntargets (issues 5 and 15):");
   for (const t of targets) log(`  ${t.met === undefined ? "n/a " : t.met ? "met " : "MISS"}  ${t.name}: ${t.detail}`);

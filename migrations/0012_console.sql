@@ -41,3 +41,21 @@ CREATE TABLE feedback (
 );
 CREATE INDEX feedback_created ON feedback (created_at, id);
 CREATE INDEX feedback_user ON feedback (user_id, created_at);
+
+-- The overview's daily figures of closed days (src/db/rollups.ts): computed once from usage_daily and events when the
+-- console first shows a day that ended over an hour ago (every per-minute flush of it has landed by then), so the
+-- overview reads 30 or 90 rows here plus the open days' rows, whatever usage_daily holds.
+CREATE TABLE console_daily (
+  day TEXT PRIMARY KEY,
+  people INTEGER NOT NULL,
+  requests INTEGER NOT NULL,
+  tool_calls INTEGER NOT NULL,
+  sign_ins INTEGER NOT NULL,
+  computed_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE console_daily_tools (
+  day TEXT NOT NULL,
+  tool TEXT NOT NULL,
+  calls INTEGER NOT NULL,
+  PRIMARY KEY (day, tool)
+) WITHOUT ROWID;

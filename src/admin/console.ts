@@ -8,7 +8,8 @@ import { countEvents, dailyEvents, EVENT_TYPES, listEvents } from "../db/events"
 import { listFeedback } from "../db/feedback";
 import { clientGrantStats, listUserGrants } from "../db/grants";
 import { getOutbox, listDeadOutbox, listPendingOutbox, resurrectOutbox } from "../db/outbox";
-import { dailyUsage, listUsage, personUsage, topTools } from "../db/usage";
+import { closeDay, dayClosed, storedDays, storedToolCalls } from "../db/rollups";
+import { dailyUsage, listUsage, personUsage, toolCalls } from "../db/usage";
 import { activePeopleBy, countPeople, getUser, listUsers } from "../db/users";
 import { PageError } from "../errors";
 import type { AppEnv } from "../http/app-env";
@@ -116,27 +117,45 @@ consoleRoutes.get("/", async (c) => {
   return c.html(Overview({ ...frame(c, a), data: await overview(c.env.DB, days, Math.floor(Date.now() / 1000)) }), 200);
 });
 
-/** Everything the overview shows, read in parallel: each query an index range (see migrations/0012_console.sql). */
+/** Days of figures closed per overview request at most: the first view after a quiet spell catches up over several. */
+const CLOSE_PER_REQUEST = 90;
+
+/**
+ * Everything the overview shows. Closed days come from their stored figures (src/db/rollups.ts), computed here once
+ * for days not stored yet; only the open days (today, and yesterday for its first hour) are read from usage_daily and
+ * events, so the cost stays that of a day or two of rows whatever the period. Each query is an index range.
+ */
 export async function overview(db: D1Database, days: number, now: number): Promise<OverviewData> {
   const today = Math.floor(now / 86_400) * 86_400;
   const since = today - (days - 1) * 86_400;
   const fromDay = utcDay(since);
-  const [usage, signIns, people, failed, topDomains, topOrgs, tools, security] = await Promise.all([
-    dailyUsage(db, fromDay),
-    dailyEvents(db, "code.issued", since),
+  const period = Array.from({ length: days }, (_, i) => utcDay(since + i * 86_400));
+  let stored = await storedDays(db, fromDay);
+  const missing = period.filter((day) => dayClosed(day, now) && !stored.has(day)).slice(0, CLOSE_PER_REQUEST);
+  for (const day of missing) await closeDay(db, day, now);
+  if (missing.length > 0) stored = await storedDays(db, fromDay);
+  const openFrom = period.find((day) => !stored.has(day)) ?? utcDay(today + 86_400);
+  const openSince = Date.parse(`${openFrom}T00:00:00Z`) / 1000;
+  const [usage, signIns, people, failed, topDomains, topOrgs, storedTools, openTools, security] = await Promise.all([
+    dailyUsage(db, openFrom),
+    dailyEvents(db, "code.issued", openSince),
     countPeople(db, since),
     countEvents(db, ["login.failed"], since),
     activePeopleBy(db, "domain", since, 10),
     activePeopleBy(db, "org_name", since, 10),
-    topTools(db, fromDay, 10),
+    storedToolCalls(db, fromDay),
+    toolCalls(db, openFrom),
     countEvents(db, SECURITY_EVENTS, since),
   ]);
-  const byDay = new Map(usage.map((u) => [u.day, u]));
-  const series = Array.from({ length: days }, (_, i) => {
-    const day = utcDay(since + i * 86_400);
-    const u = byDay.get(day);
+  const live = new Map(usage.map((u) => [u.day, u]));
+  const series = period.map((day) => {
+    const closed = stored.get(day);
+    if (closed) return closed;
+    const u = live.get(day);
     return { day, people: u?.people ?? 0, requests: u?.requests ?? 0, toolCalls: u?.toolCalls ?? 0, signIns: signIns.get(day) ?? 0 };
   });
+  const tools = new Map(storedTools);
+  for (const [tool, calls] of openTools) tools.set(tool, (tools.get(tool) ?? 0) + calls);
   return {
     days,
     since,
@@ -146,7 +165,7 @@ export async function overview(db: D1Database, days: number, now: number): Promi
     failedSignIns: failed.get("login.failed") ?? 0,
     topDomains,
     topOrgs,
-    topTools: tools,
+    topTools: [...tools].map(([tool, calls]) => ({ tool, calls })).sort((a, b) => b.calls - a.calls || a.tool.localeCompare(b.tool)).slice(0, 10),
     security: SECURITY_EVENTS.map((type) => ({ type, count: security.get(type) ?? 0 })).filter((s) => s.count > 0),
   };
 }

@@ -107,13 +107,14 @@ export async function dailyUsage(db: D1Database, fromDay: string): Promise<Daily
   return results.map((r) => ({ day: r.day, people: r.people, requests: r.requests, toolCalls: r.tool_calls }));
 }
 
-/** The most called tools from `fromDay` on: calls, and how many people called each. */
-export async function topTools(db: D1Database, fromDay: string, limit: number): Promise<{ tool: string; calls: number; people: number }[]> {
+/** Tool calls per tool from `fromDay` on (index usage_daily_day_counts, covering). */
+export async function toolCalls(db: D1Database, fromDay: string): Promise<Map<string, number>> {
   const { results } = await db
-    .prepare("SELECT tool, SUM(tool_calls) AS calls, COUNT(DISTINCT user_id) AS people FROM usage_daily WHERE day >= ? AND tool <> '' GROUP BY tool ORDER BY calls DESC, tool LIMIT ?")
-    .bind(fromDay, limit)
-    .all<{ tool: string; calls: number; people: number }>();
-  return results;
+    // `+tool` keeps the planner on the day range: without statistics it would walk usage_daily_tool instead.
+    .prepare("SELECT tool, SUM(tool_calls) AS calls FROM usage_daily WHERE day >= ? AND +tool <> '' GROUP BY tool")
+    .bind(fromDay)
+    .all<{ tool: string; calls: number }>();
+  return new Map(results.map((r) => [r.tool, r.calls]));
 }
 
 /** A person's usage per day × server × tool from `fromDay` on, newest first (index usage_daily_user). */

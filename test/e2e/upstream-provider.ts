@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import Provider from "oidc-provider";
 
 /** The one account the upstream knows: its login name and claims. */
-export const ACCOUNT = { login: "grace", sub: "upstream-grace-1906", email: "grace@navy.example", name: "Grace Hopper" };
+export const ACCOUNT = { login: "grace", sub: "upstream-grace-1906", email: "grace@navy.example", name: "Grace Hopper", groups: ["gatehouse-admins", "navy"] };
 
 export interface Upstream {
   issuer: string;
@@ -21,9 +21,9 @@ export async function startUpstream(gatehouseUrl: string, client: { clientId: st
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const provider = new Provider(issuer, {
     clients: [{ client_id: client.clientId, client_secret: client.clientSecret, redirect_uris: [`${gatehouseUrl}/callback`], grant_types: ["authorization_code"], response_types: ["code"] }],
-    claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name"] },
+    claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name", "groups"] },
     findAccount: (_ctx, id) =>
-      id === ACCOUNT.login ? { accountId: id, claims: () => ({ sub: ACCOUNT.sub, email: ACCOUNT.email, email_verified: true, name: ACCOUNT.name }) } : undefined,
+      id === ACCOUNT.login ? { accountId: id, claims: () => ({ sub: ACCOUNT.sub, email: ACCOUNT.email, email_verified: true, name: ACCOUNT.name, groups: ACCOUNT.groups }) } : undefined,
     pkce: { required: () => true },
     features: { devInteractions: { enabled: true } },
     cookies: { keys: [`cookie-key-${client.clientId}`] },

@@ -327,3 +327,32 @@ describe("the admin API's block", () => {
     expect((await send(`${BASE}/admin/api/users/usr_nobody/block`, { method: "PUT", headers: auth })).status).toBe(404);
   });
 });
+
+describe("the overview's figures", () => {
+  it("stores a closed day's figures once, from usage_daily and events, and reads the open day live", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const today = Math.floor(now / 86_400) * 86_400;
+    const closed = new Date((today - 3 * 86_400) * 1000).toISOString().slice(0, 10);
+    const open = new Date(today * 1000).toISOString().slice(0, 10);
+    await env.DB.batch([
+      env.DB.prepare("DELETE FROM console_daily WHERE day = ?").bind(closed),
+      ...[
+        [closed, "usr_fig_a", "figure_tool", 3, 2],
+        [closed, "usr_fig_a", "", 4, 0],
+        [closed, "usr_fig_b", "figure_tool", 5, 5],
+        [open, "usr_fig_a", "figure_tool", 7, 7],
+      ].map(([day, user, tool, requests, calls]) =>
+        env.DB.prepare("INSERT INTO usage_daily (day, user_id, server, tool, requests, tool_calls, last_used_at) VALUES (?, ?, '/mcp', ?, ?, ?, ?) ON CONFLICT DO UPDATE SET requests = excluded.requests, tool_calls = excluded.tool_calls").bind(day, user, tool, requests, calls, now),
+      ),
+    ]);
+    const browser = await adminBrowser();
+    const page = await (await browser.fetch(`${BASE}/admin?days=30`)).text();
+    expect(page).toContain("figure_tool");
+    const row = await env.DB.prepare("SELECT people, requests, tool_calls FROM console_daily WHERE day = ?").bind(closed).first();
+    expect(row).toMatchObject({ people: 2, tool_calls: 7 });
+    expect(await env.DB.prepare("SELECT calls FROM console_daily_tools WHERE day = ? AND tool = 'figure_tool'").bind(closed).first()).toEqual({ calls: 7 });
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM console_daily WHERE day = ?").bind(open).first()).toEqual({ n: 0 });
+    // The figure_tool row of the ranking adds the closed day's 7 calls and the open day's 7.
+    expect(page).toMatch(/figure_tool<\/td><td class="n"><a href="[^"]*">14<\/a>/);
+  });
+});

@@ -16,7 +16,7 @@ export interface OverviewData {
   failedSignIns: number;
   topDomains: { key: string; people: number }[];
   topOrgs: { key: string; people: number }[];
-  topTools: { tool: string; calls: number; people: number }[];
+  topTools: { tool: string; calls: number }[];
   security: { type: string; count: number }[];
 }
 
