@@ -8,7 +8,7 @@ import { countEvents, dailyEvents, EVENT_TYPES, listEvents } from "../db/events"
 import { listFeedback } from "../db/feedback";
 import { clientGrantStats, listUserGrants } from "../db/grants";
 import { getOutbox, listDeadOutbox, listPendingOutbox, resurrectOutbox } from "../db/outbox";
-import { closeDay, dayClosed, storedDays, storedToolCalls } from "../db/rollups";
+import { closeMissingDays, periodDays, storedDays, storedToolCalls } from "../db/rollups";
 import { dailyUsage, listUsage, personUsage, toolCalls } from "../db/usage";
 import { activePeopleBy, countPeople, getUser, listUsers } from "../db/users";
 import { PageError } from "../errors";
@@ -117,7 +117,7 @@ consoleRoutes.get("/", async (c) => {
   return c.html(Overview({ ...frame(c, a), data: await overview(c.env.DB, days, Math.floor(Date.now() / 1000)) }), 200);
 });
 
-/** Days of figures closed per overview request at most: the first view after a quiet spell catches up over several. */
+/** Days of figures closed per overview request at most (the cron sweep closes them ahead, SWEEP_CLOSE_DAYS a run). */
 const CLOSE_PER_REQUEST = 90;
 
 /**
@@ -129,11 +129,9 @@ export async function overview(db: D1Database, days: number, now: number): Promi
   const today = Math.floor(now / 86_400) * 86_400;
   const since = today - (days - 1) * 86_400;
   const fromDay = utcDay(since);
-  const period = Array.from({ length: days }, (_, i) => utcDay(since + i * 86_400));
-  let stored = await storedDays(db, fromDay);
-  const missing = period.filter((day) => dayClosed(day, now) && !stored.has(day)).slice(0, CLOSE_PER_REQUEST);
-  for (const day of missing) await closeDay(db, day, now);
-  if (missing.length > 0) stored = await storedDays(db, fromDay);
+  const period = periodDays(days, now);
+  await closeMissingDays(db, days, now, CLOSE_PER_REQUEST);
+  const stored = await storedDays(db, fromDay);
   const openFrom = period.find((day) => !stored.has(day)) ?? utcDay(today + 86_400);
   const openSince = Date.parse(`${openFrom}T00:00:00Z`) / 1000;
   const [usage, signIns, people, failed, topDomains, topOrgs, storedTools, openTools, security] = await Promise.all([

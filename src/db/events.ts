@@ -24,7 +24,6 @@ export const EVENT_TYPES = [
   "user.signed_out",
   "user.blocked",
   "user.unblocked",
-  "feedback.submitted",
   "admin.signed_in",
   "admin.refused",
 ] as const;

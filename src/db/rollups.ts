@@ -50,6 +50,24 @@ export async function closeDay(db: D1Database, day: string, now: number): Promis
       )
       .bind(day, start, start + 86_400, now),
     db.prepare("DELETE FROM console_daily_tools WHERE day = ?").bind(day),
-    db.prepare("INSERT INTO console_daily_tools (day, tool, calls) SELECT day, tool, SUM(tool_calls) FROM usage_daily WHERE day = ? AND +tool <> '' GROUP BY tool").bind(day),
+    db.prepare("INSERT INTO console_daily_tools (day, tool, calls) SELECT day, tool, SUM(tool_calls) FROM usage_daily INDEXED BY usage_daily_day_counts WHERE day = ? AND tool <> '' GROUP BY tool").bind(day),
   ]);
+}
+
+/** The UTC days (YYYY-MM-DD) of the `days` days ending today, oldest first. */
+export function periodDays(days: number, now: number): string[] {
+  const today = Math.floor(now / 86_400) * 86_400;
+  return Array.from({ length: days }, (_, i) => new Date((today - (days - 1 - i) * 86_400) * 1000).toISOString().slice(0, 10));
+}
+
+/**
+ * Stores the figures of up to `limit` closed days among the last `days` that have none yet, oldest first; how many.
+ * The cron sweep calls it so the console rarely has to; the overview calls it for whatever is still missing.
+ */
+export async function closeMissingDays(db: D1Database, days: number, now: number, limit: number): Promise<number> {
+  const period = periodDays(days, now);
+  const stored = await storedDays(db, period[0] ?? "");
+  const missing = period.filter((day) => dayClosed(day, now) && !stored.has(day)).slice(0, limit);
+  for (const day of missing) await closeDay(db, day, now);
+  return missing.length;
 }

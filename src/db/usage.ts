@@ -110,8 +110,8 @@ export async function dailyUsage(db: D1Database, fromDay: string): Promise<Daily
 /** Tool calls per tool from `fromDay` on (index usage_daily_day_counts, covering). */
 export async function toolCalls(db: D1Database, fromDay: string): Promise<Map<string, number>> {
   const { results } = await db
-    // `+tool` keeps the planner on the day range: without statistics it would walk usage_daily_tool instead.
-    .prepare("SELECT tool, SUM(tool_calls) AS calls FROM usage_daily WHERE day >= ? AND +tool <> '' GROUP BY tool")
+    // Without statistics (D1 runs no ANALYZE) the planner would walk all of usage_daily_tool for the GROUP BY.
+    .prepare("SELECT tool, SUM(tool_calls) AS calls FROM usage_daily INDEXED BY usage_daily_day_counts WHERE day >= ? AND tool <> '' GROUP BY tool")
     .bind(fromDay)
     .all<{ tool: string; calls: number }>();
   return new Map(results.map((r) => [r.tool, r.calls]));
