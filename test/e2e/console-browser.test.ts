@@ -103,7 +103,8 @@ describe("the admin console in Chromium without JavaScript (development IdP)", (
     await p.goto(`${server.url}/admin`);
     expect(await p.locator("h1").innerText()).toBe("Admin console");
     await p.getByRole("link", { name: "Sign in" }).click();
-    if ((await p.title()).includes("Allow access?")) await p.locator('button[name="decision"][value="approve"]').click();
+    await p.waitForURL((u) => u.pathname === "/authorize" || u.pathname.startsWith("/dev-idp/"));
+    if (new URL(p.url()).pathname === "/authorize") await p.locator('button[name="decision"][value="approve"]').click();
     await p.getByLabel("Email").fill(email);
     await p.locator('button[name="action"][value="login"]').click();
     await p.waitForURL((u) => u.pathname === "/admin");
@@ -142,7 +143,7 @@ describe("the admin console in Chromium without JavaScript (development IdP)", (
     expect((await mcp(server, person.tokens.access_token, "tools/call", { name: "whoami", arguments: {} })).status).toBe(200);
     const sent = await mcp(server, person.tokens.access_token, "tools/call", { name: "submit_feedback", arguments: { message: "Search misses results with accents.", category: "bug", context: "search_docs on the onboarding page" } });
     expect(sent.body.result?.isError).toBeUndefined();
-    await page.getByRole("link", { name: "People" }).click();
+    await page.locator("nav.console").getByRole("link", { name: "People", exact: true }).click();
     await page.getByLabel("Domain").fill("nasa.example");
     await page.getByRole("button", { name: "Search" }).click();
     await page.getByRole("link", { name: "katherine@nasa.example" }).click();
@@ -187,7 +188,7 @@ describe("the admin console in Chromium without JavaScript (development IdP)", (
 
   it("blocks a metadata document's client id before any fetch, and deletes a registered client", async () => {
     const cimd = "https://tools.example/never-fetched/client.json";
-    await page.getByRole("link", { name: "Clients" }).click();
+    await page.locator("nav.console").getByRole("link", { name: "Clients", exact: true }).click();
     await page.getByLabel("Client id").fill(cimd);
     await page.locator('form.filters button[type="submit"]').click();
     expect(await page.getByRole("status").innerText()).toContain("blocked");
@@ -205,15 +206,15 @@ describe("the admin console in Chromium without JavaScript (development IdP)", (
   });
 
   it("filters the events, and lists webhooks and feedback", async () => {
-    await page.getByRole("link", { name: "Events" }).click();
+    await page.locator("nav.console").getByRole("link", { name: "Events", exact: true }).click();
     await page.getByLabel("Type").selectOption("user.blocked");
     await page.getByRole("button", { name: "Filter" }).click();
     const rows = await page.locator("tbody tr").allInnerTexts();
     expect(rows.length).toBe(1);
     expect(rows[0]).toContain("user.blocked");
-    await page.getByRole("link", { name: "Webhooks" }).click();
+    await page.locator("nav.console").getByRole("link", { name: "Webhooks", exact: true }).click();
     expect(await page.locator("h1").innerText()).toBe("Webhooks");
-    await page.getByRole("link", { name: "Feedback" }).click();
+    await page.locator("nav.console").getByRole("link", { name: "Feedback", exact: true }).click();
     expect(await page.locator("main").innerText()).toContain("Search misses results with accents.");
     // Every visible form field has a label.
     for (const section of ["/admin/people", "/admin/events", "/admin/usage", "/admin/clients"]) {

@@ -5,6 +5,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import type { Env } from "../../src/env";
+import { verifySignature } from "../../src/webhook/signature";
 import { BASE, Browser, location, workerFetch } from "./helpers/browser";
 import { authorizeUrl, pkce, registerClient, type TestClient, tokenRequest } from "./helpers/oauth";
 
@@ -296,6 +297,33 @@ describe("the feedback tool", () => {
     expect(await (await browser.fetch(`${BASE}/admin/feedback`)).text()).toContain("secret-feedback-text");
     const api = await send(`${BASE}/admin/api/feedback?user=${userId}`, { headers: { Authorization: `Bearer ${env.ADMIN_TOKEN}` } });
     expect(((await api.json()) as { items: { message: string }[] }).items.map((i) => i.message)).toEqual([message]);
+  });
+
+  it("forwards a submission as the signed webhook event feedback.submitted through the outbox", async () => {
+    const HOOK = "https://hooks.example.com/feedback";
+    const SECRET = "whsec_console_test_secret_0123456789";
+    const hooked = { ...env, CAPTURE_WEBHOOK_URL: HOOK, CAPTURE_WEBHOOK_SECRET: SECRET } as Env;
+    const { tokens, userId } = await connect("feedback-hook@org.example", hooked);
+    const original = globalThis.fetch;
+    const deliveries: { body: string; check: string }[] = [];
+    const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+      const request = new Request(input, init);
+      if (!request.url.startsWith(HOOK)) return original(input, init);
+      const body = await request.text();
+      deliveries.push({ body, check: await verifySignature(SECRET, request.headers.get("Gatehouse-Signature"), body, Math.floor(Date.now() / 1000)) });
+      return new Response(null, { status: 204 });
+    });
+    try {
+      const sent = await mcp(tokens.access_token, "tools/call", { name: "submit_feedback", arguments: { message: "Hooked feedback", category: "idea" } }, hooked);
+      const id = sent.body.result?.structuredContent?.id ?? "";
+      const row = await env.DB.prepare("SELECT type, status FROM outbox WHERE id = ?").bind(id).first();
+      expect(row).toEqual({ type: "feedback.submitted", status: "delivered" });
+      const feedback = deliveries.find((d) => d.body.includes("feedback.submitted"));
+      expect(feedback?.check).toBe("ok");
+      expect(JSON.parse(feedback?.body ?? "{}")).toMatchObject({ id, type: "feedback.submitted", data: { user_id: userId, email: "feedback-hook@org.example", category: "idea", message: "Hooked feedback", context: null } });
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it("answers empty, over-long and unknown-category feedback with a tool error, storing nothing", async () => {

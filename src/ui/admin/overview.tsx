@@ -56,7 +56,7 @@ export function Overview({ config, who, csrfToken, data }: OverviewProps) {
           90 days
         </a>
       </p>
-      <div class="cards">
+      <div class="cards charts">
         <section class="card">
           <h2>Active people</h2>
           <p class="big">

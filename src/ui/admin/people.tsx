@@ -124,7 +124,7 @@ export function PersonPage({ data, ...frame }: Frame & { data: PersonData }) {
           <tr>
             <th scope="row">First · last seen</th>
             <td>
-              {when(person.firstSeenAt)} · {when(person.lastSeenAt)} · {person.requestCount} requests
+              {when(person.firstSeenAt)} · {when(person.lastSeenAt)} · requests: {person.requestCount}
             </td>
           </tr>
           <tr>

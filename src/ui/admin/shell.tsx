@@ -16,9 +16,9 @@ a:focus-visible,button:focus-visible,input:focus-visible,select:focus-visible{ou
 a{color:var(--accent)}table{border-collapse:collapse;width:100%;font-size:.92rem;margin:.4rem 0 1rem}
 th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid var(--border);vertical-align:top}th{color:var(--muted);font-weight:600}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(15rem,1fr));gap:1rem}
-.card{border:1px solid var(--border);border-radius:10px;padding:.8rem 1rem}.card h2{margin:.1rem 0 .4rem;font-size:1rem}
+.cards.charts{grid-template-columns:repeat(auto-fit,minmax(26rem,1fr))}.card{border:1px solid var(--border);border-radius:10px;padding:.8rem 1rem}.card h2{margin:.1rem 0 .4rem;font-size:1rem}
 .big{font-size:1.6rem;font-weight:600}.big a{text-decoration:none}svg.chart{width:100%;height:auto;display:block}
-svg.chart .axis{stroke:var(--border)}svg.chart text{fill:var(--muted);font-size:11px}svg.chart .line{fill:none;stroke:var(--accent);stroke-width:2}
+svg.chart .axis{stroke:var(--border)}svg.chart text{fill:var(--muted);font-size:12px}svg.chart .line{fill:none;stroke:var(--accent);stroke-width:2}
 svg.chart .area{fill:var(--accent);opacity:.12}form.inline{display:inline}form.filters{display:flex;flex-wrap:wrap;gap:.6rem;align-items:end;margin:.5rem 0 1rem}
 form.filters label{margin:0;font-size:.85rem;color:var(--muted)}form.filters input,form.filters select{display:block;width:14rem;font:inherit;padding:.4rem;border-radius:8px;border:1px solid var(--border);background:var(--bg);color:var(--fg)}
 button.danger{border-color:#b3261e;color:#b3261e}@media (prefers-color-scheme:dark){button.danger{border-color:#f2b8b5;color:#f2b8b5}}
