@@ -3,7 +3,7 @@
 // answered with a redirect back (POST/redirect/GET), recorded as an event naming the administrator.
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import * as z from "zod";
-import { getClient, listClientBlocks, listClients } from "../db/clients";
+import { type ClientRecord, getClient, listClientBlocks, listClients } from "../db/clients";
 import { countEvents, dailyEvents, EVENT_TYPES, listEvents } from "../db/events";
 import { listFeedback } from "../db/feedback";
 import { clientGrantStats, listUserGrants } from "../db/grants";
@@ -249,21 +249,35 @@ consoleRoutes.get("/clients", async (c) => {
   if (a instanceof Response) return a;
   const db = c.env.DB;
   const { client_id, cursor } = readPageQuery(c, clientsQuery);
-  let clients;
+  // Declared clients are not stored in D1: the first page lists them first.
+  const declared: ClientRecord[] = c.var.config.staticClients.map((sc) => ({
+    clientId: sc.clientId,
+    kind: "static",
+    clientName: sc.clientName,
+    redirectUris: sc.redirectUris,
+    grantTypes: sc.grantTypes,
+    tokenEndpointAuthMethod: sc.tokenEndpointAuthMethod,
+    applicationType: sc.applicationType,
+    metadata: {},
+    createdAt: 0,
+  }));
+  let clients: ClientRecord[];
   let next: string | undefined;
   if (client_id !== undefined) {
-    const declared = c.var.config.staticClients.find((s) => s.clientId === client_id);
     const stored = await getClient(db, client_id);
-    clients = stored ? [stored] : declared ? [{ ...declared, kind: "static" as const, metadata: {}, createdAt: 0 }] : [];
+    clients = stored ? [stored] : declared.filter((d) => d.clientId === client_id);
   } else {
     const rows = await listClients(db, PAGE + 1, cursor);
     const last = rows.length > PAGE ? rows[PAGE - 1] : undefined;
     next = last ? encodeCursor([last.createdAt, last.clientId]) : undefined;
-    clients = rows.slice(0, PAGE);
+    clients = [...(cursor ? [] : declared), ...rows.slice(0, PAGE)];
   }
   const [stats, blocks] = await Promise.all([clientGrantStats(db, clients.map((cl) => cl.clientId)), listClientBlocks(db, 200)]);
   const blocked = new Set(blocks.map((b) => b.clientId));
-  const rows = clients.map((client) => ({ client, firstUsedAt: stats.get(client.clientId)?.firstUsedAt, people: stats.get(client.clientId)?.people ?? 0, blocked: blocked.has(client.clientId) }));
+  const rows = clients.map((client) => {
+    const used = stats.get(client.clientId);
+    return { client, firstUsedAt: used?.firstUsedAt, lastUsedAt: client.lastUsedAt ?? used?.lastGrantAt, people: used?.people ?? 0, blocked: blocked.has(client.clientId) };
+  });
   return c.html(ClientsPage({ ...frame(c, a), rows, blockedIds: blocks.map((b) => b.clientId), next }), 200);
 });
 

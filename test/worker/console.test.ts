@@ -221,6 +221,9 @@ describe("the console's pages and actions", () => {
     expect(await env.DB.prepare("SELECT client_id FROM client_blocks WHERE client_id = ?").bind(cimd).first()).not.toBeNull();
     const page = await (await browser.fetch(`${BASE}/admin/clients`)).text();
     expect(page).toContain(cimd);
+    // Declared clients are listed too: here the console's own.
+    expect(page).toContain("Gatehouse admin console");
+    expect(page).toContain("declared (STATIC_CLIENTS)");
     const { client } = await connect("client-user@example.com");
     expect((await post(browser, "/admin/clients/delete", { client_id: client.client_id })).status).toBe(303);
     expect(await env.DB.prepare("SELECT client_id FROM clients WHERE client_id = ?").bind(client.client_id).first()).toBeNull();

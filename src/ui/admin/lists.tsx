@@ -51,6 +51,8 @@ export function EventTable({ events }: { events: StoredEvent[] }) {
 export interface ClientRow {
   client: ClientRecord;
   firstUsedAt?: number;
+  /** Its last use at /token (D1 clients), else its latest grant. */
+  lastUsedAt?: number;
   people: number;
   blocked: boolean;
 }
@@ -73,7 +75,7 @@ export function ClientsPage({ rows, blockedIds, next, ...frame }: Frame & { rows
           </tr>
         </thead>
         <tbody>
-          {rows.map(({ client, firstUsedAt, people, blocked }) => (
+          {rows.map(({ client, firstUsedAt, lastUsedAt, people, blocked }) => (
             <tr>
               <td>
                 <strong>{client.clientName}</strong>
@@ -81,9 +83,9 @@ export function ClientsPage({ rows, blockedIds, next, ...frame }: Frame & { rows
                 <code>{client.clientId}</code> <a href={`/admin/events${query({ client_id: client.clientId })}`}>events</a>
               </td>
               <td>{client.kind}</td>
-              <td>{when(client.createdAt)}</td>
+              <td>{client.kind === "static" ? "declared (STATIC_CLIENTS)" : when(client.createdAt)}</td>
               <td>{when(firstUsedAt)}</td>
-              <td>{when(client.lastUsedAt)}</td>
+              <td>{when(lastUsedAt)}</td>
               <td class="n">{people}</td>
               <td>
                 {blocked ? (
