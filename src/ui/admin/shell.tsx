@@ -15,7 +15,7 @@ nav.console .who{margin-left:auto;color:var(--muted);font-size:.9rem}nav.console
 a:focus-visible,button:focus-visible,input:focus-visible,select:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
 a{color:var(--accent)}table{border-collapse:collapse;width:100%;font-size:.92rem;margin:.4rem 0 1rem}
 th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid var(--border);vertical-align:top}th{color:var(--muted);font-weight:600}
-td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(15rem,1fr));gap:1rem}
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(15rem,1fr));gap:1rem;margin-bottom:1rem}
 .cards.charts{grid-template-columns:repeat(auto-fit,minmax(26rem,1fr))}.card{border:1px solid var(--border);border-radius:10px;padding:.8rem 1rem}.card h2{margin:.1rem 0 .4rem;font-size:1rem}
 .big{font-size:1.6rem;font-weight:600}.big a{text-decoration:none}svg.chart{width:100%;height:auto;display:block}
 svg.chart .axis{stroke:var(--border)}svg.chart text{fill:var(--muted);font-size:12px}svg.chart .line{fill:none;stroke:var(--accent);stroke-width:2}
