@@ -4,6 +4,7 @@
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import * as z from "zod";
 import { type ClientRecord, getClient, listClientBlocks, listClients } from "../db/clients";
+import { listConnectedApps } from "../db/consents";
 import { countEvents, dailyEvents, EVENT_TYPES, listEvents } from "../db/events";
 import { listFeedback } from "../db/feedback";
 import { clientGrantStats, listUserGrants } from "../db/grants";
@@ -13,6 +14,7 @@ import { dailyUsage, listUsage, personUsage, toolCalls } from "../db/usage";
 import { activePeopleBy, countPeople, getUser, listUsers } from "../db/users";
 import { PageError } from "../errors";
 import type { AppEnv } from "../http/app-env";
+import { audit } from "../http/audit";
 import { csrfToken, sameOrigin } from "../http/csrf";
 import { browserPageHeaders } from "../http/page-headers";
 import { limitPage } from "../http/rate-limit";
@@ -188,8 +190,9 @@ consoleRoutes.get("/people/:id", async (c) => {
   const person = await getUser(db, c.req.param("id"));
   if (!person) throw new PageError("No such person", "Nobody with this id has signed in here.", { status: 404, reason: "console: unknown user id" });
   const usageFrom = utcDay(Math.floor(Date.now() / 1000) - 29 * 86_400);
-  const [grants, usage, events, feedback] = await Promise.all([
+  const [grants, apps, usage, events, feedback] = await Promise.all([
     listUserGrants(db, person.userId, 100),
+    listConnectedApps(db, person.userId),
     personUsage(db, person.userId, usageFrom, 500),
     listEvents(db, { userId: person.userId }, 50),
     listFeedback(db, { userId: person.userId }, 20),
@@ -200,7 +203,9 @@ consoleRoutes.get("/people/:id", async (c) => {
     const name = declared?.clientName ?? (await getClient(db, id))?.clientName;
     if (name) clientNames.set(id, name);
   }
-  return c.html(PersonPage({ ...frame(c, a), data: { person, grants, clientNames, usage, usageFrom, events, feedback } }), 200);
+  // A grant's last use is its client's for this person (consents.last_used_at, moved by the usage flush).
+  const lastUsed = new Map(apps.flatMap((app) => (app.lastUsedAt === undefined ? [] : [[app.clientId, app.lastUsedAt] as const])));
+  return c.html(PersonPage({ ...frame(c, a), data: { person, grants, clientNames, lastUsed, usage, usageFrom, events, feedback } }), 200);
 });
 
 /** The person of a POST's path, who must exist. */
@@ -324,13 +329,14 @@ consoleRoutes.get("/webhooks", async (c) => {
 });
 
 consoleRoutes.post("/webhooks/:id/retry", async (c) => {
-  await consoleForm(c);
+  const { admin: a } = await consoleForm(c);
   const id = c.req.param("id");
   const now = Math.floor(Date.now() / 1000);
   if (!(await resurrectOutbox(c.env.DB, id, now))) {
     const row = await getOutbox(c.env.DB, id);
     throw new PageError("Nothing to retry", row ? `This delivery is ${row.status}, not dead.` : "There is no such delivery.", { status: row ? 409 : 404, reason: "console: retry of a row not dead" });
   }
+  audit(c, { type: "webhook.retried", userId: a.user.userId, detail: { by: "console", actor: a.user.userId, delivery: id } });
   c.executionCtx.waitUntil(deliverNow(c.env.DB, c.var.config, id, now));
   return done(c, "/admin/webhooks", "retrying");
 });

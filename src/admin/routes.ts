@@ -291,6 +291,7 @@ adminRoutes.post("/webhooks/:id/retry", async (c) => {
     if (!row) throw new OAuthError("invalid_request", "no such webhook delivery", { status: 404, reason: "unknown outbox id" });
     throw new OAuthError("invalid_request", `the webhook delivery is ${row.status}, not dead`, { status: 409, reason: "outbox row not dead" });
   }
+  audit(c, { type: "webhook.retried", detail: { by: "admin", delivery: id } });
   c.executionCtx.waitUntil(deliverNow(c.env.DB, c.var.config, id, now));
   return c.json({ id, status: "pending" }, 202, NO_STORE);
 });

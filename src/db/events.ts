@@ -25,6 +25,7 @@ export const EVENT_TYPES = [
   "user.blocked",
   "user.unblocked",
   "admin.signed_in",
+  "webhook.retried",
   "admin.refused",
 ] as const;
 

@@ -81,6 +81,8 @@ export interface PersonData {
   person: ConsoleUser;
   grants: GrantListing[];
   clientNames: Map<string, string>;
+  /** The person's last use of each client (Unix seconds). */
+  lastUsed: Map<string, number>;
   usage: UsageCount[];
   usageFrom: string;
   events: StoredEvent[];
@@ -152,6 +154,7 @@ export function PersonPage({ data, ...frame }: Frame & { data: PersonData }) {
               <th scope="col">Server</th>
               <th scope="col">Scopes</th>
               <th scope="col">Created</th>
+              <th scope="col">Client last used</th>
               <th scope="col">Ends</th>
               <th scope="col">Status</th>
               <th scope="col">
@@ -168,6 +171,7 @@ export function PersonPage({ data, ...frame }: Frame & { data: PersonData }) {
                 <td>{g.resource ? new URL(g.resource).pathname : "/mcp"}</td>
                 <td>{g.scope}</td>
                 <td>{when(g.createdAt)}</td>
+                <td>{when(data.lastUsed.get(g.clientId))}</td>
                 <td>{when(g.revokedAt ?? g.expiresAt)}</td>
                 <td class={`status-${g.status}`}>{g.status}</td>
                 <td>{g.status === "active" ? <ActionButton action={`${base}/grants/revoke`} csrfToken={frame.csrfToken} label="Revoke" fields={{ grant_id: g.id }} /> : null}</td>
