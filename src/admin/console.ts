@@ -5,13 +5,12 @@ import { type Context, Hono, type MiddlewareHandler } from "hono";
 import * as z from "zod";
 import { type ClientRecord, getClient, listClientBlocks, listClients } from "../db/clients";
 import { listConnectedApps } from "../db/consents";
-import { countEvents, dailyEvents, EVENT_TYPES, listEvents } from "../db/events";
+import { EVENT_TYPES, listEvents } from "../db/events";
 import { listFeedback } from "../db/feedback";
 import { clientGrantStats, listUserGrants } from "../db/grants";
 import { getOutbox, listDeadOutbox, listPendingOutbox, resurrectOutbox } from "../db/outbox";
-import { closeMissingDays, periodDays, storedDays, storedToolCalls } from "../db/rollups";
-import { dailyUsage, listUsage, personUsage, toolCalls } from "../db/usage";
-import { activePeopleBy, countPeople, getUser, listUsers } from "../db/users";
+import { listUsage, personUsage } from "../db/usage";
+import { getUser, listUsers } from "../db/users";
 import { PageError } from "../errors";
 import type { AppEnv } from "../http/app-env";
 import { audit } from "../http/audit";
@@ -22,7 +21,8 @@ import { logRequests } from "../http/request-log";
 import { pageErrors } from "../http/respond";
 import { ConsoleRefused, ConsoleSignIn } from "../ui/admin/sign-in";
 import { ClientsPage, EventsPage, FeedbackPage, UsagePage, WebhooksPage } from "../ui/admin/lists";
-import { type OverviewData, Overview } from "../ui/admin/overview";
+import { Overview } from "../ui/admin/overview";
+import { overview } from "./overview";
 import { PeoplePage, PersonPage } from "../ui/admin/people";
 import { deliverNow } from "../webhook/deliver";
 import { blockClientNow, blockPerson, deleteClientNow, revokePersonGrant, signOutPerson, unblockClientNow, unblockPerson } from "./actions";
@@ -85,9 +85,6 @@ function utcDay(seconds: number): string {
   return new Date(seconds * 1000).toISOString().slice(0, 10);
 }
 
-/** Events counted in the overview's security card. */
-export const SECURITY_EVENTS = ["refresh_token.reused", "code.replayed", "refresh_token.refused", "login.failed", "client.metadata_rejected", "client.blocked", "user.blocked", "admin.refused"] as const;
-
 consoleRoutes.get("/sign-in", (c) => beginConsoleSignIn(c));
 
 consoleRoutes.get("/callback", async (c) => {
@@ -118,57 +115,6 @@ consoleRoutes.get("/", async (c) => {
   const days = c.req.query("days") === "90" ? 90 : 30;
   return c.html(Overview({ ...frame(c, a), data: await overview(c.env.DB, days, Math.floor(Date.now() / 1000)) }), 200);
 });
-
-/** Days of figures closed per overview request at most (the cron sweep closes them ahead, SWEEP_CLOSE_DAYS a run). */
-const CLOSE_PER_REQUEST = 90;
-
-/**
- * Everything the overview shows. Closed days come from their stored figures (src/db/rollups.ts), computed here once
- * for days not stored yet; only the open days (today, and yesterday for its first hour) are read from usage_daily and
- * events, so the cost stays that of a day or two of rows whatever the period. Each query is an index range.
- */
-export async function overview(db: D1Database, days: number, now: number): Promise<OverviewData> {
-  const today = Math.floor(now / 86_400) * 86_400;
-  const since = today - (days - 1) * 86_400;
-  const fromDay = utcDay(since);
-  const period = periodDays(days, now);
-  await closeMissingDays(db, days, now, CLOSE_PER_REQUEST);
-  const stored = await storedDays(db, fromDay);
-  const openFrom = period.find((day) => !stored.has(day)) ?? utcDay(today + 86_400);
-  const openSince = Date.parse(`${openFrom}T00:00:00Z`) / 1000;
-  const [usage, signIns, people, failed, topDomains, topOrgs, storedTools, openTools, security] = await Promise.all([
-    dailyUsage(db, openFrom),
-    dailyEvents(db, "code.issued", openSince),
-    countPeople(db, since),
-    countEvents(db, ["login.failed"], since),
-    activePeopleBy(db, "domain", since, 10),
-    activePeopleBy(db, "org_name", since, 10),
-    storedToolCalls(db, fromDay),
-    toolCalls(db, openFrom),
-    countEvents(db, SECURITY_EVENTS, since),
-  ]);
-  const live = new Map(usage.map((u) => [u.day, u]));
-  const series = period.map((day) => {
-    const closed = stored.get(day);
-    if (closed) return closed;
-    const u = live.get(day);
-    return { day, people: u?.people ?? 0, requests: u?.requests ?? 0, toolCalls: u?.toolCalls ?? 0, signIns: signIns.get(day) ?? 0 };
-  });
-  const tools = new Map(storedTools);
-  for (const [tool, calls] of openTools) tools.set(tool, (tools.get(tool) ?? 0) + calls);
-  return {
-    days,
-    since,
-    fromDay,
-    series,
-    people,
-    failedSignIns: failed.get("login.failed") ?? 0,
-    topDomains,
-    topOrgs,
-    topTools: [...tools].map(([tool, calls]) => ({ tool, calls })).sort((a, b) => b.calls - a.calls || a.tool.localeCompare(b.tool)).slice(0, 10),
-    security: SECURITY_EVENTS.map((type) => ({ type, count: security.get(type) ?? 0 })).filter((s) => s.count > 0),
-  };
-}
 
 const peopleQuery = z.object({ email: textParam(320), domain: textParam(253), org: textParam(256), blocked: z.literal("1").optional(), cursor: cursorParam(timeIdKey) });
 const PAGE = 50;
