@@ -128,7 +128,8 @@ function webhookJson(w: OutboxRecord) {
 adminRoutes.get("/users", async (c) => {
   const { limit, cursor, ...filter } = readQuery(c, usersQuery);
   const rows = await listUsers(c.env.DB, filter, limit + 1, cursor);
-  return c.json(page(rows, limit, (u) => [u.firstSeenAt, u.userId], userJson), 200, NO_STORE);
+  // `blocked_at` in the JSON listing only: the CSV's columns stay as documented.
+  return c.json(page(rows, limit, (u) => [u.firstSeenAt, u.userId], (u) => ({ ...userJson(u), blocked_at: u.blockedAt ?? null })), 200, NO_STORE);
 });
 
 adminRoutes.get("/users.csv", (c) => {

@@ -354,6 +354,8 @@ describe("the admin API's block", () => {
     const blocked = await send(`${BASE}/admin/api/users/${userId}/block`, { method: "PUT", headers: auth });
     expect(blocked.status).toBe(200);
     expect(await blocked.json()).toEqual({ blocked: userId, grants_revoked: 1, more: false });
+    const listed = (await (await send(`${BASE}/admin/api/users?email=api-block@example.com`, { headers: auth })).json()) as { items: { blocked_at: number | null }[] };
+    expect(listed.items[0]?.blocked_at).toEqual(expect.any(Number));
     expect((await send(`${BASE}/admin/api/users/${userId}/block`, { method: "DELETE", headers: auth })).status).toBe(200);
     expect((await send(`${BASE}/admin/api/users/usr_nobody/block`, { method: "PUT", headers: auth })).status).toBe(404);
   });
