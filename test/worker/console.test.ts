@@ -348,6 +348,16 @@ describe("the feedback tool", () => {
 });
 
 describe("the admin API's block", () => {
+  it("records exactly one user.blocked when 20 blocks of the same person race", async () => {
+    const { userId } = await connect("race-block@example.com");
+    const auth = { Authorization: `Bearer ${env.ADMIN_TOKEN}` };
+    const answers = await Promise.all(Array.from({ length: 20 }, () => send(`${BASE}/admin/api/users/${userId}/block`, { method: "PUT", headers: auth })));
+    expect(answers.map((r) => r.status)).toEqual(Array(20).fill(200));
+    const revoked = (await Promise.all(answers.map((r) => r.json() as Promise<{ grants_revoked: number }>))).reduce((sum, a) => sum + a.grants_revoked, 0);
+    expect(revoked).toBe(1);
+    expect(await events("user.blocked", userId)).toHaveLength(1);
+  });
+
   it("blocks and unblocks a person by bearer token, recording the events", async () => {
     const { userId } = await connect("api-block@example.com");
     const auth = { Authorization: `Bearer ${env.ADMIN_TOKEN}` };
