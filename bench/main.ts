@@ -4,6 +4,7 @@ import { cpus, totalmem } from "node:os";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { runConsoleBench } from "./console";
 import { BUNDLE_BUDGET_GZIP, type BundleSize, kib, measureBundle } from "./bundle";
 import { compareScenario, renderTable, round1, type ScenarioResult } from "./compare";
 import { GATEWAY_SERVER, type GatewayResult, measureGateway, renderGatewayTable, startBenchOrigin } from "./gateway";
@@ -154,6 +155,7 @@ async function main(): Promise<number> {
   let sweep: SweepResult | undefined;
   if (options.scaleGrants > 0 || options.sweepRows > 0) ({ scale, sweep } = await runScale());
 
+  if (!options.only || options.only.includes("console")) await runConsoleBench(log);
   const targets = evaluateTargets(results, scale, errors + gatewayErrors, gateway, vault);
   log("\ntargets (issues 5, 15 and 16):");
   for (const t of targets) log(`  ${t.met === undefined ? "n/a " : t.met ? "met " : "MISS"}  ${t.name}: ${t.detail}`);

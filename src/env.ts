@@ -48,6 +48,12 @@ export interface ConfigVars {
   CAPTURE_WEBHOOK_URL?: string;
   CAPTURE_WEBHOOK_SECRET?: string;
   ADMIN_TOKEN?: string;
+  ADMIN_EMAILS?: string;
+  ADMIN_DOMAINS?: string;
+  ADMIN_GROUPS?: string;
+  ADMIN_GROUPS_CLAIM?: string;
+  ADMIN_SESSION_TTL?: string;
+  FEEDBACK_TOOL?: string;
   STATIC_CLIENTS?: string;
   MAX_DCR_CLIENTS?: string;
   MAX_DCR_CLIENTS_PER_SOURCE?: string;

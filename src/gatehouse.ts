@@ -2,6 +2,7 @@
 // cron sweep (scheduled) — with /mcp answered by the built-in server and the deployer's tools, or their own handler.
 import { Hono } from "hono";
 import { accountRoutes } from "./account/routes";
+import { consoleRoutes } from "./admin/console";
 import { adminRoutes } from "./admin/routes";
 import { loadConfig } from "./config";
 import type { McpServerEntry } from "./config/servers";
@@ -104,6 +105,7 @@ export function createGatehouse<E extends Env = Env>(options: GatehouseOptions<E
   // Gatehouse cannot fetch itself from inside a Worker: federation reaches the development IdP in-process.
   serveDevIdpInProcess(devIdpApp.fetch);
   app.route("/admin/api", adminRoutes);
+  app.route("/admin", consoleRoutes);
   app.route("/account", accountRoutes);
 
   app.notFound((c) => c.json({ error: "not_found", error_description: "no such endpoint" }, 404));

@@ -5,6 +5,7 @@ import { countDynamicClients, deleteExpiredMetadataClients, deleteOldestUnusedDy
 import { deleteEventsBefore } from "./db/events";
 import { deleteDeliveredBefore } from "./db/outbox";
 import { deleteExpiredGrantIndex } from "./db/grants";
+import { closeMissingDays } from "./db/rollups";
 import type { Env } from "./env";
 import { CIMD_STALE_TTL } from "./policy/cimd";
 import { deliverDue } from "./webhook/deliver";
@@ -21,6 +22,8 @@ const DCR_HEADROOM = 0.1;
 const WEBHOOK_BATCH = 50;
 /** Delivered outbox rows are kept this long (for support questions), then deleted. */
 const DELIVERED_RETENTION = 7 * 86_400;
+/** Closed days whose console figures one run computes at most (src/db/rollups.ts): a fresh deployment catches up on 90 days within the hour. */
+const SWEEP_CLOSE_DAYS = 10;
 
 export interface SweepSummary {
   grants: number;
@@ -31,6 +34,7 @@ export interface SweepSummary {
   webhooks_sent: number;
   webhooks_dead: number;
   outbox_deleted: number;
+  days_closed: number;
 }
 
 /** Runs one sweep and logs a single summary line. */
@@ -43,7 +47,8 @@ export async function sweep(env: Env, config: Config, nowMs: number): Promise<Sw
   const events = await deleteEventsBefore(env.DB, now - config.eventRetentionDays * 86_400, BATCH);
   const webhooks = await deliverDue(env.DB, config, now, WEBHOOK_BATCH);
   const outboxDeleted = await deleteDeliveredBefore(env.DB, now - DELIVERED_RETENTION, BATCH);
-  const summary = { grants, clients, clients_evicted: clientsEvicted, metadataDocuments, events, webhooks_sent: webhooks.sent, webhooks_dead: webhooks.dead, outbox_deleted: outboxDeleted };
+  const daysClosed = await closeMissingDays(env.DB, 90, now, SWEEP_CLOSE_DAYS);
+  const summary = { grants, clients, clients_evicted: clientsEvicted, metadataDocuments, events, webhooks_sent: webhooks.sent, webhooks_dead: webhooks.dead, outbox_deleted: outboxDeleted, days_closed: daysClosed };
   console.log(JSON.stringify({ event: "sweep.completed", ...summary }));
   return summary;
 }

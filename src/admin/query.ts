@@ -2,7 +2,7 @@
 import { base64url } from "jose";
 import * as z from "zod";
 import type { Context } from "hono";
-import { OAuthError } from "../errors";
+import { OAuthError, PageError } from "../errors";
 import { parseParams, uniqueParams } from "../lib/params";
 
 /** Page size bounds of every listing. */
@@ -81,4 +81,26 @@ export function page<Row, Item>(rows: Row[], limit: number, key: (row: Row) => r
   const items = rows.slice(0, limit);
   const last = items.at(-1);
   return { items: items.map(item), next_cursor: rows.length > limit && last !== undefined ? encodeCursor(key(last)) : null };
+}
+
+/** Parameters a console link carries beside a page's filters: the notice of the last action and the period. */
+const CONSOLE_PARAMS = new Set(["done", "days"]);
+
+/**
+ * `readQuery` for the console's pages: an empty field of a submitted filter form means "any", and a bad value is a
+ * page naming the parameter rather than OAuth JSON.
+ */
+export function readPageQuery<T extends z.ZodObject>(c: Context, schema: T): z.infer<T> {
+  const url = new URL(c.req.url);
+  for (const [key, value] of [...url.searchParams]) if (value === "" || CONSOLE_PARAMS.has(key)) url.searchParams.delete(key);
+  try {
+    const params = uniqueParams(url.searchParams);
+    for (const key of Object.keys(params)) {
+      if (!Object.hasOwn(schema.shape, key)) throw new OAuthError("invalid_request", `unknown parameter ${key}`);
+    }
+    return parseParams(schema, params);
+  } catch (err) {
+    if (err instanceof OAuthError) throw new PageError("Invalid filter", `This page cannot be shown: ${err.description}.`, { reason: `console query: ${err.description}` });
+    throw err;
+  }
 }

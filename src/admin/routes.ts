@@ -1,4 +1,4 @@
-// The admin API under /admin/api: users (search, CSV export), usage per day × user × server × tool (and its export), clients and their blocks, grants, the security event log
+// The admin API under /admin/api: users (search, CSV export, block), feedback, usage per day × user × server × tool (and its export), clients and their blocks, grants, the security event log
 // and dead webhooks.
 import { type Context, Hono } from "hono";
 import * as z from "zod";
@@ -8,7 +8,9 @@ import { listEvents, type StoredEvent } from "../db/events";
 import { getGrantIndex, type GrantListing, listUserGrants } from "../db/grants";
 import { getOutbox, listDeadOutbox, type OutboxRecord, resurrectOutbox } from "../db/outbox";
 import { listUsage, type UsageFilter, type UsageKey, type UsageRecord } from "../db/usage";
-import { listUsers, type UserFilter, type UserRecord } from "../db/users";
+import { getUser, listUsers, type UserFilter, type UserRecord } from "../db/users";
+import { type FeedbackEntry, listFeedback } from "../db/feedback";
+import { blockPerson, unblockPerson } from "./actions";
 import type { AppEnv } from "../http/app-env";
 import { audit } from "../http/audit";
 import { identityRecord } from "../identity";
@@ -44,8 +46,8 @@ const dayParam = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/)
   .optional();
-const usageFilters = { from: dayParam, to: dayParam, user: textParam(128), server: textParam(256), tool: textParam(128), domain: textParam(253), org: textParam(256) };
-const usageKey = z.tuple([z.string().max(10), z.string().max(128), z.string().max(256), z.string().max(128)]);
+export const usageFilters = { from: dayParam, to: dayParam, user: textParam(128), server: textParam(256), tool: textParam(128), domain: textParam(253), org: textParam(256) };
+export const usageKey = z.tuple([z.string().max(10), z.string().max(128), z.string().max(256), z.string().max(128)]);
 const usageQuery = z.object({ ...usageFilters, limit: limitParam, cursor: cursorParam(usageKey) });
 const usageCsvQuery = z.object(usageFilters);
 
@@ -126,7 +128,8 @@ function webhookJson(w: OutboxRecord) {
 adminRoutes.get("/users", async (c) => {
   const { limit, cursor, ...filter } = readQuery(c, usersQuery);
   const rows = await listUsers(c.env.DB, filter, limit + 1, cursor);
-  return c.json(page(rows, limit, (u) => [u.firstSeenAt, u.userId], userJson), 200, NO_STORE);
+  // `blocked_at` in the JSON listing only: the CSV's columns stay as documented.
+  return c.json(page(rows, limit, (u) => [u.firstSeenAt, u.userId], (u) => ({ ...userJson(u), blocked_at: u.blockedAt ?? null })), 200, NO_STORE);
 });
 
 adminRoutes.get("/users.csv", (c) => {
@@ -141,11 +144,15 @@ adminRoutes.get("/usage", async (c) => {
   return c.json(page(rows, limit, usageKeyOf, usageJson), 200, NO_STORE);
 });
 
-adminRoutes.get("/usage.csv", (c) => {
-  const filter: UsageFilter = readQuery(c, usageCsvQuery);
+adminRoutes.get("/usage.csv", (c) => usageCsv(c, readQuery(c, usageCsvQuery)));
+
+/** The usage rows matching `filter` as a CSV download; the console names the file after the organisation or domain. */
+export function usageCsv(c: Context<AppEnv>, filter: UsageFilter, named = false): Response {
   const db = c.env.DB;
-  return csvExport(c, "gatehouse-usage.csv", USAGE_COLUMNS, (after?: UsageKey) => listUsage(db, filter, CSV_PAGE, after), usageKeyOf, usageJson);
-});
+  const name = named ? (filter.org ?? filter.domain) : undefined;
+  const filename = name ? `gatehouse-usage-${name.replace(/[^A-Za-z0-9.-]+/g, "_").slice(0, 64)}.csv` : "gatehouse-usage.csv";
+  return csvExport(c, filename, USAGE_COLUMNS, (after?: UsageKey) => listUsage(db, filter, CSV_PAGE, after), usageKeyOf, usageJson);
+}
 
 /** Streams every row `read` pages through, CSV_PAGE rows per D1 read, so an export of any size stays within memory limits. */
 function csvExport<Row, Key, Columns extends readonly string[]>(
@@ -285,6 +292,54 @@ adminRoutes.post("/webhooks/:id/retry", async (c) => {
     if (!row) throw new OAuthError("invalid_request", "no such webhook delivery", { status: 404, reason: "unknown outbox id" });
     throw new OAuthError("invalid_request", `the webhook delivery is ${row.status}, not dead`, { status: 409, reason: "outbox row not dead" });
   }
+  audit(c, { type: "webhook.retried", detail: { by: "admin", delivery: id } });
   c.executionCtx.waitUntil(deliverNow(c.env.DB, c.var.config, id, now));
   return c.json({ id, status: "pending" }, 202, NO_STORE);
+});
+
+/** A person who exists, by the path's id; else 404. */
+async function knownUser(c: Context<AppEnv>): Promise<string> {
+  const id = c.req.param("id") ?? "";
+  if (!(await getUser(c.env.DB, id))) throw new OAuthError("invalid_request", "no such user", { status: 404, reason: "unknown user id" });
+  return id;
+}
+
+/** Blocks a person: sign-in refused with a page, sessions ended, live grants revoked, every later refresh `invalid_grant`. */
+adminRoutes.put("/users/:id/block", async (c) => {
+  readQuery(c, z.object({}));
+  const userId = await knownUser(c);
+  const { revoked, more } = await blockPerson(c, { by: "admin" }, userId);
+  return c.json({ blocked: userId, grants_revoked: revoked, more }, 200, NO_STORE);
+});
+
+adminRoutes.delete("/users/:id/block", async (c) => {
+  readQuery(c, z.object({}));
+  const userId = await knownUser(c);
+  if (!(await unblockPerson(c, { by: "admin" }, userId))) throw new OAuthError("invalid_request", "the user is not blocked", { status: 404, reason: "user not blocked" });
+  return c.json({ unblocked: userId }, 200, NO_STORE);
+});
+
+function feedbackJson(f: FeedbackEntry) {
+  return {
+    id: f.id,
+    created_at: f.createdAt,
+    user_id: f.userId,
+    email: f.email ?? null,
+    domain: f.domain ?? null,
+    org_id: f.orgId ?? null,
+    org_name: f.orgName ?? null,
+    client_id: f.clientId,
+    category: f.category,
+    message: f.message,
+    context: f.context ?? null,
+  };
+}
+
+const feedbackQuery = z.object({ user: textParam(128), limit: limitParam, cursor: cursorParam(timeIdKey) });
+
+/** What people sent with `submit_feedback`, newest first. */
+adminRoutes.get("/feedback", async (c) => {
+  const { limit, cursor, user } = readQuery(c, feedbackQuery);
+  const rows = await listFeedback(c.env.DB, { userId: user }, limit + 1, cursor);
+  return c.json(page(rows, limit, (f) => [f.createdAt, f.id], feedbackJson), 200, NO_STORE);
 });

@@ -3,6 +3,7 @@
 // flow endpoints refuse to run until it is fixed.
 import type { ConfigVars } from "../env";
 import { type Branding, parseBranding } from "./branding";
+import { type Console, consoleClient, CONSOLE_CLIENT_ID, parseConsole } from "./admin";
 import { type Clients, parseClients } from "./clients";
 import { type Enterprise, parseEnterprise } from "./enterprise";
 import { type Operations, parseOperations } from "./operations";
@@ -20,7 +21,7 @@ export type { TrustedEnterpriseIdp } from "./enterprise";
 export { type ConfigProblem, isLoopbackHost } from "./reader";
 export type { ClaimMap, UpstreamProvider } from "./upstreams";
 
-export interface Config extends Origin, Upstreams, SignIn, Tokens, Clients, Enterprise, Operations {
+export interface Config extends Origin, Upstreams, SignIn, Tokens, Clients, Enterprise, Operations, Console {
   branding: Branding;
   captureWebhook?: CaptureWebhook;
   /** The origin MCP servers behind the gateway (`MCP_SERVERS`). */
@@ -35,6 +36,7 @@ export function parseConfig(vars: ConfigVars): Config {
   const read = new Reader(vars);
   const origin = parseOrigin(read);
   const upstreams = parseUpstreams(read, origin.publicUrl);
+  const parsedConsole = parseConsole(read);
   return {
     ...origin,
     ...upstreams,
@@ -42,13 +44,21 @@ export function parseConfig(vars: ConfigVars): Config {
     ...parseTokens(read),
     branding: parseBranding(read),
     captureWebhook: parseWebhook(read),
-    ...parseClients(read),
+    ...withConsoleClient(read, parseClients(read), origin.publicUrl, parsedConsole),
     ...parseEnterprise(read, upstreams.upstreams),
     ...parseOperations(read),
+    ...parsedConsole,
     servers: parseServers(read.text("MCP_SERVERS"), read.problems, { ...origin, providers: upstreams.upstreams.map((u) => u.name) }),
     problems: read.problems,
     warnings: read.warnings,
   };
+}
+
+/** The declared clients, and the console's own sign-in client when the console is on. */
+function withConsoleClient(read: Reader, clients: Clients, publicUrl: string, console: Console): Clients {
+  if (!console.admin) return clients;
+  if (clients.staticClients.some((c) => c.clientId === CONSOLE_CLIENT_ID)) read.problem("STATIC_CLIENTS", `the client id ${CONSOLE_CLIENT_ID} is the admin console's own`);
+  return { ...clients, staticClients: [...clients.staticClients, consoleClient(publicUrl)] };
 }
 
 const cache = new WeakMap<object, Config>();

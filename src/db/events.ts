@@ -1,31 +1,40 @@
 // The security and audit log (D1 `events`): the one writer, and the catalogue of event types (docs/storage.md).
 
 /** Every event type, `<entity>.<past-tense verb>`. */
-export type EventType =
-  | "client.registered"
-  | "client.metadata_rejected"
-  | "client.deleted"
-  | "client.blocked"
-  | "client.unblocked"
-  | "grant.created"
-  | "grant.revoked"
-  | "code.issued"
-  | "code.redeemed"
-  | "code.replayed"
-  | "refresh_token.issued"
-  | "refresh_token.rotated"
-  | "refresh_token.replayed"
-  | "refresh_token.reused"
-  | "access_token.issued"
-  | "assertion.redeemed"
-  | "assertion.rejected"
-  | "assertion.replayed"
-  | "login.failed"
-  | "user.created"
-  | "consent.revoked"
-  | "user.signed_out"
-  | "provider.linked"
-  | "provider.disconnected";
+export const EVENT_TYPES = [
+  "client.registered",
+  "client.metadata_rejected",
+  "client.deleted",
+  "client.blocked",
+  "client.unblocked",
+  "grant.created",
+  "grant.revoked",
+  "code.issued",
+  "code.redeemed",
+  "code.replayed",
+  "refresh_token.issued",
+  "refresh_token.rotated",
+  "refresh_token.replayed",
+  "refresh_token.reused",
+  "refresh_token.refused",
+  "access_token.issued",
+  "login.failed",
+  "user.created",
+  "consent.revoked",
+  "user.signed_out",
+  "user.blocked",
+  "user.unblocked",
+  "admin.signed_in",
+  "webhook.retried",
+  "admin.refused",
+  "assertion.redeemed",
+  "assertion.rejected",
+  "assertion.replayed",
+  "provider.linked",
+  "provider.disconnected",
+] as const;
+
+export type EventType = (typeof EVENT_TYPES)[number];
 
 export interface SecurityEvent {
   type: EventType;
@@ -112,4 +121,22 @@ function parseDetail(text: string | null): Record<string, unknown> | undefined {
     // fall through
   }
   return { raw: text };
+}
+
+/** How many events of each of `types` were recorded since `since` (Unix seconds), by index events_type. */
+export async function countEvents(db: D1Database, types: readonly string[], since: number): Promise<Map<string, number>> {
+  const { results } = await db
+    .prepare(`SELECT type, COUNT(*) AS n FROM events WHERE type IN (${types.map(() => "?").join(", ")}) AND at >= ? GROUP BY type`)
+    .bind(...types, since)
+    .all<{ type: string; n: number }>();
+  return new Map(results.map((r) => [r.type, r.n]));
+}
+
+/** Events of `type` per UTC day (YYYY-MM-DD) since `since`, by index events_type. */
+export async function dailyEvents(db: D1Database, type: string, since: number): Promise<Map<string, number>> {
+  const { results } = await db
+    .prepare("SELECT date(at, 'unixepoch') AS day, COUNT(*) AS n FROM events WHERE type = ? AND at >= ? GROUP BY day")
+    .bind(type, since)
+    .all<{ day: string; n: number }>();
+  return new Map(results.map((r) => [r.day, r.n]));
 }

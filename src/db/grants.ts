@@ -110,3 +110,13 @@ export async function newestLiveGrants(db: D1Database, userId: string, now: numb
     .all<GrantRow>();
   return results.map(toListing);
 }
+
+/** Per client of `clientIds`: its first and latest grant (Unix seconds) and how many people it has had grants for. */
+export async function clientGrantStats(db: D1Database, clientIds: readonly string[]): Promise<Map<string, { firstUsedAt: number; lastGrantAt: number; people: number }>> {
+  if (clientIds.length === 0) return new Map();
+  const { results } = await db
+    .prepare(`SELECT client_id, MIN(created_at) AS first_used_at, MAX(created_at) AS last_grant_at, COUNT(DISTINCT user_id) AS people FROM grants WHERE client_id IN (${clientIds.map(() => "?").join(", ")}) GROUP BY client_id`)
+    .bind(...clientIds)
+    .all<{ client_id: string; first_used_at: number; last_grant_at: number; people: number }>();
+  return new Map(results.map((r) => [r.client_id, { firstUsedAt: r.first_used_at, lastGrantAt: r.last_grant_at, people: r.people }]));
+}

@@ -126,3 +126,9 @@ export async function deleteDeliveredBefore(db: D1Database, before: number, limi
     .run();
   return result.meta.changes;
 }
+
+/** Up to `limit` rows waiting for delivery, oldest first. */
+export async function listPendingOutbox(db: D1Database, limit: number): Promise<OutboxRecord[]> {
+  const { results } = await db.prepare("SELECT * FROM outbox WHERE status = 'pending' ORDER BY created_at, id LIMIT ?").bind(limit).all<OutboxRow>();
+  return results.map(record);
+}

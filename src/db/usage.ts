@@ -89,3 +89,39 @@ export async function listUsage(db: D1Database, filter: UsageFilter, limit: numb
     orgName: row.org_name ?? undefined,
   }));
 }
+
+/** One day of the overview's series: people active, requests and tool calls (index usage_daily_day_counts, covering). */
+export interface DailyUsage {
+  day: string;
+  people: number;
+  requests: number;
+  toolCalls: number;
+}
+
+/** The overview's daily series from `fromDay` (YYYY-MM-DD, inclusive) on, oldest first. */
+export async function dailyUsage(db: D1Database, fromDay: string): Promise<DailyUsage[]> {
+  const { results } = await db
+    .prepare("SELECT day, COUNT(DISTINCT user_id) AS people, SUM(requests) AS requests, SUM(tool_calls) AS tool_calls FROM usage_daily WHERE day >= ? GROUP BY day ORDER BY day")
+    .bind(fromDay)
+    .all<{ day: string; people: number; requests: number; tool_calls: number }>();
+  return results.map((r) => ({ day: r.day, people: r.people, requests: r.requests, toolCalls: r.tool_calls }));
+}
+
+/** Tool calls per tool from `fromDay` on (index usage_daily_day_counts, covering). */
+export async function toolCalls(db: D1Database, fromDay: string): Promise<Map<string, number>> {
+  const { results } = await db
+    // Without statistics (D1 runs no ANALYZE) the planner would walk all of usage_daily_tool for the GROUP BY.
+    .prepare("SELECT tool, SUM(tool_calls) AS calls FROM usage_daily INDEXED BY usage_daily_day_counts WHERE day >= ? AND tool <> '' GROUP BY tool")
+    .bind(fromDay)
+    .all<{ tool: string; calls: number }>();
+  return new Map(results.map((r) => [r.tool, r.calls]));
+}
+
+/** A person's usage per day × server × tool from `fromDay` on, newest first (index usage_daily_user). */
+export async function personUsage(db: D1Database, userId: string, fromDay: string, limit: number): Promise<UsageCount[]> {
+  const { results } = await db
+    .prepare("SELECT day, server, tool, requests, tool_calls FROM usage_daily WHERE user_id = ? AND day >= ? ORDER BY day DESC, server, tool LIMIT ?")
+    .bind(userId, fromDay, limit)
+    .all<{ day: string; server: string; tool: string; requests: number; tool_calls: number }>();
+  return results.map((r) => ({ day: r.day, userId, server: r.server, tool: r.tool, requests: r.requests, toolCalls: r.tool_calls }));
+}

@@ -9,6 +9,7 @@ import type { Caller } from "../identity";
 import { toAuthInfo } from "./auth-info";
 import { bearerToken } from "./bearer";
 import { registerUpstreamUserinfo } from "./tools/upstream-userinfo";
+import { registerFeedback } from "./tools/feedback";
 import { registerWhoami } from "./tools/whoami";
 import type { UpstreamAccess } from "./upstream-token";
 
@@ -52,6 +53,7 @@ export function serveMcp<E extends Env>(tools: ServerTools<E>): McpHandler<E> {
       registerWhoami(server, context);
       registerUpstreamUserinfo(server, context, config);
     }
+    if (config.feedbackTool) registerFeedback(server, config, { db: context.env.DB, ctx: context.ctx });
     tools.tools?.(server, context);
     const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true, maxRequestBodySize: MAX_BODY_BYTES });
     await server.connect(transport);

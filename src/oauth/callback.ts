@@ -12,6 +12,7 @@ import { parseHandle } from "../durable/handle";
 import type { AppEnv } from "../http/app-env";
 import { vaultKey } from "../tokens/seal";
 import { admitEmailDomain, emailRefusalPage } from "./email-admission";
+import { blockedPage } from "./standing";
 import { completeUpstreamLogin } from "../upstream/federation";
 import type { UpstreamTokens } from "../durable/vault-state";
 import type { UpstreamIdentity } from "../identity";
@@ -98,7 +99,7 @@ async function callback(c: Context<AppEnv>, callbackProvider: string | undefined
       audit(c, { type: "login.failed", grantId, clientId, detail: { error: "email_domain", reason: admitted.reason } });
       throw emailRefusalPage(admitted.error, config.branding.serviceName, admitted.reason);
     }
-    return await issueCode(c, stub, grantId, pending, login.identity, login.tokens, login.authTime);
+    return await issueCode(c, stub, grantId, pending, login.identity, login.tokens, login.authTime, login.adminGroups);
   } catch (err) {
     // Nothing was issued: the grant goes (a no-op when the failure came after failLogin or from completeLogin).
     await stub.failLogin("callback failed").catch(() => undefined);
@@ -115,14 +116,20 @@ async function issueCode(
   identity: UpstreamIdentity,
   tokens: UpstreamTokens,
   authTime: number,
+  adminGroups: string[],
 ): Promise<Response> {
   const config = c.var.config;
   const { request } = pending;
   const now = Math.floor(Date.now() / 1000);
   const eventId = crypto.randomUUID();
   const onCreate = config.captureWebhook ? await firstSightEvent(c, request.clientId, identity, now, eventId) : undefined;
-  const { userId, created } = await resolveUser(c.env.DB, identity, now, onCreate);
+  const { userId, created, blocked } = await resolveUser(c.env.DB, identity, now, onCreate, adminGroups);
   if (created) audit(c, { type: "user.created", userId, detail: { provider: identity.provider } });
+  if (blocked) {
+    await stub.failLogin("the person is blocked");
+    audit(c, { type: "login.failed", grantId, clientId: request.clientId, userId, detail: { error: "blocked" } });
+    throw blockedPage(config.branding.serviceName);
+  }
   if (created && onCreate) {
     // Never awaited here: a slow or failing receiver must not delay or break the sign-in; the sweep retries.
     c.executionCtx.waitUntil(deliverNow(c.env.DB, config, eventId));

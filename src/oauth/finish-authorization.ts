@@ -14,6 +14,7 @@ import { authorizationResponseUrl } from "./authorization-response";
 import { redirectHost } from "../policy/consent";
 import { requiredLinks } from "../policy/linking";
 import { admitEmailDomain } from "./email-admission";
+import { checkStanding } from "./standing";
 import { startSession } from "../http/session";
 
 export interface IssuedAuthorization {
@@ -65,6 +66,8 @@ const REUSE_CANDIDATES = 3;
 export async function reuseSignedIn(c: Context<AppEnv>, request: AuthorizationParams, session: Session): Promise<Response | undefined> {
   const config = c.var.config;
   if (!config.upstreams.some((p) => p.name === session.provider)) return undefined;
+  // Blocked, or no longer admitted by the email policy: the upstream login applies it, with its page.
+  if (!(await checkStanding(c, session.userId)).ok) return undefined;
   // A server that requires linked providers chains their legs from the callback: a lent login would skip them.
   if (requiredLinks(config.servers, request.resource, session.provider).length > 0) return undefined;
   const candidates = await newestLiveGrants(c.env.DB, session.userId, Math.floor(Date.now() / 1000), REUSE_CANDIDATES);

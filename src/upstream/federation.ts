@@ -5,6 +5,7 @@ import type { Config, UpstreamProvider } from "../config";
 import type { Env } from "../env";
 import { PageError } from "../errors";
 import { mapClaims, readClaim } from "../policy/claims";
+import { adminGroupsOf } from "../policy/admin-access";
 import { authorizationServer } from "./discovery";
 import { insecureAllowed, upstreamHttp } from "./transport";
 import { fetchUserClaims } from "./userinfo";
@@ -32,7 +33,8 @@ export interface UpstreamLeg {
 
 export type UpstreamLoginResult =
   /** `authTime`: when the person last authenticated at the provider, epoch ms (the ID token's `auth_time`, else now). */
-  | { ok: true; identity: UpstreamIdentity; tokens: UpstreamTokens; authTime: number }
+  /** `adminGroups`: the person's groups among ADMIN_GROUPS (claim ADMIN_GROUPS_CLAIM), for the admin console. */
+  | { ok: true; identity: UpstreamIdentity; tokens: UpstreamTokens; authTime: number; adminGroups: string[] }
   | {
       ok: false;
       /**
@@ -165,6 +167,7 @@ async function complete(env: Env, config: Config, provider: UpstreamProvider, ca
     identity,
     // Never later than now: a provider's clock ahead of ours must not make a login look fresher than it is.
     authTime: Math.min(idTokenAuthTime ?? now, now),
+    adminGroups: config.admin && config.admin.groups.length > 0 ? adminGroupsOf(readClaim(claims, config.admin.groupsClaim), config.admin.groups) : [],
     tokens: {
       accessToken: result.access_token,
       refreshToken: result.refresh_token,

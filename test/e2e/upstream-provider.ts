@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net";
 import Provider from "oidc-provider";
 
 /** The one account the upstream knows: its login name and claims. */
-export const ACCOUNT = { login: "grace", sub: "upstream-grace-1906", email: "grace@navy.example", name: "Grace Hopper" };
+export const ACCOUNT = { login: "grace", sub: "upstream-grace-1906", email: "grace@navy.example", name: "Grace Hopper", groups: ["gatehouse-admins", "navy"] };
 
 export interface Upstream {
   issuer: string;
@@ -47,14 +47,14 @@ export async function startUpstream(gatehouseUrl: string, client: { clientId: st
         response_types: ["code"],
       },
     ],
-    claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name"] },
+    claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name", "groups"] },
     findAccount: (_ctx, id) => {
       if (upstream.account === "fail-once") {
         upstream.account = "ok";
         throw new Error("account store unavailable");
       }
       if (upstream.account === "gone") return undefined;
-      return id === ACCOUNT.login ? { accountId: id, claims: () => ({ sub: ACCOUNT.sub, email: ACCOUNT.email, email_verified: true, name: ACCOUNT.name }) } : undefined;
+      return id === ACCOUNT.login ? { accountId: id, claims: () => ({ sub: ACCOUNT.sub, email: ACCOUNT.email, email_verified: true, name: ACCOUNT.name, groups: ACCOUNT.groups }) } : undefined;
     },
     ...(refresh && {
       issueRefreshToken: () => true,

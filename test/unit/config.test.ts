@@ -284,3 +284,30 @@ describe("isLoopbackHost", () => {
     expect(isLoopbackHost(host)).toBe(expected);
   });
 });
+
+describe("parseConfig: the admin console", () => {
+  const base = { PUBLIC_URL: "https://auth.example.com", ...upstream };
+
+  it("has no console and the feedback tool on by default", () => {
+    const config = parse(base);
+    expect(config.admin).toBeUndefined();
+    expect(config.feedbackTool).toBe(true);
+    expect(config.staticClients.map((c) => c.clientId)).not.toContain("gatehouse-console");
+  });
+
+  it("reads ADMIN_EMAILS, ADMIN_DOMAINS, ADMIN_GROUPS, the claim and the session lifetime, and declares the console's client", () => {
+    const config = parse({ ...base, ADMIN_EMAILS: "Ada@Example.com, bob@example.com", ADMIN_DOMAINS: "ops.example", ADMIN_GROUPS: "gatehouse-admins", ADMIN_GROUPS_CLAIM: "roles", ADMIN_SESSION_TTL: "900", FEEDBACK_TOOL: "false" });
+    expect(config.problems).toEqual([]);
+    expect(config.admin).toEqual({ emails: ["ada@example.com", "bob@example.com"], domains: ["ops.example"], groups: ["gatehouse-admins"], groupsClaim: "roles", sessionTtl: 900 });
+    expect(config.feedbackTool).toBe(false);
+    expect(config.staticClients.find((c) => c.clientId === "gatehouse-console")).toMatchObject({ redirectUris: ["https://auth.example.com/admin/callback"], tokenEndpointAuthMethod: "none" });
+  });
+
+  it("names each bad console variable", () => {
+    expect(variables({ ...base, ADMIN_EMAILS: "not-an-email" })).toEqual(["ADMIN_EMAILS"]);
+    expect(variables({ ...base, ADMIN_DOMAINS: "no spaces allowed!" })).toEqual(["ADMIN_DOMAINS"]);
+    expect(variables({ ...base, ADMIN_EMAILS: "a@b.example", ADMIN_SESSION_TTL: "10" })).toEqual(["ADMIN_SESSION_TTL"]);
+    expect(variables({ ...base, FEEDBACK_TOOL: "maybe" })).toEqual(["FEEDBACK_TOOL"]);
+    expect(variables({ ...base, ADMIN_EMAILS: "a@b.example", STATIC_CLIENTS: JSON.stringify([{ client_id: "gatehouse-console", client_name: "x", redirect_uris: ["https://x.example/cb"] }]) })).toEqual(["STATIC_CLIENTS"]);
+  });
+});

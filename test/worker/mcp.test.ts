@@ -49,7 +49,7 @@ describe("/mcp", () => {
     const res = await rpc(await tokenFor(), { jsonrpc: "2.0", id: 2, method: "tools/list" }, afterInit);
     expect(res.status).toBe(200);
     const { result } = (await res.json()) as { result: { tools: { name: string; annotations: object; outputSchema: { required: string[] } }[] } };
-    expect(result.tools.map((t) => t.name)).toEqual(["whoami", "upstream_userinfo"]);
+    expect(result.tools.map((t) => t.name)).toEqual(["whoami", "upstream_userinfo", "submit_feedback"]);
     expect(result.tools[0]?.annotations).toEqual({ readOnlyHint: true, openWorldHint: false });
     expect(result.tools[0]?.outputSchema.required).toContain("email");
   });

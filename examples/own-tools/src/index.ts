@@ -10,8 +10,8 @@ const MAX_NOTES = 50;
 
 export default createGatehouse<Env>({
   // Configuration by the variable names of Gatehouse's README, checked as `[vars]` are.
-  vars: { SERVICE_NAME: "Notes" },
-  // Only this Worker's tools: no built-in `whoami`.
+  // FEEDBACK_TOOL=false and `whoami: false`: only this Worker's tools, neither built-in one.
+  vars: { SERVICE_NAME: "Notes", FEEDBACK_TOOL: "false" },
   whoami: false,
   tools(server, { caller, env }) {
     server.registerTool(

@@ -6,10 +6,12 @@ import { parseHandle } from "../../durable/handle";
 import { audit } from "../../http/audit";
 import { OAuthError } from "../../errors";
 import { grantRevoked } from "../../http/grant-revoked";
+import { revokeGrant } from "../../http/revoke-grants";
 import { parseParams } from "../../lib/params";
 import { presentedResource, resourceNamed } from "../../policy/resource";
 import type { GrantType } from "./grant-type";
 import { tokenResponse } from "./issue";
+import { checkStanding } from "../standing";
 
 const request = z.object({
   refresh_token: z.string().min(1).max(1024),
@@ -47,6 +49,13 @@ export const refreshTokenGrant: GrantType = {
     const { grant } = result;
     // A grant for a server since removed from MCP_SERVERS can never serve again: the client is to sign in anew.
     if (!resourceNamed(c.var.config, grant.resource)) throw new OAuthError("invalid_grant", "the refresh token is invalid, expired or revoked", { reason: "grant resource no longer configured" });
+    // The person's standing now, not at sign-in: blocked since, or no longer admitted by the email policy, ends the grant.
+    const standing = await checkStanding(c, grant.user.userId);
+    if (!standing.ok) {
+      await revokeGrant(c, { id: grantId, clientId: grant.clientId }, `standing: ${standing.detail}`);
+      audit(c, { type: "refresh_token.refused", grantId, clientId: grant.clientId, userId: grant.user.userId, detail: { standing: standing.reason } });
+      throw new OAuthError("invalid_grant", "the refresh token is invalid, expired or revoked", { reason: `standing: ${standing.detail}` });
+    }
     audit(c, { type: result.replayed ? "refresh_token.replayed" : "refresh_token.rotated", grantId, clientId: grant.clientId, userId: grant.user.userId });
     return tokenResponse(c, grant, client);
   },
