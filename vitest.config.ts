@@ -20,6 +20,8 @@ export default defineConfig({
         test: {
           name: "worker",
           include: ["src/**/*.test.{ts,tsx}", "test/unit/**/*.test.{ts,tsx}", "test/worker/**/*.test.{ts,tsx}"],
+          // The 50-way races take seconds when the end-to-end project shares the machine's two cores.
+          testTimeout: 30_000,
           setupFiles: ["./test/worker/apply-migrations.ts"],
         },
       },
