@@ -73,12 +73,14 @@ export async function startBenchOrigin(port: number): Promise<BenchOrigin> {
   return { url: `http://127.0.0.1:${port}/mcp`, pid: child.pid ?? 0, stop };
 }
 
-type Path = "direct" | "floor" | "gateway" | "own";
+type Path = "direct" | "floor" | "floorLog" | "gateway" | "own";
 
 export interface GatewayResult {
   direct: Summary;
   /** A Worker that only forwards to the origin (bench/floor/), in the same local `wrangler dev`: the platform's floor. */
   floor: Summary;
+  /** The same floor Worker writing one request log line (console.log) per request. */
+  floorLog: Summary;
   gateway: Summary;
   /** Gatehouse's own /mcp tools/list with a token: the same Worker without the hop, for context. */
   own: Summary;
@@ -108,14 +110,15 @@ export async function measureGateway(http: HttpClient, { gatehouse, floor, origi
   const operations: Record<Path, Operation> = {
     direct: () => toolsList(http, origin.url, undefined, TOOL),
     floor: () => toolsList(http, `${floor.url}/proxy`, undefined, TOOL),
+    floorLog: () => toolsList(http, `${floor.url}/proxy?log`, undefined, TOOL),
     gateway: (slot) => toolsList(http, resource, gatewayTokens[slot]?.tokens.access_token, TOOL),
     own: (slot) => toolsList(http, `${gatehouseBase}/mcp`, ownTokens[slot]?.tokens.access_token),
   };
   // The direct path's CPU is the origin process's; the others' that of the Worker's `wrangler dev`.
-  const cpu: Record<Path, CpuSource> = { direct: { pid: origin.pid }, floor: { pgid: floor.pgid }, gateway: { pgid: gatehouse.pgid }, own: { pgid: gatehouse.pgid } };
+  const cpu: Record<Path, CpuSource> = { direct: { pid: origin.pid }, floor: { pgid: floor.pgid }, floorLog: { pgid: floor.pgid }, gateway: { pgid: gatehouse.pgid }, own: { pgid: gatehouse.pgid } };
   const paths = Object.keys(operations) as Path[];
   for (const path of paths) await runLoad(operations[path], { ...options, durationMs: options.warmupMs });
-  const results: Record<Path, LoadResult[]> = { direct: [], floor: [], gateway: [], own: [] };
+  const results: Record<Path, LoadResult[]> = { direct: [], floor: [], floorLog: [], gateway: [], own: [] };
   for (let round = 0; round < options.rounds; round++) {
     for (const path of paths) results[path].push(await runLoad(operations[path], options, cpu[path]));
   }
@@ -123,9 +126,10 @@ export async function measureGateway(http: HttpClient, { gatehouse, floor, origi
   return {
     direct: summarize(results.direct),
     floor: summarize(results.floor),
+    floorLog: summarize(results.floorLog),
     gateway: summarize(results.gateway),
     own: summarize(results.own),
-    rounds: { direct: results.direct.map(rps), floor: results.floor.map(rps), gateway: results.gateway.map(rps), own: results.own.map(rps) },
+    rounds: { direct: results.direct.map(rps), floor: results.floor.map(rps), floorLog: results.floorLog.map(rps), gateway: results.gateway.map(rps), own: results.own.map(rps) },
   };
 }
 
@@ -148,7 +152,7 @@ export function cpuBoundThroughput({ direct, gateway, floor }: GatewayResult, ov
 
 /** The comparison as a Markdown table: both paths, the platform's floor, what each adds, and Gatehouse's own /mcp for context. */
 export function renderGatewayTable(result: GatewayResult): string {
-  const { direct, floor, gateway, own } = result;
+  const { direct, floor, floorLog, gateway, own } = result;
   const ms = (n: number | undefined) => (n === undefined ? "n/a" : n.toFixed(2));
   const cells = (s: Summary) => [s.rps.toFixed(1), s.p50.toFixed(2), s.p99.toFixed(2), cpuCell(s), String(s.errors)];
   const plus = (n: number | undefined) => (n === undefined ? "n/a" : `${n < 0 ? "" : "+"}${n.toFixed(2)}`);
@@ -162,9 +166,11 @@ export function renderGatewayTable(result: GatewayResult): string {
   const rows = [
     ["(g) tools/list, origin called directly (CPU: the origin process)", ...cells(direct)],
     ["(g0) floor: a Worker that only fetch()es the origin", ...cells(floor)],
+    ["(g0) the same floor Worker, writing one log line per request", ...cells(floorLog)],
     [`(g) tools/list through Gatehouse /mcp/${GATEWAY_SERVER}`, ...cells(gateway)],
     added(direct, "(g) added by the gateway, over direct", false),
     added(floor, "(g) added by Gatehouse, over the floor", true),
+    added(floorLog, "(g) added by Gatehouse, over the floor with its log line", true),
     ["(g) context: Gatehouse's own /mcp, token, no hop", ...cells(own)],
   ];
   const table = markdownTable(["gateway scenario", "ops/s", "p50 ms", "p99 ms", "CPU ms/op", "errors"], rows);
