@@ -9,7 +9,7 @@ import { cpuDelta, groupCpu, ownCpu, ROLES } from "./cpu";
 import { GATEWAY_SERVER, startBenchOrigin } from "./gateway";
 import { createClient } from "./http";
 import { runLoad, summarize, type Operation } from "./load";
-import { getDocument, signInAt, toolsList } from "./oauth-client";
+import { getDocument, refresh, signInAt, toolsList } from "./oauth-client";
 import { nextEmail } from "./scenarios";
 import { startFloor, startGatehouse } from "./servers";
 
@@ -23,7 +23,7 @@ const { values: args } = parseArgs({
     vars: { type: "string", default: "{}" },
   },
 });
-const PATHS = ["gateway", "own", "open", "health", "direct", "floor", "floor-proxy"] as const;
+const PATHS = ["gateway", "own", "open", "health", "direct", "floor", "floor-proxy", "refresh"] as const;
 type Path = (typeof PATHS)[number];
 const path = args.path as Path;
 if (!PATHS.includes(path)) throw new Error(`--path is one of ${PATHS.join(", ")}`);
@@ -102,7 +102,7 @@ async function main() {
   try {
     const resource = `${server.url}/mcp/${GATEWAY_SERVER}`;
     const slots = Array.from({ length: concurrency });
-    const tokens = path === "gateway" || path === "own" ? await Promise.all(slots.map(() => signInAt(http, server.url, nextEmail(), path === "gateway" ? { resource } : {}))) : [];
+    const tokens = path === "gateway" || path === "own" || path === "refresh" ? await Promise.all(slots.map(() => signInAt(http, server.url, nextEmail(), path === "gateway" ? { resource } : {}))) : [];
     const operations: Record<Path, Operation> = {
       gateway: (slot) => toolsList(http, resource, tokens[slot]?.tokens.access_token, "echo"),
       own: (slot) => toolsList(http, `${server.url}/mcp`, tokens[slot]?.tokens.access_token),
@@ -111,6 +111,12 @@ async function main() {
       direct: () => toolsList(http, origin.url, undefined, "echo"),
       floor: () => getDocument(http, `${server.url}/healthz`),
       "floor-proxy": () => toolsList(http, `${server.url}/proxy`, undefined, "echo"),
+      // Each slot rotates its own chain, always presenting the newest refresh token.
+      refresh: async (slot) => {
+        const current = tokens[slot];
+        if (!current) throw new Error(`no grant for slot ${slot}`);
+        tokens[slot] = await refresh(http, server.url, current);
+      },
     };
     const operation = operations[path];
     await runLoad(operation, { concurrency, durationMs: 1000, maxOps: 1e9 });
