@@ -4,6 +4,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { CpuSource } from "./cpu";
 import { WRANGLER_ENV } from "../test/support/node/wrangler-dev";
 import type { HttpClient } from "./http";
 import { runLoad, type Summary, summarize } from "./load";
@@ -66,9 +67,9 @@ export class GrantPool {
 }
 
 /** Measures refresh latency against the whole pool for `durationMs` after a short warm-up. */
-export async function measureRefresh(pool: GrantPool, concurrency: number, durationMs: number, warmupMs: number): Promise<Summary> {
+export async function measureRefresh(pool: GrantPool, concurrency: number, durationMs: number, warmupMs: number, cpu?: CpuSource): Promise<Summary> {
   await runLoad(() => pool.refreshOne(), { concurrency, durationMs: warmupMs, maxOps: Number.MAX_SAFE_INTEGER });
-  return summarize([await runLoad(() => pool.refreshOne(), { concurrency, durationMs, maxOps: Number.MAX_SAFE_INTEGER })]);
+  return summarize([await runLoad(() => pool.refreshOne(), { concurrency, durationMs, maxOps: Number.MAX_SAFE_INTEGER }, cpu)]);
 }
 
 export interface SweepResult {

@@ -1,5 +1,6 @@
 // The side-by-side scenarios (issue 5, item 2): each prepares its state on one side, then returns the operation
 // the load loop repeats, or the reason it does not apply to that side.
+import type { CpuSource } from "./cpu";
 import type { HttpClient } from "./http";
 import type { Operation } from "./load";
 import { HeadlessBrowser } from "../test/support/browser";
@@ -16,8 +17,11 @@ export interface Side {
    */
   floorMcpPath: string;
   hasJwks: boolean;
+  /** Where the side's CPU time is read: its `wrangler dev`'s process group. */
+  cpu?: CpuSource;
   /** Gatehouse only: a second server with LIVENESS_CACHE_TTL=0, where every /mcp request asks the grant's object. */
   strictLivenessBase?: string;
+  strictLivenessCpu?: CpuSource;
 }
 
 export interface Scenario {
@@ -26,6 +30,8 @@ export interface Scenario {
   /** What one operation is, for the README ("request", "sign-in"). */
   unit: string;
   prepare(side: Side, concurrency: number): Promise<Operation | { skip: string }>;
+  /** Where this scenario's CPU is read on `side`, when not on `side.cpu` (another server). */
+  cpu?(side: Side): CpuSource | undefined;
 }
 
 let emails = 0;
@@ -53,6 +59,7 @@ export const SCENARIOS: Scenario[] = [
     id: "a0",
     title: "tools/list, liveness asked every request",
     unit: "request",
+    cpu: (side) => side.strictLivenessCpu,
     async prepare(side, concurrency) {
       const base = side.strictLivenessBase;
       if (!base) return { skip: "n/a (Gatehouse's LIVENESS_CACHE_TTL=0)" };

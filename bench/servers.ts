@@ -17,3 +17,8 @@ const REFERENCE_CONFIG = "bench/reference/wrangler.toml";
 export function startReference(port: number, configPath = REFERENCE_CONFIG): Promise<Server> {
   return startWranglerDev({ port, name: "the reference", args: ["-c", configPath], vars: {}, statePrefix: "gatehouse-bench-ref-" });
 }
+
+/** Starts the platform floor (bench/floor/): a Worker that answers /healthz with nothing and /proxy by fetching `origin`. */
+export function startFloor(port: number, origin: string): Promise<Server> {
+  return startWranglerDev({ port, name: "the floor Worker", args: ["-c", "bench/floor/wrangler.toml"], vars: { ORIGIN: origin }, statePrefix: "gatehouse-bench-floor-" });
+}

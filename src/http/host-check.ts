@@ -32,7 +32,11 @@ export const hostCheck = createMiddleware<AppEnv>(async (c, next) => {
   const config = c.var.config;
   // Without a valid PUBLIC_URL there is no origin to hold requests to; the configuration check refuses the flows.
   if (config.problems.some((p) => p.variable === "PUBLIC_URL")) return next();
-  const decision = decideHost(new URL(c.req.url), config.publicUrl, c.req.method, c.req.header("Accept") ?? "");
+  // The usual case without parsing a URL per request: the runtime's request URL is serialised, so the public
+  // origin followed by "/" is exactly a request for that origin.
+  const raw = c.req.url;
+  if (raw.startsWith(config.publicUrl) && raw.charCodeAt(config.publicUrl.length) === 47) return next();
+  const decision = decideHost(new URL(raw), config.publicUrl, c.req.method, c.req.header("Accept") ?? "");
   if (decision.action === "pass") return next();
   if (decision.action === "redirect") return c.redirect(decision.location, 307);
   return misdirected(c, decision.page);

@@ -72,13 +72,14 @@ export async function guarded(c: Context<AppEnv>, server: McpServer, caller: Cal
   const response = await forward(c, server, caller, { body, sessionId });
   // Use is what the origin served: a refusal, or an origin that failed (502/504), counts for nobody.
   if (response.status < 500) countUse(c, caller, { server: server.path, tools });
-  const headers = new Headers(response.headers);
+  // `forward` built this response and its headers itself, so they are changed in place rather than copied again.
+  const headers = response.headers;
   const issued = headers.get("Mcp-Session-Id");
   if (issued !== null) headers.set("Mcp-Session-Id", await bindSessionId(key, binding, issued));
   const refused = plan.kind === "forward" ? plan.refused : [];
   if (!hasToolPolicy(server.tools) || !response.ok || !response.body) {
     if (response.status === 202 && refused.length > 0) return c.json(refused, 200);
-    return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+    return response;
   }
   const type = headers.get("Content-Type") ?? "";
   if (type.startsWith("text/event-stream")) {
@@ -88,7 +89,7 @@ export async function guarded(c: Context<AppEnv>, server: McpServer, caller: Cal
     return new Response(response.body.pipeThrough(sseRewriter(rewrite, refused)), { status: response.status, headers });
   }
   if (plan.kind === "forward" && (plan.listsTools || refused.length > 0)) return filteredJson(c, server, caller, response, headers, refused);
-  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+  return response;
 }
 
 /** A JSON answer that must be read: its tools/list results filtered, Gatehouse's answers to refused calls added. */

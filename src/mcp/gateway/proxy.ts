@@ -86,8 +86,9 @@ export interface OriginRequest {
   sessionId?: string;
 }
 
-/** The origin URL with the client's query parameters appended to its own. */
+/** The origin URL with the client's query parameters appended to its own (no URL parsed when the client sent none). */
 function originUrl(origin: string, clientUrl: string): string {
+  if (!clientUrl.includes("?")) return origin;
   const target = new URL(origin);
   for (const [name, value] of new URL(clientUrl).searchParams) target.searchParams.append(name, value);
   return target.href;

@@ -11,7 +11,7 @@ import type { Caller } from "../../identity";
 import { mcpTooManyRequests, withinLimit } from "../../http/rate-limit";
 import { logRequests } from "../../http/request-log";
 import { bearerChallenge, mcpErrors, noteFailure, onError } from "../../http/respond";
-import { protectedResources } from "../../policy/resource";
+import { type ProtectedResource, protectedResources } from "../../policy/resource";
 import { verifyBearer } from "../bearer";
 import { guarded } from "./guard";
 
@@ -61,6 +61,20 @@ gatewayRoutes.use("*", async (c, next) => {
   return c.res;
 });
 
+/** Each configuration's protected resources by path: the configuration is parsed once per isolate, so are these. */
+const resourcesByPath = new WeakMap<Config, Map<string, ProtectedResource>>();
+
+function resourceAt(config: Config, path: string): ProtectedResource {
+  let byPath = resourcesByPath.get(config);
+  if (!byPath) {
+    byPath = new Map(protectedResources(config).map((r) => [r.path, r]));
+    resourcesByPath.set(config, byPath);
+  }
+  const target = byPath.get(path);
+  if (!target) throw new Error(`no protected resource for ${path}`);
+  return target;
+}
+
 /** Authenticates for the server's resource, then proxies; errors are challenges (RFC 6750 §3) or JSON-RPC. */
 async function serve(c: Context<AppEnv>, server: McpServer): Promise<Response> {
   const config = c.var.config;
@@ -68,8 +82,7 @@ async function serve(c: Context<AppEnv>, server: McpServer): Promise<Response> {
     noteFailure(c, "temporarily_unavailable", "configuration");
     return c.json({ jsonrpc: "2.0", error: { code: -32000, message: "Gatehouse is not configured: see its log." }, id: null }, 503);
   }
-  const target = protectedResources(config).find((r) => r.path === server.path);
-  if (!target) throw new Error(`no protected resource for ${server.path}`);
+  const target = resourceAt(config, server.path);
   let caller: Caller | undefined;
   try {
     caller = await verifyBearer(c, target);

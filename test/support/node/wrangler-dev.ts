@@ -15,6 +15,8 @@ export interface Gatehouse {
   port: number;
   /** The `--persist-to` directory (local D1 and Durable Object state); removed by `stop`. */
   state: string;
+  /** The process group of `wrangler dev` (npx, wrangler, its workerd processes): the bench reads their CPU time. */
+  pgid: number;
   logs: () => string;
   stop: () => Promise<void>;
 }
@@ -127,7 +129,7 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Gat
     while (Date.now() < deadline && !stopped && child.exitCode === null) {
       try {
         const res = await fetch(`${url}/healthz`);
-        if (res.ok) return { url, port, state, logs: () => output, stop };
+        if (res.ok) return { url, port, state, pgid: child.pid ?? 0, logs: () => output, stop };
       } catch {}
       await new Promise((r) => setTimeout(r, 300));
     }
