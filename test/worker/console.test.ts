@@ -343,7 +343,7 @@ describe("the feedback tool", () => {
     const off = { ...env, FEEDBACK_TOOL: "false" } as Env;
     const { tokens } = await connect("feedback-off@example.com", off);
     const names = (await mcp(tokens.access_token, "tools/list", undefined, off)).body.result?.tools?.map((t) => t.name);
-    expect(names).toEqual(["whoami"]);
+    expect(names).toEqual(["whoami", "upstream_userinfo"]);
   });
 });
 
