@@ -92,6 +92,7 @@ describe("parseUpstreams", () => {
       tokenEndpoint: "https://github.corp.example/login/oauth/access_token",
       userinfoEndpoint: "https://github.corp.example/api/v3/user",
       emailsEndpoint: "https://github.corp.example/api/v3/user/emails",
+      tokenDeletionEndpoint: "https://github.corp.example/api/v3/applications/a/token",
     });
   });
 

@@ -31,6 +31,8 @@ export interface UpstreamProvider {
   userinfoEndpoint?: string;
   /** GitHub's `/user/emails`, where the verified primary address comes from (src/upstream/github.ts). */
   emailsEndpoint?: string;
+  /** GitHub's `DELETE /applications/{client_id}/token`, where vaulted tokens are revoked (it has no RFC 7009 endpoint). */
+  tokenDeletionEndpoint?: string;
   claims: ClaimMap;
   allowUnverifiedEmail: boolean;
   /** The built-in development IdP, reached in-process rather than over the network. */
@@ -208,6 +210,7 @@ function githubProvider(entry: z.infer<typeof upstreamEntry>, allowUnverifiedEma
     tokenEndpoint: entry.token_endpoint ?? `${web}/login/oauth/access_token`,
     userinfoEndpoint,
     emailsEndpoint: `${userinfoEndpoint}/emails`,
+    tokenDeletionEndpoint: `${api}/applications/${encodeURIComponent(entry.client_id)}/token`,
     claims: claimMap(entry, "id"),
   };
 }

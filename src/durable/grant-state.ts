@@ -3,7 +3,7 @@
 import type { GrantIdentity } from "../identity";
 import type { AuthorizationParams } from "../policy/authorize-request";
 import type { CodePresentation, GrantStatus, PresentationError } from "../policy/grant-rules";
-import type { VaultAccess, VaultDeposit } from "./vault-state";
+import type { RemovedUpstream, VaultAccess, VaultDeposit } from "./vault-state";
 
 /** How long an approved request may wait for the upstream login to come back. */
 export const PENDING_TTL_MS = 10 * 60_000;
@@ -180,6 +180,11 @@ export interface GrantFailure {
   /** For logs and events: names the failed check, never a secret. */
   reason: string;
   revoked?: boolean;
+  /**
+   * When this call revoked the grant and its caller passed the vault key: the vault's tokens as they left storage,
+   * for the caller to revoke at their providers (RFC 7009) in the background. Absent when none could be opened.
+   */
+  upstream?: RemovedUpstream[];
 }
 
 export type GrantResult<T> = ({ ok: true } & T) | GrantFailure;

@@ -89,7 +89,7 @@ export class Grant extends DurableObject<unknown> {
     const { stateSecret, browserBinding, callbackProvider } = input;
     const [stateHash, bindingHash] = await Promise.all([sha256(stateSecret), sha256(browserBinding ?? "")]);
     const now = Date.now();
-    const taken = this.ctx.storage.transactionSync((): GrantResult<{ row: GrantRow; sealedLeg: string }> => {
+    const taken = this.ctx.storage.transactionSync((): GrantResult<{ row: GrantRow; sealedLeg: string }> | Revoked => {
       const row = this.#row();
       if (!row) return refuse("not_found", "no such grant");
       if (row.status !== "pending" || row.state_hash === null || row.upstream_leg === null) {
@@ -103,8 +103,8 @@ export class Grant extends DurableObject<unknown> {
         return refuse("provider_mismatch", "response at another provider's callback path");
       }
       if (browserBinding === undefined || row.binding_hash === null || !timingSafeEqual(bindingHash, row.binding_hash)) {
-        this.#revoke(now, "browser binding mismatch at callback");
-        return refuse("binding_mismatch", "browser binding cookie missing or different", true);
+        // A linked provider's leg follows the primary's, whose tokens are already in the vault.
+        return { ...refuse("binding_mismatch", "browser binding cookie missing or different", true), removed: this.#revoke(now, "browser binding mismatch at callback") };
       }
       // The upstream secrets are needed once: they leave storage as they leave the object.
       this.#sql.exec("UPDATE grant_state SET status = 'login', state_hash = NULL, upstream_leg = NULL WHERE singleton = 1");
@@ -112,7 +112,7 @@ export class Grant extends DurableObject<unknown> {
     });
     if (!taken.ok) {
       if (taken.revoked) await this.#rearm();
-      return taken;
+      return this.#handBack(taken, input);
     }
     const { row, sealedLeg } = taken;
     const legProvider = row.leg_provider ?? undefined;
@@ -255,11 +255,11 @@ export class Grant extends DurableObject<unknown> {
    * Redeems the code: exactly one caller wins (the decision: src/policy/grant-rules.ts `decideRedemption`).
    * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2
    */
-  async redeemCode(secret: string, presented: RedemptionInput): Promise<GrantResult<{ grant: IssuedGrant }>> {
+  async redeemCode(secret: string, presented: RedemptionInput, access?: VaultAccess): Promise<GrantResult<{ grant: IssuedGrant }>> {
     const refreshSecret = randomSecret();
     const [codeHash, refreshHash] = await Promise.all([sha256(secret), sha256(refreshSecret)]);
     const now = Date.now();
-    const result = this.ctx.storage.transactionSync((): GrantResult<{ grant: IssuedGrant }> => {
+    const result = this.ctx.storage.transactionSync((): GrantResult<{ grant: IssuedGrant }> | Revoked => {
       const row = this.#row();
       if (!row) return refuse("not_found", "no such grant");
       const request = parse(row);
@@ -282,7 +282,7 @@ export class Grant extends DurableObject<unknown> {
       return { ok: true, grant: this.#issued(row, request.scope, max, refreshToken) };
     });
     if (result.ok || result.revoked) await this.#rearm();
-    return result;
+    return this.#handBack(result, access);
   }
 
   /**
@@ -290,14 +290,14 @@ export class Grant extends DurableObject<unknown> {
    * detection: src/policy/grant-rules.ts `decideRotation`).
    * @see https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2
    */
-  async rotateRefresh(secret: string, presented: RefreshPresentation): Promise<GrantResult<{ grant: IssuedGrant; replayed: boolean }>> {
+  async rotateRefresh(secret: string, presented: RefreshPresentation, access?: VaultAccess): Promise<GrantResult<{ grant: IssuedGrant; replayed: boolean }>> {
     const key = this.#row()?.refresh_key;
     if (!key) return refuse("invalid_secret", "the grant has no refresh family");
     // The successor is derived from the presented token, so a retry yields the same one without it being stored.
     const successorSecret = await hmacSha256(key, secret);
     const [hash, successorHash] = await Promise.all([sha256(secret), sha256(successorSecret)]);
     const now = Date.now();
-    const result = this.ctx.storage.transactionSync((): GrantResult<{ grant: IssuedGrant; replayed: boolean }> => {
+    const result = this.ctx.storage.transactionSync((): GrantResult<{ grant: IssuedGrant; replayed: boolean }> | Revoked => {
       const row = this.#row();
       if (!row) return refuse("not_found", "no such grant");
       const token = this.#refreshToken(hash);
@@ -326,7 +326,7 @@ export class Grant extends DurableObject<unknown> {
     });
     // A rotation only moves the expiry later: the alarm already set fires early and re-arms itself.
     if (!result.ok && result.revoked) await this.#rearm();
-    return result;
+    return this.#handBack(result, access);
   }
 
   /**
@@ -342,8 +342,7 @@ export class Grant extends DurableObject<unknown> {
       if (this.#sql.exec("SELECT 1 FROM refresh_tokens WHERE hash = ?", hash).toArray().length === 0) return refuse("invalid_secret", "refresh token does not match");
       if (parse(row).clientId !== clientId) return refuse("client_mismatch", "refresh token issued to another client");
       if (row.status === "revoked") return { ok: true, wasLive: false, rows: [] };
-      const rows = this.#vault.rows();
-      this.#revoke(now, "refresh token revoked by the client");
+      const rows = this.#revoke(now, "refresh token revoked by the client");
       return { ok: true, wasLive: row.status === "active" && now < row.expires_at, rows };
     });
     if (!result.ok) return result;
@@ -377,8 +376,7 @@ export class Grant extends DurableObject<unknown> {
       const row = this.#row();
       if (!row) return refuse("not_found", "no such grant");
       if (row.status === "revoked") return { ok: true, wasLive: false, rows: [] };
-      const rows = this.#vault.rows();
-      this.#revoke(now, reason);
+      const rows = this.#revoke(now, reason);
       return { ok: true, wasLive: row.status === "active" && now < row.expires_at, rows };
     });
     await this.#rearm();
@@ -463,14 +461,14 @@ export class Grant extends DurableObject<unknown> {
     }
     // From here to the refresh's start nothing is awaited: the entry read is the one a refresh would present.
     const inFlight = this.#refreshing.get(input.provider);
-    if (inFlight) return inFlight;
+    if (inFlight) return inFlight.then(joined);
     const entry = this.#vault.read(input.provider);
     if (!entry) return refuse("not_linked", "no vault entry for the provider");
     const decision = decideUpstreamToken({ expiresAt: entry.expires_at, refreshable: entry.refreshable === 1, clientId: entry.client_id }, input.clientId, now);
     if (decision.action === "terminal") {
-      this.ctx.storage.transactionSync(() => this.#revoke(now, UPSTREAM_REVOKED));
+      const removed = this.ctx.storage.transactionSync(() => this.#revoke(now, UPSTREAM_REVOKED));
       await this.#rearm();
-      return refuse("upstream_revoked", decision.reason, true);
+      return this.#handBack({ ...refuse("upstream_revoked", decision.reason, true), removed }, input);
     }
     if (decision.action === "refresh") return this.#refreshOnce(input, entry);
     const opened = await openEntry(input.key, this.ctx.id.toString(), input.provider, entry.sealed);
@@ -500,7 +498,7 @@ export class Grant extends DurableObject<unknown> {
   /** The refresh of `entry`, or the one in flight for its provider. */
   #refreshOnce(input: Omit<UpstreamTokenInput, "refreshAheadUrl">, entry: VaultRow): Promise<GrantResult<{ token: UpstreamAccessToken }>> {
     const inFlight = this.#refreshing.get(entry.provider);
-    if (inFlight) return inFlight;
+    if (inFlight) return inFlight.then(joined);
     const flight = this.#refresh(input, entry).finally(() => this.#refreshing.delete(entry.provider));
     this.#refreshing.set(entry.provider, flight);
     return flight;
@@ -521,14 +519,14 @@ export class Grant extends DurableObject<unknown> {
     }
     if (!outcome.ok) {
       if (!outcome.terminal) return refuse("upstream_unavailable", outcome.reason);
-      const revoked = this.ctx.storage.transactionSync(() => {
+      const removed = this.ctx.storage.transactionSync(() => {
         const row = this.#row();
-        if (!row || row.status === "revoked") return false;
-        this.#revoke(Date.now(), UPSTREAM_REVOKED);
-        return true;
+        if (!row || row.status === "revoked") return undefined;
+        return this.#revoke(Date.now(), UPSTREAM_REVOKED);
       });
       await this.#rearm();
-      return revoked ? refuse("upstream_revoked", outcome.reason, true) : refuse("revoked", "grant revoked during the upstream refresh");
+      // Every linked provider's entry goes with the grant, not only the refused one: each is revoked at its provider.
+      return removed ? this.#handBack({ ...refuse("upstream_revoked", outcome.reason, true), removed }, input) : refuse("revoked", "grant revoked during the upstream refresh");
     }
     // A provider that does not rotate answers without a refresh token (RFC 6749 §6): the old one stays valid.
     const tokens = { ...opened.tokens, ...outcome.tokens, refreshToken: outcome.tokens.refreshToken ?? refreshToken };
@@ -598,18 +596,32 @@ export class Grant extends DurableObject<unknown> {
   }
 
   /** A rule's refusal as the transition's result, revoking the grant first when the rule says so. */
-  #refuse(refusal: Refusal, now: number): GrantFailure {
+  #refuse(refusal: Refusal, now: number): GrantFailure | Revoked {
     if (refusal.revokeReason === undefined) return refuse(refusal.error, refusal.reason);
-    this.#revoke(now, refusal.revokeReason);
-    return refuse(refusal.error, refusal.reason, true);
+    return { ...refuse(refusal.error, refusal.reason, true), removed: this.#revoke(now, refusal.revokeReason) };
+  }
+
+  /**
+   * A transition's result as it leaves the object: a revocation's removed vault rows become `upstream`, opened with
+   * the caller's key (outside the transaction: opening awaits WebCrypto), or are dropped without one.
+   */
+  async #handBack<T>(result: GrantResult<T> | Revoked, access: VaultAccess | undefined): Promise<GrantResult<T>> {
+    if (result.ok || !("removed" in result)) return result;
+    const { removed, ...failure } = result;
+    const upstream = access && removed.length > 0 ? await openAll(access.key, this.ctx.id.toString(), removed) : [];
+    return upstream.length > 0 ? { ...failure, upstream } : failure;
   }
 
   #refreshToken(hash: string): RefreshTokenRow | undefined {
     return this.#sql.exec<RefreshTokenRow>("SELECT * FROM refresh_tokens WHERE hash = ?", hash).toArray()[0];
   }
 
-  /** Marks the grant revoked and drops every secret but the code and refresh hashes (kept to recognise late replays). */
-  #revoke(now: number, reason: string): void {
+  /**
+   * Marks the grant revoked and drops every secret but the code and refresh hashes (kept to recognise late replays);
+   * returns the vault rows it removed, for the transition to hand back (`#handBack`).
+   */
+  #revoke(now: number, reason: string): VaultRow[] {
+    const removed = this.#vault.rows();
     this.#sql.exec(
       `UPDATE grant_state SET status = 'revoked', revoked_at = ?, revoke_reason = ?, expires_at = ?,
          state_hash = NULL, upstream_leg = NULL, binding_hash = NULL, upstream_tokens = NULL, refresh_key = NULL
@@ -619,6 +631,7 @@ export class Grant extends DurableObject<unknown> {
       now + TOMBSTONE_MS,
     );
     this.#vault.clear();
+    return removed;
   }
 
   /** Objects begun before `auth_time` or `leg_provider` existed get them when they need them (CREATE TABLE IF NOT EXISTS adds no column). */
@@ -649,6 +662,19 @@ export class Grant extends DurableObject<unknown> {
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
   }
+}
+
+/** A refusal that revoked the grant, with the vault rows it removed: only inside the object (`#handBack`). */
+type Revoked = GrantFailure & { removed: VaultRow[] };
+
+/**
+ * The in-flight refresh's result for a caller that joined it: without `upstream`, which only the caller that started
+ * it receives, so that a terminal answer has the tokens revoked at their providers once, not once per waiting caller.
+ */
+function joined<T>(result: GrantResult<T>): GrantResult<T> {
+  if (result.ok || result.upstream === undefined) return result;
+  const { upstream: _once, ...failure } = result;
+  return failure;
 }
 
 function parse(row: GrantRow): AuthorizationParams {

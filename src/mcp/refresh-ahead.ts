@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import * as z from "zod";
 import { grantStub } from "../durable/grant-stub";
 import type { AppEnv } from "../http/app-env";
-import { grantRevoked } from "../http/grant-revoked";
+import { grantRevoked, revokeUpstreamLater } from "../http/grant-revoked";
 import { logRequests } from "../http/request-log";
 import { vaultKey } from "../tokens/seal";
 import { upstreamRefresher } from "../upstream/refresh";
@@ -27,6 +27,7 @@ refreshAheadRoutes.post(REFRESH_AHEAD_PATH, logRequests, async (c) => {
   if (!result.ok) return c.body(null, 404);
   for (const { result: refreshed } of result.results) {
     if (!refreshed.ok && refreshed.revoked) grantRevoked(c, parsed.data.grant_id, result.clientId, "upstream_revoked");
+    if (!refreshed.ok) revokeUpstreamLater(c, refreshed.upstream ?? []);
   }
   return c.body(null, 204);
 });

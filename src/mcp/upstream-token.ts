@@ -4,7 +4,7 @@ import type { Context } from "hono";
 import { grantStub } from "../durable/grant-stub";
 import type { LinkedProvider, UpstreamAccessToken } from "../durable/vault-state";
 import type { AppEnv } from "../http/app-env";
-import { grantRevoked } from "../http/grant-revoked";
+import { grantRevoked, revokeUpstreamLater } from "../http/grant-revoked";
 import type { Caller } from "../identity";
 import { vaultKey } from "../tokens/seal";
 import { upstreamRefresher } from "../upstream/refresh";
@@ -64,6 +64,8 @@ export async function upstreamTokenFor(c: Context<AppEnv>, caller: Caller | unde
   const result = await call;
   if (result.ok) return result.token;
   if (result.revoked) grantRevoked(c, caller.grantId, caller.clientId, result.error === "upstream_revoked" ? "upstream_revoked" : result.reason);
+  // The grant took every linked provider's entry with it: each is revoked at its provider, the refused one included.
+  revokeUpstreamLater(c, result.upstream ?? []);
   switch (result.error) {
     case "not_linked":
       throw new UpstreamTokenError("not_linked", `This sign-in holds no ${provider.label} access. Sign in again with ${provider.label}.`);

@@ -19,6 +19,7 @@ import type { UpstreamIdentity } from "../identity";
 import { deliverNow } from "../webhook/deliver";
 import { userCreatedEvent } from "../webhook/event";
 import { audit } from "../http/audit";
+import { revokeUpstreamLater } from "../http/grant-revoked";
 import { BIND_COOKIE } from "./authorize";
 import { continueChain, linkedLegDone, planChain } from "./chain-login";
 import { authorizationErrorUrl } from "./authorization-response";
@@ -65,6 +66,7 @@ async function callback(c: Context<AppEnv>, callbackProvider: string | undefined
   if (!taken.ok) {
     audit(c, { type: "login.failed", grantId, detail: { check: taken.error } });
     if (taken.revoked) audit(c, { type: "grant.revoked", grantId, detail: { reason: taken.reason } });
+    revokeUpstreamLater(c, taken.upstream ?? []);
     throw takeFailure(taken.error, taken.reason);
   }
   const { pending } = taken;

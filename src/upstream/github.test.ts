@@ -1,6 +1,6 @@
 import * as oauth from "oauth4webapi";
 import { describe, expect, it } from "vitest";
-import { normaliseTokenResponse, primaryEmail } from "./github";
+import { normaliseTokenResponse, primaryEmail, tokenDeletionRequest } from "./github";
 
 const as: oauth.AuthorizationServer = { issuer: "https://github.com", token_endpoint: "https://github.com/login/oauth/access_token" };
 const client: oauth.Client = { client_id: "Iv1.abc" };
@@ -72,5 +72,15 @@ describe("primaryEmail (GitHub's /user/emails)", () => {
     expect(primaryEmail([{ email: "octo@corp.example", primary: true, verified: false }, { email: "other@corp.example", primary: false, verified: true }])).toEqual({ email_verified: false });
     expect(primaryEmail({ message: "Not Found" })).toEqual({ email_verified: false });
     expect(primaryEmail(undefined)).toEqual({ email_verified: false });
+  });
+});
+
+describe("tokenDeletionRequest (GitHub's counterpart of RFC 7009)", () => {
+  it("deletes one access token with the app's Basic credentials as they are and the token in a JSON body", async () => {
+    const request = tokenDeletionRequest("https://api.github.com/applications/Iv1.abc/token", "Iv1.abc", "s3cr-t", "ghu_abc", { "User-Agent": "Gatehouse" });
+    expect([request.method, request.url]).toEqual(["DELETE", "https://api.github.com/applications/Iv1.abc/token"]);
+    expect(atob((request.headers.get("Authorization") ?? "").replace(/^Basic /, ""))).toBe("Iv1.abc:s3cr-t");
+    expect([request.headers.get("Accept"), request.headers.get("X-GitHub-Api-Version"), request.headers.get("User-Agent")]).toEqual(["application/vnd.github+json", "2022-11-28", "Gatehouse"]);
+    expect(await request.json()).toEqual({ access_token: "ghu_abc" });
   });
 });

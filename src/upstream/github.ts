@@ -70,6 +70,21 @@ export function githubFetch(tokenEndpoint: string | undefined): (url: string, in
   };
 }
 
+/**
+ * GitHub's counterpart of RFC 7009 revocation: `DELETE /applications/{client_id}/token` at the REST API, the OAuth
+ * App's or GitHub App's client id and secret as Basic credentials (taken as they are, not form-encoded), the access
+ * token in a JSON body. It deletes that token only, never the person's whole authorization of the app (`/grant`), which
+ * other grants of the same person may rest on. GitHub answers 204, or 404 for a token it no longer knows.
+ * @see https://docs.github.com/en/rest/apps/oauth-applications#delete-an-app-token
+ */
+export function tokenDeletionRequest(endpoint: string, clientId: string, clientSecret: string, accessToken: string, headers: Record<string, string>): Request {
+  return new Request(endpoint, {
+    method: "DELETE",
+    headers: { ...headers, ...GITHUB_API_HEADERS, Authorization: `Basic ${btoa(`${clientId}:${clientSecret}`)}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ access_token: accessToken }),
+  });
+}
+
 const emails = z.array(z.object({ email: z.string(), primary: z.boolean(), verified: z.boolean() }).loose());
 
 /**

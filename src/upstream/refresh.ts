@@ -1,5 +1,5 @@
 // The token vault's HTTP side: the refresh grant at a provider's token endpoint (with retries), and revocation of
-// vaulted tokens at its RFC 7009 endpoint. The Grant object decides when to refresh and serializes it; this runs in
+// vaulted tokens at its RFC 7009 endpoint (GitHub's: its token deletion API). The Grant object decides when to refresh and serializes it; this runs in
 // the Worker that asked, handed to the object as its `refresh` callback (docs/storage.md "The upstream token vault").
 import * as oauth from "oauth4webapi";
 import type { Config, UpstreamProvider } from "../config";
@@ -7,6 +7,7 @@ import type { RefreshOutcome, RemovedUpstream, UpstreamRefresher, UpstreamTokens
 import type { Env } from "../env";
 import { authorizationServer } from "./discovery";
 import { clientAuthentication } from "./federation";
+import { tokenDeletionRequest } from "./github";
 import { upstreamHttp } from "./transport";
 
 /** Attempts per refresh, and the waits between them (ms): transient failures only. */
@@ -85,6 +86,7 @@ export async function revokeAtProviders(env: Env, config: Config, removed: Remov
       const provider = config.upstreams.find((p) => p.name === name);
       if (!provider || provider.clientId !== clientId) return;
       try {
+        if (provider.type === "github") return await deleteAtGitHub(env, config, provider, tokens.accessToken);
         const as = await authorizationServer(env, config, provider);
         if (!as.revocation_endpoint) return;
         const client: oauth.Client = { client_id: provider.clientId };
@@ -100,6 +102,17 @@ export async function revokeAtProviders(env: Env, config: Config, removed: Remov
       }
     }),
   );
+}
+
+/** Deletes a vaulted GitHub access token (its refresh token, a GitHub App's, cannot be revoked on its own). */
+async function deleteAtGitHub(env: Env, config: Config, provider: UpstreamProvider, accessToken: string): Promise<void> {
+  const endpoint = provider.tokenDeletionEndpoint;
+  if (!endpoint || !provider.clientSecret) return;
+  const http = upstreamHttp(env, config, provider);
+  const response = await fetch(tokenDeletionRequest(endpoint, provider.clientId, provider.clientSecret, accessToken, http.headers), { signal: http.signal(endpoint) });
+  await response.body?.cancel();
+  // 404: GitHub no longer knows the token (deleted already, or the app's authorization was revoked): it is gone.
+  if (response.status !== 204 && response.status !== 404) console.warn(JSON.stringify({ event: "upstream.revocation_failed", provider: provider.name, reason: `HTTP ${response.status}` }));
 }
 
 function sleep(ms: number): Promise<void> {

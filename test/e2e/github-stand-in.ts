@@ -1,7 +1,9 @@
 // A stand-in for GitHub on 127.0.0.1 at a free port, laid out as a GitHub Enterprise Server is (OAuth at
 // `/login/oauth/…`, the REST API under `/api/v3`), playing GitHub's web application flow and REST API as GitHub
 // documents them: an OAuth App (scopes, non-expiring tokens) or a GitHub App (permissions, expiring user tokens with
-// single-use refresh tokens); token answers form-encoded unless the request accepts JSON, errors with 200 OK.
+// single-use refresh tokens); token answers form-encoded unless the request accepts JSON, errors with 200 OK; and the
+// app's token deletion (`DELETE /applications/{client_id}/token`, Basic client credentials), GitHub's revocation.
+// @see https://docs.github.com/en/rest/apps/oauth-applications#delete-an-app-token
 // @see https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps
 // @see https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/refreshing-user-access-tokens
 import { createHash, randomBytes } from "node:crypto";
@@ -40,7 +42,7 @@ export interface GitHubRequest {
   method: string;
   path: string;
   query: URLSearchParams;
-  /** Form body of a POST. */
+  /** Form body of a POST (a JSON body's members, as for a DELETE). */
   form?: URLSearchParams;
   headers: Record<string, string | string[] | undefined>;
   /** What GitHub answered: status and, for the token endpoint, the `error` if any. */
@@ -57,6 +59,8 @@ export interface GitHub {
   issued: { accessToken: string; refreshToken?: string; login: string }[];
   /** Refresh tokens presented, in order (single use: a second presentation is `bad_refresh_token`). */
   refreshes: string[];
+  /** Access tokens deleted through the app's token deletion API, in order. */
+  deleted: string[];
   /** Sets the lifetime (seconds) of the GitHub App user tokens issued from now on, e.g. one about to expire. */
   setTokenLifetime: (seconds: number) => void;
   /** Makes the next code exchange fail with `bad_verification_code`, as a code GitHub no longer knows does. */
@@ -90,6 +94,7 @@ export async function startGitHub(options: GitHubOptions): Promise<GitHub> {
   const requests: GitHubRequest[] = [];
   const issued: GitHub["issued"] = [];
   const refreshes: string[] = [];
+  const deleted: string[] = [];
   const codes = new Map<string, PendingCode>();
   const tokens = new Map<string, AccessToken>();
   const refreshTokens = new Map<string, { login: string; expiresAt: number }>();
@@ -219,6 +224,16 @@ export async function startGitHub(options: GitHubOptions): Promise<GitHub> {
     const json = (status: number, body: unknown) => send(res, record, status, "application/json; charset=utf-8", JSON.stringify(body));
     // "API requests with no User-Agent header will be rejected." @see https://docs.github.com/en/rest/using-the-rest-api/getting-started-with-the-rest-api#user-agent
     if (!req.headers["user-agent"]) return json(403, { message: "Request forbidden by administrative rules. Please make sure your request has a User-Agent header." });
+    if (path === `/applications/${options.clientId}/token` && req.method === "DELETE") {
+      const basic = Buffer.from((req.headers.authorization ?? "").replace(/^Basic /, ""), "base64").toString("utf8");
+      if (basic !== `${options.clientId}:${options.clientSecret}`) return json(404, { message: "Not Found", status: "404" });
+      const token = record.form?.get("access_token") ?? "";
+      if (!tokens.delete(token)) return json(404, { message: "Not Found", status: "404" });
+      deleted.push(token);
+      record.status = 204;
+      res.writeHead(204).end();
+      return;
+    }
     const [scheme, token] = (req.headers.authorization ?? "").split(" ");
     const found = token && /^(bearer|token)$/i.test(scheme ?? "") ? tokens.get(token) : undefined;
     if (!found || (found.expiresAt !== undefined && found.expiresAt <= Date.now())) return json(401, { message: "Bad credentials", documentation_url: "https://docs.github.com/rest", status: "401" });
@@ -242,7 +257,7 @@ export async function startGitHub(options: GitHubOptions): Promise<GitHub> {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
-      if (req.method === "POST") {
+      if (req.method === "POST" || req.method === "DELETE") {
         const body = Buffer.concat(chunks).toString("utf8");
         record.form = /application\/json/.test(req.headers["content-type"] ?? "") ? new URLSearchParams(JSON.parse(body) as Record<string, string>) : new URLSearchParams(body);
       }
@@ -256,6 +271,7 @@ export async function startGitHub(options: GitHubOptions): Promise<GitHub> {
     requests,
     issued,
     refreshes,
+    deleted,
     setTokenLifetime: (seconds) => {
       expiresIn = seconds;
     },

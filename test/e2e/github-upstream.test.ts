@@ -3,7 +3,8 @@
 // an OAuth App answering JSON, and a GitHub App with expiring user tokens answering in GitHub's default form encoding.
 // The person signs in through the headless browser; whoami and the admin API show what Gatehouse captured, and the
 // upstream_userinfo tool calls GitHub's API with the vaulted token: a GitHub App token about to expire is refreshed
-// once with its single-use refresh token, and `bad_refresh_token` ends the grant.
+// once with its single-use refresh token, and `bad_refresh_token` ends the grant. Revoking a grant, or the grant ending
+// itself, deletes its vaulted token at GitHub (`DELETE /applications/{client_id}/token`).
 // @see https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps#web-application-flow
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HeadlessBrowser, visibleText } from "../support/browser";
@@ -171,6 +172,26 @@ describe("GitHub as an upstream (OAuth App and GitHub App stand-ins)", () => {
     const exchange = githubApp.requests.filter((r) => r.path === "/login/oauth/access_token").at(-1);
     expect([exchange?.form?.get("grant_type"), exchange?.status, exchange?.error]).toEqual(["refresh_token", 200, "bad_refresh_token"]);
     expect((await callTool(tokens.access_token, "whoami")).status).toBe(401);
+    // The grant ended inside its object: the vaulted access token is still deleted at GitHub, in the background.
+    const vaulted = githubApp.issued.at(-1)?.accessToken;
+    for (let i = 0; i < 50 && !githubApp.deleted.includes(vaulted ?? ""); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(githubApp.deleted).toEqual([vaulted]);
+  });
+
+  it("deletes the vaulted OAuth App token at GitHub when the client revokes its grant (/revoke)", async () => {
+    const { final, verifier } = await authorize("Approve with GitHub", "octo");
+    const tokens = await redeemCode(target, client, final.searchParams.get("code") ?? "", verifier);
+    const vaulted = oauthApp.issued.at(-1)?.accessToken;
+    const revoke = await fetch(`${GATEHOUSE}/revoke`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ token: tokens.refresh_token ?? "", client_id: client.client_id }) });
+    expect(revoke.status).toBe(200);
+    for (let i = 0; i < 50 && oauthApp.deleted.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(oauthApp.deleted).toEqual([vaulted]);
+    const deletion = oauthApp.requests.find((r) => r.method === "DELETE");
+    expect(deletion).toMatchObject({ path: "/api/v3/applications/Ov23liOAuthApp/token", status: 204 });
+    expect(deletion?.headers["x-github-api-version"]).toBe("2022-11-28");
+    // The token is gone at GitHub: its API refuses it.
+    const api = await fetch(`${oauthApp.url}/api/v3/user`, { headers: { Authorization: `Bearer ${vaulted}`, "User-Agent": "e2e" } });
+    expect(api.status).toBe(401);
   });
 
   it("refuses an account without a verified primary email with the verify-your-email page", async () => {

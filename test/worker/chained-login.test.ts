@@ -81,7 +81,14 @@ describe("a chained login (nextLeg)", () => {
     await primaryTaken(stub);
     const github = nextLegInput("github");
     await stub.nextLeg(github);
-    expect(await stub.takePending({ key: TEST_KEY, stateSecret: github.stateSecret, browserBinding: randomSecret(), callbackProvider: "github" })).toMatchObject({ ok: false, error: "binding_mismatch", revoked: true });
+    expect(await stub.takePending({ key: TEST_KEY, stateSecret: github.stateSecret, browserBinding: randomSecret(), callbackProvider: "github" })).toMatchObject({
+      ok: false,
+      error: "binding_mismatch",
+      revoked: true,
+      // The primary leg's tokens were already in the vault: handed back for revocation at their provider.
+      upstream: [{ provider: "okta", clientId: "gatehouse", tokens: expect.objectContaining({ accessToken: "upstream-at" }) }],
+    });
+    expect((await stored(stub)).vault).toEqual([]);
   });
 
   it("begins a leg only from `login`, never at the primary provider, and only for the person who signed in", async () => {

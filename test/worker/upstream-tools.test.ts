@@ -1,6 +1,8 @@
 // Who gets the vault's tokens, on real workerd: in-process tools through `ctx.upstreamToken`, `whoami` listing the
 // linked providers, gateway origins with `authorization: "upstream:<provider>"`; a provider that can no longer
-// refresh ends the grant (event, 401). The refresh against a real provider: test/e2e/upstream-vault.test.ts.
+// refresh ends the grant (event, 401); revocations the Grant object decides itself (refresh-token reuse, code replay, a
+// terminal upstream answer) revoke the vault's tokens at the provider's RFC 7009 endpoint. The refresh against a real
+// provider: test/e2e/upstream-vault.test.ts.
 import { createExecutionContext, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { decodeJwt } from "jose";
@@ -12,6 +14,8 @@ import { mintAccessToken } from "../../src/tokens/access-token";
 import worker from "../../src/worker";
 import { BASE } from "./helpers/browser";
 import { liveGrantId } from "./helpers/grant";
+import { grantOf, obtainCode, REDIRECT_URI, registerClient, signIn, tokenRequest } from "./helpers/oauth";
+import { vaultKey } from "../../src/tokens/seal";
 import { deposit } from "./helpers/vault";
 
 const MCP = `${BASE}/mcp`;
@@ -171,5 +175,73 @@ describe("proactive refresh from the grant's alarm", () => {
     const res = await call(worker, new Request(`${BASE}/_gatehouse/vault/refresh-ahead`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ grant_id: grantId, ticket: "guess" }) }));
     expect(res.status).toBe(404);
     expect((await call(worker, new Request(`${BASE}/_gatehouse/vault/refresh-ahead`, { method: "POST", body: "{" }))).status).toBe(400);
+  });
+});
+
+describe("revocations the grant decides itself revoke the vault's tokens at the provider", () => {
+  const EXT = "https://ext.example";
+  /** A linked provider `ext` with an RFC 7009 endpoint (answered by the fetch stub of `stubProvider`). */
+  const extEnv = { ...env, UPSTREAMS: JSON.stringify([{ name: "ext", issuer: EXT, client_id: "ext-client", client_secret: "ext-secret-0123456789" }]) } as Env;
+  const extDeposit = { provider: "ext", clientId: "ext-client", tokens: { accessToken: "ext-at", refreshToken: "ext-rt", expiresAt: Date.now() + 3_600_000, tokenType: "bearer" } };
+
+  /** Stubs `ext`'s discovery and revocation endpoint; returns what the endpoint received, as `token (hint)`. */
+  function stubProvider(): string[] {
+    const revoked: string[] = [];
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+      const request = new Request(input, init);
+      if (request.url === `${EXT}/.well-known/openid-configuration`) {
+        return Response.json({ issuer: EXT, authorization_endpoint: `${EXT}/authorize`, token_endpoint: `${EXT}/token`, revocation_endpoint: `${EXT}/revoke`, jwks_uri: `${EXT}/jwks`, response_types_supported: ["code"] });
+      }
+      if (request.url === `${EXT}/revoke` && request.method === "POST") {
+        const form = new URLSearchParams(new TextDecoder().decode(await request.arrayBuffer()));
+        // RFC 6749 §2.3.1: id and secret form-encoded before base64 (oauth4webapi encodes `-` too).
+        const basic = atob((request.headers.get("Authorization") ?? "").replace(/^Basic /, "")).split(":").map(decodeURIComponent);
+        const authenticated = basic.join(":") === "ext-client:ext-secret-0123456789";
+        revoked.push(`${form.get("token")} (${form.get("token_type_hint")})${authenticated ? "" : ` unauthenticated: ${request.headers.get("Authorization")}`}`);
+        return new Response(null, { status: 200 });
+      }
+      return new Response("unexpected", { status: 599 });
+    });
+    return revoked;
+  }
+
+  const link = async (handle: string) => expect(await grantOf(handle).linkUpstream({ key: await vaultKey(env, loadConfig(env)), deposit: extDeposit })).toMatchObject({ ok: true });
+
+  it("refresh-token reuse: the provider's revocation endpoint receives the vault's refresh and access token, once each", async () => {
+    const { client, tokens } = await signIn({ params: { scope: "mcp offline_access" } });
+    await link(tokens.refresh_token);
+    const revoked = stubProvider();
+    const refresh = (token: string) => tokenRequest({ grant_type: "refresh_token", refresh_token: token, client_id: client.client_id }, {}, extEnv);
+    const first = (await (await refresh(tokens.refresh_token)).json()) as { refresh_token: string };
+    expect((await refresh(first.refresh_token)).status).toBe(200);
+    expect(revoked).toEqual([]);
+    // The first token again, after its successor was used: reuse, the grant is revoked, and so are its upstream tokens.
+    expect((await refresh(tokens.refresh_token)).status).toBe(400);
+    expect(revoked).toEqual(["ext-rt (refresh_token)", "ext-at (access_token)"]);
+    expect((await refresh(first.refresh_token)).status).toBe(400);
+    expect(revoked).toHaveLength(2);
+  });
+
+  it("code replay: the provider's revocation endpoint receives the vault's tokens once", async () => {
+    const client = await registerClient();
+    const { code, verifier } = await obtainCode(client);
+    await link(code);
+    const revoked = stubProvider();
+    const redeem = () => tokenRequest({ grant_type: "authorization_code", code, code_verifier: verifier, redirect_uri: REDIRECT_URI, client_id: client.client_id }, {}, extEnv);
+    expect((await redeem()).status).toBe(200);
+    // Past the duplicate-submission window: a replay, which revokes the grant.
+    await runInDurableObject(grantOf(code), (_i, state) => state.storage.sql.exec("UPDATE grant_state SET code_redeemed_at = code_redeemed_at - 11000"));
+    expect((await redeem()).status).toBe(400);
+    expect(await grantOf(code).checkLive()).toBe(false);
+    expect(revoked).toEqual(["ext-rt (refresh_token)", "ext-at (access_token)"]);
+    expect((await redeem()).status).toBe(400);
+    expect(revoked).toHaveLength(2);
+  });
+
+  it("a terminal answer for one provider revokes the other linked providers' tokens at their endpoints", async () => {
+    const grantId = await liveGrantId("client-1", [{ ...deposit({ expiresAt: Date.now() - 1 }), clientId: "gatehouse-before-rotation" }, extDeposit]);
+    const revoked = stubProvider();
+    expect(await toolText(await call(withTokenTool(), rpc(await tokenFor(grantId), toolCall("token")), extEnv))).toMatchObject({ isError: true, text: "revoked" });
+    expect(revoked).toEqual(["ext-rt (refresh_token)", "ext-at (access_token)"]);
   });
 });

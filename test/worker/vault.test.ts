@@ -13,6 +13,9 @@ const VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const NONCE = `nonce-${randomSecret(12)}`;
 const UPSTREAM_VERIFIER = `verifier-${randomSecret(24)}`;
 
+/** The code secret the last `activeGrant` redeemed. */
+let lastCode = "";
+
 /** An active grant whose vault holds `upstream`. */
 async function activeGrant(upstream: VaultDeposit[] = [deposit()]) {
   const id = env.GRANTS.newUniqueId();
@@ -26,6 +29,7 @@ async function activeGrant(upstream: VaultDeposit[] = [deposit()]) {
   const login = await stub.completeLogin({ key: TEST_KEY, user: { userId: "usr_ada", provider: "dev", emailVerified: true }, upstream, authTime: Date.now() });
   if (!login.ok) throw new Error(login.reason);
   const code = parseHandle("code", login.code)?.secret ?? "";
+  lastCode = code;
   const redeemed = await stub.redeemCode(code, { clientId: "client-1", redirectUri: request.redirectUri, verifierChallenge: CHALLENGE, issueRefreshToken: false, refreshIdleTtlSeconds: 86_400, refreshMaxTtlSeconds: 86_400 });
   if (!redeemed.ok) throw new Error(redeemed.reason);
   return { id: id.toString(), stub };
@@ -115,7 +119,13 @@ describe("Grant vault: upstreamToken", () => {
   it("revokes the grant when the provider refuses the refresh token for good", async () => {
     const { stub } = await activeGrant([deposit({ expiresAt: Date.now() })]);
     const { refresh } = recordingRefresher(() => ({ ok: false, terminal: true, reason: "upstream HTTP 400 error=invalid_grant" }));
-    expect(await stub.upstreamToken({ key: TEST_KEY, provider: "dev", clientId: "gatehouse", refresh })).toEqual({ ok: false, error: "upstream_revoked", reason: "upstream HTTP 400 error=invalid_grant", revoked: true });
+    expect(await stub.upstreamToken({ key: TEST_KEY, provider: "dev", clientId: "gatehouse", refresh })).toEqual({
+      ok: false,
+      error: "upstream_revoked",
+      reason: "upstream HTTP 400 error=invalid_grant",
+      revoked: true,
+      upstream: [{ provider: "dev", clientId: "gatehouse", tokens: expect.objectContaining({ refreshToken: "upstream-rt" }) }],
+    });
     expect(await stub.checkLive()).toBe(false);
     const row = await runInDurableObject(stub, async (_i, state) => ({
       grant: state.storage.sql.exec("SELECT status, revoke_reason FROM grant_state").one(),
@@ -123,6 +133,28 @@ describe("Grant vault: upstreamToken", () => {
     }));
     expect(row).toEqual({ grant: { status: "revoked", revoke_reason: "upstream_revoked" }, vault: { n: 0 } });
     expect(await stub.upstreamToken({ key: TEST_KEY, provider: "dev", clientId: "gatehouse", refresh })).toMatchObject({ ok: false, error: "revoked" });
+  });
+
+  it("hands every linked provider's tokens back, to the one caller that started the refused refresh", async () => {
+    const { stub } = await activeGrant([deposit({ expiresAt: Date.now() }), deposit({ accessToken: "gh-at", refreshToken: undefined, expiresAt: undefined }, "github")]);
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const { refresh } = recordingRefresher(async () => {
+      await gate;
+      return { ok: false, terminal: true, reason: "upstream HTTP 400 error=invalid_grant" };
+    });
+    const calls = Array.from({ length: 10 }, () => stub.upstreamToken({ key: TEST_KEY, provider: "dev", clientId: "gatehouse", refresh }));
+    await stub.linkedProviders();
+    release();
+    const results = await Promise.all(calls);
+    const handedBack = results.flatMap((r) => (!r.ok && r.upstream ? [r.upstream] : []));
+    expect(handedBack).toEqual([
+      [
+        { provider: "dev", clientId: "gatehouse", tokens: expect.objectContaining({ accessToken: "upstream-at", refreshToken: "upstream-rt" }) },
+        { provider: "github", clientId: "gatehouse", tokens: expect.objectContaining({ accessToken: "gh-at" }) },
+      ],
+    ]);
+    expect(results.every((r) => !r.ok && r.error === "upstream_revoked")).toBe(true);
   });
 
   it("treats a refresh token issued to an older upstream client as terminal, without asking the provider", async () => {
@@ -149,6 +181,17 @@ describe("Grant vault: entries", () => {
     const { stub } = await activeGrant();
     expect(await stub.revoke("user signed out", { key: TEST_KEY })).toEqual({ ok: true, wasLive: true, upstream: [{ provider: "dev", clientId: "gatehouse", tokens: expect.objectContaining({ refreshToken: "upstream-rt" }) }] });
     expect(await stub.linkedProviders()).toEqual({ ok: true, providers: [] });
+  });
+
+  it("hands the vault's tokens back when a replayed code revokes the grant, only to a caller with the key", async () => {
+    for (const access of [{ key: TEST_KEY }, undefined]) {
+      const { stub } = await activeGrant();
+      // Past the duplicate-submission window, the same code again is a replay.
+      await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("UPDATE grant_state SET code_redeemed_at = code_redeemed_at - 60000"));
+      const replay = await stub.redeemCode(lastCode, { clientId: "client-1", redirectUri: "http://127.0.0.1:3000/cb", verifierChallenge: CHALLENGE, issueRefreshToken: false, refreshIdleTtlSeconds: 86_400, refreshMaxTtlSeconds: 86_400 }, access);
+      expect(replay).toMatchObject({ ok: false, revoked: true });
+      expect(!replay.ok && replay.upstream).toEqual(access ? [{ provider: "dev", clientId: "gatehouse", tokens: expect.objectContaining({ refreshToken: "upstream-rt" }) }] : undefined);
+    }
   });
 
   it("keeps no plaintext token, verifier or nonce in the object's SQLite, pending or active", async () => {

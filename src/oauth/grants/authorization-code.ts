@@ -6,11 +6,12 @@ import { parseHandle } from "../../durable/handle";
 import { grantStub } from "../../durable/grant-stub";
 import { audit } from "../../http/audit";
 import { OAuthError } from "../../errors";
-import { grantRevoked } from "../../http/grant-revoked";
+import { grantRevoked, revokeUpstreamLater } from "../../http/grant-revoked";
 import { parseParams } from "../../lib/params";
 import { servedGrantTypes } from "../../policy/client-rules";
 import { CODE_VERIFIER, pkceS256 } from "../../policy/pkce";
 import { presentedResource } from "../../policy/resource";
+import { vaultKey } from "../../tokens/seal";
 import type { GrantType } from "./grant-type";
 import { tokenResponse } from "./issue";
 
@@ -35,6 +36,7 @@ export const authorizationCodeGrant: GrantType = {
     const stub = handle && grantStub(c.env, handle.grantId);
     if (!handle || !stub) throw new OAuthError("invalid_grant", "the authorization code is invalid", { reason: "code is not a code handle" });
     const grantId = handle.grantId;
+    const access = { key: await vaultKey(c.env, c.var.config) };
     const result = await stub.redeemCode(handle.secret, {
       clientId: client.clientId,
       redirectUri: params.redirect_uri,
@@ -43,12 +45,13 @@ export const authorizationCodeGrant: GrantType = {
       issueRefreshToken: servedGrantTypes(client).includes("refresh_token"),
       refreshIdleTtlSeconds: c.var.config.refreshIdleTtl,
       refreshMaxTtlSeconds: c.var.config.refreshMaxTtl,
-    });
+    }, access);
     if (!result.ok) {
       if (result.error === "code_replayed" || result.error === "duplicate_submission") {
         audit(c, { type: "code.replayed", grantId, clientId: client.clientId, detail: { revoked: result.revoked === true } });
       }
       if (result.revoked) grantRevoked(c, grantId, client.clientId, result.reason);
+      revokeUpstreamLater(c, result.upstream ?? []);
       throw redemptionError(result.error, result.reason);
     }
     const { grant } = result;
@@ -67,7 +70,8 @@ export const authorizationCodeGrant: GrantType = {
         expiresAt: Math.ceil(grant.expiresAt / 1000),
       });
     } catch (err) {
-      await stub.revoke("grant index write failed");
+      const revoked = await stub.revoke("grant index write failed", access);
+      if (revoked.ok) revokeUpstreamLater(c, revoked.upstream);
       grantRevoked(c, grantId, client.clientId, "grant index write failed");
       throw err;
     }

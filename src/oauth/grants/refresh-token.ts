@@ -5,9 +5,10 @@ import type { GrantError } from "../../durable/grant-state";
 import { parseHandle } from "../../durable/handle";
 import { audit } from "../../http/audit";
 import { OAuthError } from "../../errors";
-import { grantRevoked } from "../../http/grant-revoked";
+import { grantRevoked, revokeUpstreamLater } from "../../http/grant-revoked";
 import { revokeGrant } from "../../http/revoke-grants";
 import { parseParams } from "../../lib/params";
+import { vaultKey } from "../../tokens/seal";
 import { presentedResource, resourceNamed } from "../../policy/resource";
 import type { GrantType } from "./grant-type";
 import { tokenResponse } from "./issue";
@@ -40,10 +41,11 @@ export const refreshTokenGrant: GrantType = {
       resource: presentedResource(c.var.config, params.resource),
       replayWindowSeconds: c.var.config.refreshReplayWindow,
       refreshIdleTtlSeconds: c.var.config.refreshIdleTtl,
-    });
+    }, { key: await vaultKey(c.env, c.var.config) });
     if (!result.ok) {
       if (result.error === "refresh_reused") audit(c, { type: "refresh_token.reused", grantId, clientId: client.clientId, detail: { revoked: true } });
       if (result.revoked) grantRevoked(c, grantId, client.clientId, result.reason);
+      revokeUpstreamLater(c, result.upstream ?? []);
       throw refreshError(result.error, result.reason);
     }
     const { grant } = result;
