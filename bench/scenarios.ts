@@ -182,7 +182,8 @@ export function signInWithUpstream(idp: UpstreamLogin, log: (line: string) => vo
   };
 }
 
-/** `GET :8890/authorize 200`: the port tells the side from the upstream. */
+/** `GET :8890/authorize 200`: the port tells the side from the upstream; an interaction's id is left out. */
 function describeStep(step: Step): string {
-  return `${step.method} :${step.url.port}${step.url.pathname} ${step.status}`;
+  const [first, ...rest] = step.url.pathname.split("/").filter(Boolean);
+  return `${step.method} :${step.url.port}/${first ?? ""}${rest.length > 0 ? "/…" : ""} ${step.status}`;
 }
