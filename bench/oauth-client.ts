@@ -50,15 +50,15 @@ export function signInAt(http: HttpClient, base: string, email: string, options:
 
 /**
  * A sign-in for `resource` at a Gatehouse whose upstream is another provider (its own login and consent forms:
- * `fill` and `choose` are given to the headless browser), for a newly registered client.
+ * `fill` and `choose` are given to the headless browser), for a newly registered client, in a new browser unless given one.
  */
-export async function signInUpstream(http: HttpClient, base: string, resource: string, idp: { fill: Record<string, string>; choose: string[] }): Promise<SignedIn> {
+export async function signInUpstream(http: HttpClient, base: string, resource: string, idp: { fill: Record<string, string>; choose: string[] }, browser = new HeadlessBrowser()): Promise<SignedIn> {
   const server = target(http, base);
   const client = await registerClient(server, METADATA, REGISTERED);
   const { verifier, challenge } = await pkce();
   const state = crypto.randomUUID();
   const start = authorizeUrl(base, { clientId: client.client_id, redirectUri: REDIRECT_URI, challenge, state }, { resource });
-  const redirect = await new HeadlessBrowser().authorize(start, { ...idp, choose: ["decision=approve", ...idp.choose], stopAt: (url) => url.href.startsWith(REDIRECT_URI) });
+  const redirect = await browser.authorize(start, { ...idp, choose: ["decision=approve", ...idp.choose], stopAt: (url) => url.href.startsWith(REDIRECT_URI) });
   const code = redirect.searchParams.get("code");
   if (!code || redirect.searchParams.get("state") !== state) throw new Error(`authorize: no code (${redirect.searchParams.get("error") ?? "no error"})`);
   return { client, tokens: await redeemCode(server, client, code, verifier, { resource }) };

@@ -9,7 +9,8 @@ import { cpuDelta, groupCpu, ownCpu, ROLES } from "./cpu";
 import { GATEWAY_SERVER, startBenchOrigin } from "./gateway";
 import { createClient } from "./http";
 import { runLoad, summarize, type Operation } from "./load";
-import { getDocument, refresh, signInAt, toolsList } from "./oauth-client";
+import { getDocument, refresh, signInAt, signInUpstream, toolsList } from "./oauth-client";
+import { ACCOUNT, startUpstream } from "../test/e2e/upstream-provider";
 import { nextEmail } from "./scenarios";
 import { startFloor, startGatehouse } from "./servers";
 
@@ -23,7 +24,7 @@ const { values: args } = parseArgs({
     vars: { type: "string", default: "{}" },
   },
 });
-const PATHS = ["gateway", "own", "open", "health", "direct", "floor", "floor-proxy", "refresh"] as const;
+const PATHS = ["gateway", "own", "open", "health", "direct", "floor", "floor-proxy", "refresh", "signin"] as const;
 type Path = (typeof PATHS)[number];
 const path = args.path as Path;
 if (!PATHS.includes(path)) throw new Error(`--path is one of ${PATHS.join(", ")}`);
@@ -94,9 +95,13 @@ async function main() {
   process.env.WRANGLER_LOG = "warn";
   const origin = await startBenchOrigin(port + 14);
   const servers = [{ name: GATEWAY_SERVER, label: "Bench origin", origin: origin.url }];
+  // `signin`: (d3)'s whole sign-in, at node-oidc-provider (this process) as the upstream.
+  const upstreamClient = { clientId: "gatehouse-profile", clientSecret: "profile-upstream-secret-long-enough-0123456789" };
+  const upstream = path === "signin" ? await startUpstream(`http://localhost:${port}`, upstreamClient) : undefined;
+  const upstreamVars: Record<string, string> = upstream ? { DEV_IDP: "false", UPSTREAM_ISSUER: upstream.issuer, UPSTREAM_CLIENT_ID: upstreamClient.clientId, UPSTREAM_CLIENT_SECRET: upstreamClient.clientSecret } : {};
   const server = path.startsWith("floor")
     ? await startFloor(port, origin.url)
-    : await startGatehouse(port, { MCP_SERVERS: JSON.stringify(servers), ...(JSON.parse(args.vars) as Record<string, string>) });
+    : await startGatehouse(port, { MCP_SERVERS: JSON.stringify(servers), ...upstreamVars, ...(JSON.parse(args.vars) as Record<string, string>) });
   const http = createClient(concurrency);
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => void server.stop().finally(() => process.exit(130)));
   try {
@@ -116,6 +121,9 @@ async function main() {
         const current = tokens[slot];
         if (!current) throw new Error(`no grant for slot ${slot}`);
         tokens[slot] = await refresh(http, server.url, current);
+      },
+      signin: async () => {
+        await signInUpstream(http, server.url, `${server.url}/mcp`, { fill: { login: ACCOUNT.login, password: "bench" }, choose: [] });
       },
     };
     const operation = operations[path];
@@ -155,6 +163,8 @@ async function main() {
     http.close();
     await server.stop();
     await origin.stop();
+    upstream?.server.closeAllConnections();
+    upstream?.server.close();
   }
 }
 

@@ -3,8 +3,8 @@
 import type { CpuSource } from "./cpu";
 import type { HttpClient } from "./http";
 import type { Operation } from "./load";
-import { HeadlessBrowser } from "../test/support/browser";
-import { getDocument, refresh, registerBenchClient, type SignedIn, signInAt, toolsList } from "./oauth-client";
+import { HeadlessBrowser, type Step } from "../test/support/browser";
+import { getDocument, refresh, registerBenchClient, type SignedIn, signInAt, signInUpstream, toolsList } from "./oauth-client";
 
 /** One server under test, as the scenarios see it. */
 export interface Side {
@@ -152,3 +152,38 @@ export const SCENARIOS: Scenario[] = [
     },
   },
 ];
+
+/** What a person does at the upstream oidc-provider (its development login page, then its consent page). */
+export interface UpstreamLogin {
+  fill: Record<string, string>;
+  choose: string[];
+}
+
+/**
+ * (d3), on its own pair of servers (bench/main.ts starts them): a whole sign-in through the same steps on both sides —
+ * DCR, authorize, the side's consent page and its approve POST, the upstream oidc-provider's login and consent pages,
+ * the side's callback, the token request. Gatehouse with that provider as UPSTREAM_ISSUER, the reference
+ * bench/reference-upstream/. Each operation is a new client and a new browser, so nothing is remembered.
+ */
+export function signInWithUpstream(idp: UpstreamLogin, log: (line: string) => void): Scenario {
+  return {
+    id: "d3",
+    title: "whole sign-in with consent and upstream",
+    unit: "sign-in",
+    async prepare(side) {
+      // The first sign-in shows what the browser does on this side (no query strings: they carry codes).
+      const browser = new HeadlessBrowser();
+      await signInUpstream(side.http, side.base, `${side.base}/mcp`, idp, browser);
+      log(`  (d3) ${side.name}: ${browser.steps.length} browser requests: ${browser.steps.map(describeStep).join(", ")}`);
+      return async () => {
+        await signInUpstream(side.http, side.base, `${side.base}/mcp`, idp);
+      };
+    },
+  };
+}
+
+/** `GET :8890/authorize 200`: the port tells the side from the upstream; an interaction's id is left out. */
+function describeStep(step: Step): string {
+  const [first, ...rest] = step.url.pathname.split("/").filter(Boolean);
+  return `${step.method} :${step.url.port}/${first ?? ""}${rest.length > 0 ? "/…" : ""} ${step.status}`;
+}
