@@ -209,6 +209,7 @@ describe("the admin console in Chromium without JavaScript (development IdP)", (
     await page.locator("nav.console").getByRole("link", { name: "Events", exact: true }).click();
     await page.getByLabel("Type").selectOption("user.blocked");
     await page.getByRole("button", { name: "Filter" }).click();
+    await page.waitForURL((u) => u.searchParams.get("type") === "user.blocked");
     const rows = await page.locator("tbody tr").allInnerTexts();
     expect(rows.length).toBe(1);
     expect(rows[0]).toContain("user.blocked");
