@@ -27,7 +27,8 @@ const DAY = 86_400;
 async function serveMcp(request: Request, authInfo: AuthInfo | undefined): Promise<Response> {
   if (request.method !== "POST") return Response.json({ jsonrpc: "2.0", error: { code: -32000, message: "Method not allowed." }, id: null }, { status: 405 });
   const server = new McpServer({ name: "reference", version: "0.1.0" });
-  registerWhoami(server);
+  // The reference has no vault: no linked providers to list.
+  registerWhoami(server, { linkedProviders: async () => [] });
   const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true, maxRequestBodySize: 1024 * 1024 });
   await server.connect(transport);
   try {
