@@ -1,7 +1,8 @@
 // The admin console in a real headless Chromium with JavaScript turned off (issue 18): an administrator signs in at
 // /admin through the development IdP and through a real OpenID provider (node-oidc-provider, admitted by
 // ADMIN_GROUPS), a non-administrator is refused, and every page and action is used as a person would — each action's
-// effect checked in D1 and at /mcp. The overview and a person's page are screenshotted for the README (docs/images/).
+// effect checked in D1 and at /mcp. The overview and a person's page are screenshotted: into a temporary folder, or
+// for the README with `CONSOLE_SCREENSHOTS=docs/images`, so a test run leaves the checkout as it was.
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,7 +17,7 @@ import { ACCOUNT, startUpstream, type Upstream } from "./upstream-provider";
 const PORT = 9151;
 const OIDC_PORT = 9161;
 const ADMIN = "ops@console.example";
-const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS ?? "docs/images";
+const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS ?? tmpdir();
 
 /** Rows of one SQL statement against the server's local D1 (`wrangler d1 execute --json`). */
 function d1<T>(server: Gatehouse, sql: string): T[] {
