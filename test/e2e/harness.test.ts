@@ -48,11 +48,17 @@ describe("the e2e harness leaves no process behind", () => {
     const runId = randomUUID();
     const child = spawn("sleep", ["60"], { env: { ...process.env, [RUN_MARKER]: runId }, stdio: "ignore" });
     const exited = new Promise((resolve) => child.once("exit", resolve));
-    await new Promise((resolve) => child.once("spawn", resolve));
-    expect(find(runId)).toEqual([{ pid: child.pid, command: "sleep 60" }]);
-    expect(find(randomUUID())).toEqual([]);
-    killProcesses(find(runId));
-    await exited;
-    expect(find(runId)).toEqual([]);
+    try {
+      await new Promise((resolve) => child.once("spawn", resolve));
+      // "spawn" fires once exec has closed the close-on-exec pipe, which the kernel does before it lays out the new
+      // program's environment: for that moment /proc/<pid>/environ reads empty, so a loaded machine must wait for it.
+      await expect.poll(() => find(runId), { timeout: 5_000 }).toEqual([{ pid: child.pid, command: "sleep 60" }]);
+      expect(find(randomUUID())).toEqual([]);
+      killProcesses(find(runId));
+      await exited;
+      expect(find(runId)).toEqual([]);
+    } finally {
+      child.kill("SIGKILL");
+    }
   });
 });
