@@ -81,7 +81,7 @@ export function createGatehouse<E extends Env = Env>(options: GatehouseOptions<E
   app.use((c, next) => {
     c.set("correlationId", crypto.randomUUID());
     c.set("config", loadConfig(c.env));
-    c.set("revokeUpstream", (removed) => revokeAtProviders(c.env, c.var.config, removed));
+    c.set("revokeUpstream", (removed) => revokeAtProviders(c.env, c.get("config"), removed));
     return hostCheck(c, next);
   });
   app.use(auditTrail);

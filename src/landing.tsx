@@ -15,5 +15,5 @@ landingRoutes.get(
   "/",
   pageErrors,
   secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'none'"], styleSrc: ["'unsafe-inline'"], imgSrc: ["https:"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] } }),
-  (c) => c.html(<Landing config={c.var.config} />),
+  (c) => c.html(<Landing config={c.get("config")} />),
 );

@@ -38,7 +38,7 @@ accountRoutes.get("/", async (c) => {
   const limited = await limitPage(c);
   if (limited) return limited;
   const holder = await signedIn(c);
-  if (!holder) return c.html(SignedOut({ config: c.var.config }), 200);
+  if (!holder) return c.html(SignedOut({ config: c.get("config") }), 200);
   return showAccount(c, holder);
 });
 
@@ -72,7 +72,7 @@ accountRoutes.post("/disconnect", async (c) => {
   const link = providers.length === 1 && provider ? (await listLinks(c.env.DB, userId, Math.floor(Date.now() / 1000))).find((l) => l.provider === provider) : undefined;
   if (!link) throw new PageError("Invalid form", "Choose the provider to disconnect on the connected apps page.", { reason: "account disconnect without a linked provider" });
   const reason = `provider ${link.provider} disconnected by the user at /account`;
-  const resources = resourcesRequiring(c.var.config.servers, link.provider);
+  const resources = resourcesRequiring(c.get("config").servers, link.provider);
   let revoked = 0;
   for (let round = 0; round < MAX_ROUNDS && resources.length > 0; round++) {
     const result = await revokeLiveGrants(c, { userId, resources }, reason);
@@ -84,7 +84,7 @@ accountRoutes.post("/disconnect", async (c) => {
   if (holderGrant && holderGrant.userId === userId && (await revokeGrant(c, holderGrant, reason))) revoked++;
   await deleteLink(c.env.DB, userId, link.provider);
   audit(c, { type: "provider.disconnected", userId, detail: { provider: link.provider, grants: revoked } });
-  const label = c.var.config.upstreams.find((p) => p.name === link.provider)?.label ?? link.provider;
+  const label = c.get("config").upstreams.find((p) => p.name === link.provider)?.label ?? link.provider;
   return showAccount(c, holder, `${label} disconnected: the applications that need it have to ask you again.`);
 });
 
@@ -97,7 +97,7 @@ accountRoutes.post("/sign-out", async (c) => {
   const revoked = await revokeAllOf(c, { userId }, "user signed out everywhere");
   audit(c, { type: "user.signed_out", userId, detail: { grants: revoked } });
   endSession(c);
-  return c.html(SignedOut({ config: c.var.config, notice: "Signed out everywhere: every application has to ask you to sign in again." }), 200);
+  return c.html(SignedOut({ config: c.get("config"), notice: "Signed out everywhere: every application has to ask you to sign in again." }), 200);
 });
 
 interface Holder {
@@ -116,7 +116,7 @@ async function signedIn(c: Context<AppEnv>): Promise<Holder | undefined> {
 
 async function showAccount(c: Context<AppEnv>, holder: Holder, notice?: string): Promise<Response> {
   const [apps, links] = await Promise.all([listConnectedApps(c.env.DB, holder.session.userId), listLinks(c.env.DB, holder.session.userId, Math.floor(Date.now() / 1000))]);
-  return c.html(Account({ config: c.var.config, who: holder.who, apps, links, csrfToken: csrfToken(c), notice }), 200);
+  return c.html(Account({ config: c.get("config"), who: holder.who, apps, links, csrfToken: csrfToken(c), notice }), 200);
 }
 
 /** A form post from this page: form-encoded, CSRF-checked, from a browser whose session counts. */

@@ -11,7 +11,7 @@ import { OAuthError } from "../errors";
  * @see https://www.rfc-editor.org/rfc/rfc6750#section-3
  */
 export const adminAuth = createMiddleware<AppEnv>(async (c, next) => {
-  const adminToken = c.var.config.adminToken;
+  const adminToken = c.get("config").adminToken;
   if (!adminToken) return c.json({ error: "not_found", error_description: "no such endpoint" }, 404);
   const bearer = /^Bearer +(\S+) *$/i.exec(c.req.header("Authorization") ?? "")?.[1];
   if (bearer === undefined) {

@@ -30,7 +30,7 @@ export type Visitor = { kind: "admin"; user: ConsoleUser; who: string; actor: Ac
 
 /** The browser's person as the console judges them now (blocked, lists and session age re-read on every request). */
 export async function consoleVisitor(c: Context<AppEnv>): Promise<Visitor> {
-  const access = c.var.config.admin;
+  const access = c.get("config").admin;
   const session = await presentedSession(c);
   if (!access || !session) return { kind: "signed_out" };
   const user = await getUser(c.env.DB, session.userId);
@@ -43,7 +43,7 @@ export async function consoleVisitor(c: Context<AppEnv>): Promise<Visitor> {
 
 /** GET /admin/sign-in: the authorization request of the console's own client, always with a fresh upstream login. */
 export async function beginConsoleSignIn(c: Context<AppEnv>): Promise<Response> {
-  const config = c.var.config;
+  const config = c.get("config");
   const state = randomSecret();
   // The console never redeems its code (the session cookie is what it wants), but /authorize demands PKCE S256.
   const challenge = await calculatePKCECodeChallenge(generateRandomCodeVerifier());
@@ -70,7 +70,7 @@ export async function finishConsoleSignIn(c: Context<AppEnv>): Promise<"admin" |
   const expected = getCookie(c, LOGIN_COOKIE);
   deleteCookie(c, LOGIN_COOKIE, { path: "/", secure: true });
   const state = params.get("state") ?? "";
-  if (!expected || !COOKIE_VALUE.test(expected) || !timingSafeEqual(state, expected) || params.get("iss") !== c.var.config.issuer) {
+  if (!expected || !COOKIE_VALUE.test(expected) || !timingSafeEqual(state, expected) || params.get("iss") !== c.get("config").issuer) {
     throw new PageError("This sign-in has expired", "Open the admin console again and sign in.", { status: 400, reason: "console callback state or iss mismatch" });
   }
   if (params.has("error")) return "cancelled";

@@ -34,7 +34,7 @@ export const consoleRoutes = new Hono<AppEnv>();
 
 /** Without ADMIN_EMAILS, ADMIN_DOMAINS or ADMIN_GROUPS the console does not exist. */
 const consoleOn: MiddlewareHandler<AppEnv> = async (c, next) => {
-  if (!c.var.config.admin) return c.json({ error: "not_found", error_description: "no such endpoint" }, 404);
+  if (!c.get("config").admin) return c.json({ error: "not_found", error_description: "no such endpoint" }, 404);
   const limited = await limitPage(c);
   if (limited) return limited;
   await next();
@@ -51,8 +51,8 @@ type Admin = Extract<Visitor, { kind: "admin" }>;
 async function admin(c: Context<AppEnv>): Promise<Admin | Response> {
   const visitor = await consoleVisitor(c);
   if (visitor.kind === "admin") return visitor;
-  if (visitor.kind === "refused") return c.html(ConsoleRefused({ config: c.var.config, who: visitor.who, csrfToken: csrfToken(c) }), 403);
-  return c.html(ConsoleSignIn({ config: c.var.config }), 401);
+  if (visitor.kind === "refused") return c.html(ConsoleRefused({ config: c.get("config"), who: visitor.who, csrfToken: csrfToken(c) }), 403);
+  return c.html(ConsoleSignIn({ config: c.get("config") }), 401);
 }
 
 /** Fixed words for `?done=` after an action: the page never shows text from the query string. */
@@ -71,12 +71,12 @@ const NOTICES: Record<string, string> = {
 
 function frame(c: Context<AppEnv>, a: Admin) {
   const done = c.req.query("done");
-  return { config: c.var.config, who: a.who, csrfToken: csrfToken(c), notice: done ? NOTICES[done] : undefined };
+  return { config: c.get("config"), who: a.who, csrfToken: csrfToken(c), notice: done ? NOTICES[done] : undefined };
 }
 
 /** Back to `path` with a notice: 303, so a reload does not post again. */
 function done(c: Context<AppEnv>, path: string, notice: keyof typeof NOTICES): Response {
-  const url = new URL(path, c.var.config.publicUrl);
+  const url = new URL(path, c.get("config").publicUrl);
   url.searchParams.set("done", notice);
   return c.redirect(url.href, 303);
 }
@@ -89,14 +89,14 @@ consoleRoutes.get("/sign-in", (c) => beginConsoleSignIn(c));
 
 consoleRoutes.get("/callback", async (c) => {
   const outcome = await finishConsoleSignIn(c);
-  if (outcome === "cancelled") return c.html(ConsoleSignIn({ config: c.var.config, notice: "The sign-in was cancelled." }), 200);
-  return c.redirect(`${c.var.config.publicUrl}/admin`, 302);
+  if (outcome === "cancelled") return c.html(ConsoleSignIn({ config: c.get("config"), notice: "The sign-in was cancelled." }), 200);
+  return c.redirect(`${c.get("config").publicUrl}/admin`, 302);
 });
 
 consoleRoutes.post("/sign-out", async (c) => {
   const { form: _form } = await consoleFormOrSignedOut(c);
   endConsoleSession(c);
-  return c.html(ConsoleSignIn({ config: c.var.config, notice: "You are signed out of the console." }), 200);
+  return c.html(ConsoleSignIn({ config: c.get("config"), notice: "You are signed out of the console." }), 200);
 });
 
 /** Sign-out is a CSRF-checked form, but also open to a refused person (so they can switch accounts). */
@@ -145,7 +145,7 @@ consoleRoutes.get("/people/:id", async (c) => {
   ]);
   const clientNames = new Map<string, string>();
   for (const id of new Set(grants.map((g) => g.clientId))) {
-    const declared = c.var.config.staticClients.find((s) => s.clientId === id);
+    const declared = c.get("config").staticClients.find((s) => s.clientId === id);
     const name = declared?.clientName ?? (await getClient(db, id))?.clientName;
     if (name) clientNames.set(id, name);
   }
@@ -201,7 +201,7 @@ consoleRoutes.get("/clients", async (c) => {
   const db = c.env.DB;
   const { client_id, cursor } = readPageQuery(c, clientsQuery);
   // Declared clients are not stored in D1: the first page lists them first.
-  const declared: ClientRecord[] = c.var.config.staticClients.map((sc) => ({
+  const declared: ClientRecord[] = c.get("config").staticClients.map((sc) => ({
     clientId: sc.clientId,
     kind: "static",
     clientName: sc.clientName,
@@ -247,7 +247,7 @@ consoleRoutes.post("/clients/unblock", async (c) => {
 consoleRoutes.post("/clients/delete", async (c) => {
   const { form, admin: a } = await consoleForm(c);
   const clientId = oneField(form, "client_id");
-  if (c.var.config.staticClients.some((s) => s.clientId === clientId)) throw new PageError("A declared client cannot be deleted", "Remove it from STATIC_CLIENTS instead, or block it.", { status: 409, reason: "console: delete of a static client" });
+  if (c.get("config").staticClients.some((s) => s.clientId === clientId)) throw new PageError("A declared client cannot be deleted", "Remove it from STATIC_CLIENTS instead, or block it.", { status: 409, reason: "console: delete of a static client" });
   const { more } = await deleteClientNow(c, a.actor, clientId);
   return done(c, "/admin/clients", more ? "more" : "client_deleted");
 });
@@ -271,7 +271,7 @@ consoleRoutes.get("/webhooks", async (c) => {
   const a = await admin(c);
   if (a instanceof Response) return a;
   const [pending, dead] = await Promise.all([listPendingOutbox(c.env.DB, 100), listDeadOutbox(c.env.DB, 100)]);
-  return c.html(WebhooksPage({ ...frame(c, a), configured: c.var.config.captureWebhook !== undefined, pending, dead }), 200);
+  return c.html(WebhooksPage({ ...frame(c, a), configured: c.get("config").captureWebhook !== undefined, pending, dead }), 200);
 });
 
 consoleRoutes.post("/webhooks/:id/retry", async (c) => {
@@ -283,7 +283,7 @@ consoleRoutes.post("/webhooks/:id/retry", async (c) => {
     throw new PageError("Nothing to retry", row ? `This delivery is ${row.status}, not dead.` : "There is no such delivery.", { status: row ? 409 : 404, reason: "console: retry of a row not dead" });
   }
   audit(c, { type: "webhook.retried", userId: a.user.userId, detail: { by: "console", actor: a.user.userId, delivery: id } });
-  c.executionCtx.waitUntil(deliverNow(c.env.DB, c.var.config, id, now));
+  c.executionCtx.waitUntil(deliverNow(c.env.DB, c.get("config"), id, now));
   return done(c, "/admin/webhooks", "retrying");
 });
 

@@ -293,7 +293,7 @@ adminRoutes.post("/webhooks/:id/retry", async (c) => {
     throw new OAuthError("invalid_request", `the webhook delivery is ${row.status}, not dead`, { status: 409, reason: "outbox row not dead" });
   }
   audit(c, { type: "webhook.retried", detail: { by: "admin", delivery: id } });
-  c.executionCtx.waitUntil(deliverNow(c.env.DB, c.var.config, id, now));
+  c.executionCtx.waitUntil(deliverNow(c.env.DB, c.get("config"), id, now));
   return c.json({ id, status: "pending" }, 202, NO_STORE);
 });
 

@@ -87,11 +87,6 @@ export function clearClientCache(): void {
   clientCache.clear();
 }
 
-async function readClient(db: D1Database, clientId: string): Promise<ClientRecord | undefined> {
-  const row = await db.prepare("SELECT * FROM clients WHERE client_id = ?").bind(clientId).first<ClientRow>();
-  return row ? toRecord(row) : undefined;
-}
-
 function toRecord(row: ClientRow): ClientRecord {
   return {
     clientId: row.client_id,
@@ -142,24 +137,38 @@ export async function insertClient(db: D1Database, client: ClientRecord, registr
 }
 
 /** The public client registered with `registrationHash` since `since`, if any (the DCR duplicate rule). */
-export async function findRegistration(db: D1Database, registrationHash: string, since: number): Promise<ClientRecord | undefined> {
+/** What a new registration is checked against: the same registration made lately, and the two caps' counts. */
+export interface RegistrationState {
+  /** The public client registered with `registrationHash` since `since`, which the registration gets back. */
+  existing?: ClientRecord;
+  /** Dynamically registered clients from the source with `sourceHash` that were never used (the per-source cap). */
+  unusedFromSource: number;
+  /** Dynamically registered clients in all (the DCR cap). */
+  dynamicClients: number;
+}
+
+/** The registration's duplicate and both caps' counts in one query: one D1 round trip on the registration's path. */
+export async function registrationState(db: D1Database, check: { registrationHash?: string; since: number; sourceHash: string }): Promise<RegistrationState> {
   const row = await db
-    .prepare("SELECT client_id FROM clients WHERE registration_hash = ? AND created_at >= ? AND kind = 'dcr' ORDER BY created_at DESC LIMIT 1")
-    .bind(registrationHash, since)
-    .first<{ client_id: string }>();
-  return row ? readClient(db, row.client_id) : undefined;
+    .prepare(
+      `SELECT (SELECT COUNT(*) FROM clients WHERE source_hash = ?1 AND last_used_at IS NULL AND kind = 'dcr') AS unused_from_source,
+              (SELECT COUNT(*) FROM clients WHERE kind = 'dcr') AS dynamic_clients, c.*
+       FROM (SELECT 1) LEFT JOIN clients AS c ON c.client_id =
+         (SELECT client_id FROM clients WHERE registration_hash = ?2 AND created_at >= ?3 AND kind = 'dcr' ORDER BY created_at DESC LIMIT 1)`,
+    )
+    .bind(check.sourceHash, check.registrationHash ?? null, check.since)
+    // A LEFT JOIN row: the client's columns are all null when there is no such registration.
+    .first<{ [K in keyof ClientRow]: ClientRow[K] | null } & { unused_from_source: number; dynamic_clients: number }>();
+  return {
+    existing: row?.client_id ? toRecord(row as ClientRow) : undefined,
+    unusedFromSource: row?.unused_from_source ?? 0,
+    dynamicClients: row?.dynamic_clients ?? 0,
+  };
 }
 
 /** How many dynamically registered clients exist (the DCR cap). */
 export async function countDynamicClients(db: D1Database): Promise<number> {
   return (await db.prepare("SELECT COUNT(*) AS n FROM clients WHERE kind = 'dcr'").first<{ n: number }>())?.n ?? 0;
-}
-
-/** How many dynamically registered clients from the source with `sourceHash` were never used (the per-source cap). */
-export async function countUnusedDynamicClients(db: D1Database, sourceHash: string): Promise<number> {
-  return (
-    (await db.prepare("SELECT COUNT(*) AS n FROM clients WHERE source_hash = ? AND last_used_at IS NULL AND kind = 'dcr'").bind(sourceHash).first<{ n: number }>())?.n ?? 0
-  );
 }
 
 /** Deletes the `count` oldest dynamically registered clients that were never used; returns how many went. */

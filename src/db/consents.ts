@@ -32,16 +32,20 @@ export async function sessionView(db: D1Database, userId: string, clientId: stri
   };
 }
 
-/**
- * Remembers that the person approved `scopes` for `resource` for the client at the redirect host, adding to what they
- * approved before. A row from before resources were kept stands for `legacyResource` (the built-in /mcp).
- */
-export async function recordConsent(
-  db: D1Database,
-  consent: { userId: string; clientId: string; redirectHost: string; scopes: string[]; resource: string; legacyResource: string },
-  now = Math.floor(Date.now() / 1000),
-): Promise<void> {
-  await db
+/** A consent just given: the person approved `scopes` for `resource` for the client at the redirect host. */
+export interface ConsentGiven {
+  userId: string;
+  clientId: string;
+  redirectHost: string;
+  scopes: string[];
+  resource: string;
+  /** What a row from before resources were kept stands for (the built-in /mcp). */
+  legacyResource: string;
+}
+
+/** The statement remembering `consent`, adding to what the person approved before (batched with the grant's index row). */
+export function consentUpsert(db: D1Database, consent: ConsentGiven, now = Math.floor(Date.now() / 1000)): D1PreparedStatement {
+  return db
     .prepare(
       `INSERT INTO consents (user_id, client_id, redirect_host, scope, resources, created_at, updated_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (user_id, client_id, redirect_host) DO UPDATE SET
@@ -50,8 +54,7 @@ export async function recordConsent(
                       UNION SELECT value FROM json_each(excluded.resources))),
          updated_at = excluded.updated_at, last_used_at = excluded.last_used_at`,
     )
-    .bind(consent.userId, consent.clientId, consent.redirectHost, JSON.stringify(consent.scopes), JSON.stringify([consent.resource]), now, now, now, consent.legacyResource)
-    .run();
+    .bind(consent.userId, consent.clientId, consent.redirectHost, JSON.stringify(consent.scopes), JSON.stringify([consent.resource]), now, now, now, consent.legacyResource);
 }
 
 /** A statement moving the last use of the person's consents for a client forward (batched with usage counts). */

@@ -14,13 +14,17 @@ export interface GrantIndexRow {
 
 /** Records (or refreshes) a grant in the index. */
 export async function upsertGrantIndex(db: D1Database, row: GrantIndexRow): Promise<void> {
-  await db
+  await grantIndexUpsert(db, row).run();
+}
+
+/** The statement `upsertGrantIndex` runs, to batch with others. */
+export function grantIndexUpsert(db: D1Database, row: GrantIndexRow): D1PreparedStatement {
+  return db
     .prepare(
       `INSERT INTO grants (id, user_id, client_id, scope, resource, status, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET status = excluded.status, scope = excluded.scope, resource = COALESCE(excluded.resource, grants.resource), expires_at = excluded.expires_at`,
     )
-    .bind(row.id, row.userId, row.clientId, row.scope, row.resource ?? null, row.status, row.createdAt, row.expiresAt)
-    .run();
+    .bind(row.id, row.userId, row.clientId, row.scope, row.resource ?? null, row.status, row.createdAt, row.expiresAt);
 }
 
 /** Marks a grant revoked in the index. */

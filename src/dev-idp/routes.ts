@@ -32,7 +32,7 @@ const idp = new Hono<AppEnv>();
 idp.use(oauthErrors);
 idp.use("/authorize", pageErrors);
 idp.use(requireSignInConfig);
-idp.use(async (c, next) => (c.var.config.devIdp ? next() : c.json({ error: "not_found", error_description: "no such endpoint" }, 404)));
+idp.use(async (c, next) => (c.get("config").devIdp ? next() : c.json({ error: "not_found", error_description: "no such endpoint" }, 404)));
 
 // No `form-action`: browsers apply it to the whole redirect chain after the form posts (→ /callback → the MCP
 // client's redirect URI, possibly a custom scheme), which it would break.
@@ -46,7 +46,7 @@ idp.use(
 
 /** @see https://openid.net/specs/openid-connect-discovery-1_0.html#ProviderMetadata */
 idp.get("/.well-known/openid-configuration", (c) => {
-  const issuer = devIdpIssuer(c.var.config);
+  const issuer = devIdpIssuer(c.get("config"));
   return c.json({
     issuer,
     authorization_endpoint: `${issuer}/authorize`,
@@ -71,7 +71,7 @@ idp.get("/jwks", async (c) => c.json(await devIdpJwks(c.env), 200, { "Cache-Cont
 
 /** The login page. @see https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest */
 idp.get("/authorize", (c) => {
-  const config = c.var.config;
+  const config = c.get("config");
   const checked = checkAuthorizeRequest(config, uniqueParams(new URL(c.req.url).searchParams));
   if (!checked.ok) return authorizationResponse(c, checked.redirectUri, checked.params);
   return c.html(DevIdpLogin({ config, action: `${devIdpIssuer(config)}/authorize`, request: hiddenFields(checked.request) }), 200, NO_STORE);
@@ -84,7 +84,7 @@ const loginForm = z.object({
 
 /** Any email signs in; "Cancel" answers `access_denied`. @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2 */
 idp.post("/authorize", async (c) => {
-  const config = c.var.config;
+  const config = c.get("config");
   const form = await readForm(c);
   const checked = checkAuthorizeRequest(config, form);
   if (!checked.ok) return authorizationResponse(c, checked.redirectUri, checked.params);
@@ -127,7 +127,7 @@ idp.post("/token", async (c) => {
   }
   const params = parseParams(tokenRequest, form);
   if (params.client_id !== DEV_IDP_CLIENT_ID) throw new OAuthError("invalid_client", "unknown client", { reason: "dev-idp: unknown client_id" });
-  const issuer = devIdpIssuer(c.var.config);
+  const issuer = devIdpIssuer(c.get("config"));
   const code = await readDevCode(c.env, issuer, params.code);
   if (!code) throw new OAuthError("invalid_grant", "the code is invalid or expired", { reason: "dev-idp: code verification failed" });
   if (code.clientId !== params.client_id) throw new OAuthError("invalid_grant", "the code was issued to another client", { reason: "dev-idp: client_id mismatch" });
@@ -141,7 +141,7 @@ idp.post("/token", async (c) => {
 /** @see https://openid.net/specs/openid-connect-core-1_0.html#UserInfo */
 idp.on(["GET", "POST"], "/userinfo", async (c) => {
   const token = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(c.req.header("Authorization") ?? "")?.[1];
-  const claims = token ? await readDevAccessToken(c.env, devIdpIssuer(c.var.config), token) : undefined;
+  const claims = token ? await readDevAccessToken(c.env, devIdpIssuer(c.get("config")), token) : undefined;
   if (!claims) {
     const challenge = token ? 'Bearer error="invalid_token"' : "Bearer";
     throw new OAuthError("invalid_token", "the access token is missing, invalid or expired", { headers: { "WWW-Authenticate": challenge } });
@@ -214,7 +214,7 @@ function checkAuthorizeRequest(config: Config, params: Record<string, string>): 
 function authorizationResponse(c: Context<AppEnv>, redirectUri: string, params: Record<string, string | undefined>): Response {
   const url = new URL(redirectUri);
   for (const [key, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(key, value);
-  url.searchParams.set("iss", devIdpIssuer(c.var.config));
+  url.searchParams.set("iss", devIdpIssuer(c.get("config")));
   c.header("Cache-Control", "no-store");
   return c.redirect(url.href, 302);
 }

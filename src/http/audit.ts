@@ -7,7 +7,7 @@ import type { AppEnv } from "./app-env";
 
 /** Adds `event` to the request's trail, tagged with the request's correlation id. */
 export function audit(c: Context<AppEnv>, event: SecurityEvent): void {
-  c.var.events.push({ ...event, detail: { ...event.detail, correlation_id: c.var.correlationId } });
+  c.get("events").push({ ...event, detail: { ...event.detail, correlation_id: c.get("correlationId") } });
 }
 
 /** Writes the request's events to D1 `events` in the background (`waitUntil`), errors included. */

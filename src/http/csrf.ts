@@ -13,7 +13,7 @@ const CSRF_MAX_AGE = 3600;
 export const COOKIE_VALUE = /^[A-Za-z0-9_-]{43}$/;
 
 /** Form POSTs must come from Gatehouse's own pages (Sec-Fetch-Site same-origin, or Origin = PUBLIC_URL). */
-export const sameOrigin = csrf({ origin: (origin, c) => origin === (c as Context<AppEnv>).var.config.publicUrl });
+export const sameOrigin = csrf({ origin: (origin, c) => origin === (c as Context<AppEnv>).get("config").publicUrl });
 
 /** The token for a form on this page: the browser's current one while valid, so two open pages both keep working. */
 export function csrfToken(c: Context<AppEnv>): string {

@@ -19,6 +19,6 @@ export function grantRevoked(c: Context<AppEnv>, grantId: string, clientId: stri
 
 /** Revokes a revoked grant's upstream tokens at their providers in the background: the answer does not wait for them. */
 export function revokeUpstreamLater(c: Context<AppEnv>, removed: RemovedUpstream[]): void {
-  const revoke = c.var.revokeUpstream;
+  const revoke = c.get("revokeUpstream");
   if (removed.length > 0 && revoke) c.executionCtx.waitUntil(revoke(removed));
 }

@@ -29,7 +29,7 @@ export function decideHost(url: URL, publicUrl: string, method: string, accept: 
 
 /** The first middleware of the app: 421 Misdirected Request (or a 307 for a browser's page) for any other origin. */
 export const hostCheck = createMiddleware<AppEnv>(async (c, next) => {
-  const config = c.var.config;
+  const config = c.get("config");
   // Without a valid PUBLIC_URL there is no origin to hold requests to; the configuration check refuses the flows.
   if (config.problems.some((p) => p.variable === "PUBLIC_URL")) return next();
   // The usual case without parsing a URL per request: the runtime's request URL is serialised, so the public
@@ -43,7 +43,7 @@ export const hostCheck = createMiddleware<AppEnv>(async (c, next) => {
 });
 
 async function misdirected(c: Context<AppEnv>, page: boolean): Promise<Response> {
-  const where = c.var.config.publicUrl;
+  const where = c.get("config").publicUrl;
   if (page) {
     await browserPageHeaders(c, async () => {
       c.res = await errorPage(c, 421, "Wrong address", `This server answers at ${where} only.`);

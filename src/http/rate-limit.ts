@@ -20,22 +20,22 @@ export function sourceKey(c: Context<AppEnv>): string {
   return sourcePrefix(c.req.header("CF-Connecting-IP"));
 }
 
-/** Whether `key` may make one more request under `binding`. */
-export async function withinLimit(c: Context<AppEnv>, binding: RateLimitBinding, key: string): Promise<boolean> {
+/** Whether the caller `key` names may make one more request under `binding`; the key is built only if a limit applies. */
+export async function withinLimit(c: Context<AppEnv>, binding: RateLimitBinding, key: () => string): Promise<boolean> {
   const limiter = c.env[binding];
-  if (!limiter || !c.var.config.rateLimits) return true;
-  return (await limiter.limit({ key: `${binding}:${key}` })).success;
+  if (!limiter || !c.get("config").rateLimits) return true;
+  return (await limiter.limit({ key: `${binding}:${key()}` })).success;
 }
 
 /** Throws the 429 of an OAuth JSON endpoint (/register, /token, /revoke, /introspect) when `key` is over the limit. */
-export async function limitOAuth(c: Context<AppEnv>, binding: RateLimitBinding, key: string): Promise<void> {
+export async function limitOAuth(c: Context<AppEnv>, binding: RateLimitBinding, key: () => string): Promise<void> {
   if (await withinLimit(c, binding, key)) return;
   throw new OAuthError("temporarily_unavailable", "too many requests: retry later", { status: 429, headers: { "Retry-After": RETRY_AFTER }, reason: `rate limit ${binding}` });
 }
 
 /** The 429 page of the browser endpoints (/authorize, /callback), or `undefined` within the limit. */
 export async function limitPage(c: Context<AppEnv>): Promise<Response | undefined> {
-  if (await withinLimit(c, "RATE_LIMIT_BROWSER", sourceKey(c))) return undefined;
+  if (await withinLimit(c, "RATE_LIMIT_BROWSER", () => sourceKey(c))) return undefined;
   noteFailure(c, "rate_limited", "rate limit RATE_LIMIT_BROWSER");
   const res = await errorPage(c, 429, "Too many sign-in attempts", "Too many sign-in requests came from your network. Wait a minute, then start again from your application.");
   res.headers.set("Retry-After", RETRY_AFTER);

@@ -9,8 +9,8 @@ import type { AppEnv } from "./app-env";
 export const logRequests = createMiddleware<AppEnv>(async (c, next) => {
   const started = Date.now();
   await next();
-  const outcome = c.var.outcome;
-  const caller = c.var.caller;
+  const outcome = c.get("outcome");
+  const caller = c.get("caller");
   const { clientId, grantId, userId } = caller ? { clientId: caller.clientId, grantId: caller.grantId, userId: caller.subject } : eventIds(c);
   console.log(
     JSON.stringify({
@@ -24,7 +24,7 @@ export const logRequests = createMiddleware<AppEnv>(async (c, next) => {
       client_id: clientId,
       grant_id: grantId,
       user_id: userId,
-      correlation_id: c.var.correlationId,
+      correlation_id: c.get("correlationId"),
     }),
   );
 });
@@ -38,7 +38,7 @@ interface Ids {
 /** Each id from the latest of the request's security events that names it (the caller, when verified, names all three). */
 function eventIds(c: Context<AppEnv>): Ids {
   const ids: Ids = {};
-  const events = c.var.events ?? [];
+  const events = c.get("events") ?? [];
   for (let i = events.length - 1; i >= 0; i--) {
     const event = events[i];
     if (!event) continue;

@@ -14,12 +14,12 @@ export const NO_STORE = { "Cache-Control": "no-store", Pragma: "no-cache" } as c
 
 /** Renders an HTML error page with the request's correlation id. */
 export function errorPage(c: Context<AppEnv>, status: number, title: string, message: string, returnTo?: PageError["returnTo"]): Response | Promise<Response> {
-  const html = ErrorPage({ config: c.var.config, title, message, correlationId: c.var.correlationId, returnTo });
+  const html = ErrorPage({ config: c.get("config"), title, message, correlationId: c.get("correlationId"), returnTo });
   return c.html(html, status as 400, NO_STORE);
 }
 
 /** The `WWW-Authenticate` challenge of RFC 6750 §3 with RFC 9728 §5.1's `resource_metadata`, for `target` (default: /mcp). */
-export function bearerChallenge(c: Context<AppEnv>, error?: OAuthError, target: ProtectedResource = builtInResource(c.var.config)): string {
+export function bearerChallenge(c: Context<AppEnv>, error?: OAuthError, target: ProtectedResource = builtInResource(c.get("config"))): string {
   const parts = [`resource_metadata="${target.metadataUrl}"`, `scope="${target.scopes.join(" ")}"`];
   if (error) parts.push(`error="${error.code}"`, `error_description="${error.description.replace(/["\\]/g, "")}"`);
   return `Bearer ${parts.join(", ")}`;
@@ -73,7 +73,7 @@ export const mcpErrors = errorFormat(mcp);
 
 /** `app.onError`: the mount's format; a PageError is a page in any of them; anything else a logged crash. */
 export const onError: ErrorHandler<AppEnv> = (err, c) => {
-  const format = c.var.errorFormat;
+  const format = c.get("errorFormat");
   if (format && err instanceof PageError) {
     noteFailure(c, "page_error", err.reason);
     return errorPage(c, err.status, err.title, err.message, err.returnTo);
@@ -83,7 +83,7 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
     noteFailure(c, refusal.code, refusal.reason);
     return format.refusal(c, refusal);
   }
-  const reference = c.var.correlationId ?? crypto.randomUUID();
+  const reference = c.get("correlationId") ?? crypto.randomUUID();
   console.error(JSON.stringify({ event: "request.crashed", method: c.req.method, path: c.req.path, correlation_id: reference, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }));
   return (format ?? oauth).crash(c, reference);
 };

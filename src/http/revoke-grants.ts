@@ -16,7 +16,7 @@ const CONCURRENCY = 25;
  * is marked revoked so listings stop showing the grant as active.
  */
 export async function revokeGrant(c: Context<AppEnv>, grant: Pick<GrantListing, "id" | "clientId">, reason: string): Promise<boolean> {
-  const result = await grantStub(c.env, grant.id)?.revoke(reason, { key: await vaultKey(c.env, c.var.config) });
+  const result = await grantStub(c.env, grant.id)?.revoke(reason, { key: await vaultKey(c.env, c.get("config")) });
   if (result?.ok) revokeUpstreamLater(c, result.upstream);
   if (result?.ok && result.wasLive) {
     grantRevoked(c, grant.id, grant.clientId, reason);

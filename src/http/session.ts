@@ -11,7 +11,7 @@ const MAX_COOKIE_LENGTH = 2048;
 
 /** Starts (or replaces) the browser's session as `userId`, signed in just now with `provider`. */
 export async function startSession(c: Context<AppEnv>, userId: string, provider: string): Promise<void> {
-  const token = await signSession(c.env, c.var.config.issuer, { userId, provider, signedInAt: Date.now() });
+  const token = await signSession(c.env, c.get("config").issuer, { userId, provider, signedInAt: Date.now() });
   setCookie(c, SESSION_COOKIE, token, { path: "/", secure: true, httpOnly: true, sameSite: "Lax", maxAge: SESSION_TTL_SECONDS });
 }
 
@@ -22,7 +22,7 @@ export async function startSession(c: Context<AppEnv>, userId: string, provider:
 export async function presentedSession(c: Context<AppEnv>): Promise<Session | undefined> {
   const token = getCookie(c, SESSION_COOKIE);
   if (!token || token.length > MAX_COOKIE_LENGTH) return undefined;
-  return verifySession(c.env, c.var.config.issuer, token);
+  return verifySession(c.env, c.get("config").issuer, token);
 }
 
 export function endSession(c: Context<AppEnv>): void {

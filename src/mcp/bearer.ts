@@ -1,5 +1,5 @@
 // Bearer authentication for /mcp: the access token only from the Authorization header, verified locally; the
-// verified caller goes to `c.var.caller`. Failures become RFC 6750 challenges in the /mcp mount's error format
+// verified caller goes to `c.get("caller")`. Failures become RFC 6750 challenges in the /mcp mount's error format
 // (`mcpErrors`, src/http/respond.ts).
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
@@ -27,9 +27,9 @@ export function bearerToken(header: string | undefined): string | undefined {
  * @see RFC 6750 §3.1
  */
 export const bearerAuth = createMiddleware<AppEnv>(async (c, next) => {
-  const caller = await verifyBearer(c, builtInResource(c.var.config));
+  const caller = await verifyBearer(c, builtInResource(c.get("config")));
   if (caller === undefined) {
-    if (!c.var.config.requireAuth) return next();
+    if (!c.get("config").requireAuth) return next();
     // No credentials: a challenge without an error code (RFC 6750 §3.1).
     noteFailure(c, "no_token", "no bearer token");
     return c.body(null, 401, { "WWW-Authenticate": bearerChallenge(c) });
@@ -44,7 +44,7 @@ export const bearerAuth = createMiddleware<AppEnv>(async (c, next) => {
  * @see https://www.rfc-editor.org/rfc/rfc6750#section-3.1
  */
 export async function verifyBearer(c: Context<AppEnv>, target: ProtectedResource): Promise<Caller | undefined> {
-  const config = c.var.config;
+  const config = c.get("config");
   const token = bearerToken(c.req.header("Authorization"));
   if (token === undefined) return undefined;
   if (token === "") throw new OAuthError("invalid_token", "the Authorization header is not a valid Bearer credential", { reason: "malformed_header" });

@@ -20,7 +20,7 @@ refreshAheadRoutes.post(REFRESH_AHEAD_PATH, logRequests, async (c) => {
   const parsed = body.safeParse(await c.req.json().catch(() => undefined));
   const stub = parsed.success ? grantStub(c.env, parsed.data.grant_id) : undefined;
   if (!parsed.success || !stub) return c.body(null, 400);
-  const config = c.var.config;
+  const config = c.get("config");
   const providers = config.upstreams.map((p) => ({ provider: p.name, clientId: p.clientId, refresh: upstreamRefresher(c.env, config, p) }));
   const result = await stub.refreshAhead({ key: await vaultKey(c.env, config), ticket: parsed.data.ticket, providers });
   // Anyone may post here; without the alarm's ticket the object changed nothing, and nothing is said about why.

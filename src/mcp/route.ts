@@ -19,15 +19,15 @@ export function mcpRoutes(handler: McpHandler): Hono<AppEnv> {
   routes.use("/mcp", mcpErrors, logRequests, requireConfig, mcpCors, bearerAuth);
   // Per grant, after authentication; anonymous callers (REQUIRE_AUTH=false) by address.
   routes.use("/mcp", async (c, next) => {
-    const key = c.var.caller ? `grant:${c.var.caller.grantId}` : `ip:${sourceKey(c)}`;
-    if (!(await withinLimit(c, "RATE_LIMIT_MCP", key))) return mcpTooManyRequests(c);
-    if (c.var.caller) countUse(c, c.var.caller, { server: "/mcp", tools: await requestedTools(c.req.raw) });
+    const caller = c.get("caller");
+    if (!(await withinLimit(c, "RATE_LIMIT_MCP", () => (caller ? `grant:${caller.grantId}` : `ip:${sourceKey(c)}`)))) return mcpTooManyRequests(c);
+    if (caller) countUse(c, caller, { server: "/mcp", tools: await requestedTools(c.req.raw) });
     await next();
   });
 
   // Hono types the execution context narrowly; it is the one the runtime handed to `fetch`.
   routes.on(["GET", "POST", "DELETE"], "/mcp", (c) => {
-    const caller = c.var.caller;
+    const caller = c.get("caller");
     return handler(c.req.raw, {
       caller,
       env: c.env,

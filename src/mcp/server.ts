@@ -3,6 +3,8 @@
 // @see MCP specification, basic/transports (Streamable HTTP)
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import type { JsonSchemaType, jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation";
+import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
 import { loadConfig } from "../config";
 import type { Env } from "../env";
 import type { Caller } from "../identity";
@@ -48,7 +50,7 @@ export function serveMcp<E extends Env>(tools: ServerTools<E>): McpHandler<E> {
     const config = loadConfig(context.env);
     const token = bearerToken(request.headers.get("Authorization") ?? undefined);
     const authInfo = context.caller && token ? toAuthInfo(config, token, context.caller) : undefined;
-    const server = new McpServer({ name: "gatehouse", title: config.branding.serviceName, version: SERVER_VERSION });
+    const server = new McpServer({ name: "gatehouse", title: config.branding.serviceName, version: SERVER_VERSION }, { jsonSchemaValidator: new ValidatorOnFirstUse() });
     if (tools.whoami) {
       registerWhoami(server, context);
       registerUpstreamUserinfo(server, context, config);
@@ -63,4 +65,16 @@ export function serveMcp<E extends Env>(tools: ServerTools<E>): McpHandler<E> {
       await server.close();
     }
   };
+}
+
+/**
+ * The SDK checks a client's elicitation answer against its schema with Ajv, and builds an Ajv for every server it
+ * makes: more CPU than the rest of a `tools/list` (issue 17). This one builds it when a tool first elicits.
+ */
+class ValidatorOnFirstUse implements jsonSchemaValidator {
+  #ajv?: AjvJsonSchemaValidator;
+  getValidator<T>(schema: JsonSchemaType) {
+    this.#ajv ??= new AjvJsonSchemaValidator();
+    return this.#ajv.getValidator<T>(schema);
+  }
 }

@@ -46,7 +46,7 @@ export class UpstreamTokenError extends Error {
  * tokens at once, so the client's next request gets 401.
  */
 export async function upstreamTokenFor(c: Context<AppEnv>, caller: Caller | undefined, providerName: string): Promise<UpstreamAccessToken> {
-  const config = c.var.config;
+  const config = c.get("config");
   if (!caller) throw new UpstreamTokenError("anonymous", "Sign in to use this tool.");
   const provider = config.upstreams.find((p) => p.name === providerName);
   if (!provider) throw new UpstreamTokenError("not_configured", `No sign-in provider named ${providerName} is configured.`);

@@ -45,13 +45,13 @@ authorizeRoutes.get("/authorize", async (c) => {
   if (checked instanceof Response) return checked;
   const { client, request } = checked;
   const signedIn = await signedInPerson(c, client.clientId, request.redirectUri);
-  const remembered = scopesApproved(signedIn?.approvedScopes, request.scope.split(" ")) && resourceApproved(signedIn?.approvedResources, request.resource, c.var.config.mcpResource);
-  const provider = signedIn && c.var.config.upstreams.find((p) => p.name === signedIn.session.provider);
+  const remembered = scopesApproved(signedIn?.approvedScopes, request.scope.split(" ")) && resourceApproved(signedIn?.approvedResources, request.resource, c.get("config").mcpResource);
+  const provider = signedIn && c.get("config").upstreams.find((p) => p.name === signedIn.session.provider);
   if (consentStep({ prompt: request.prompt, signedIn: provider !== undefined, approved: remembered, client, redirectUri: request.redirectUri }) === "skip" && signedIn && provider) {
     return continueSignedIn(c, client, request, provider, signedIn.session, true);
   }
   const signedInAs = provider && signedIn.email !== undefined ? { email: signedIn.email, provider } : undefined;
-  const page = Consent({ config: c.var.config, client, redirectUri: request.redirectUri, scopes: request.scope.split(" "), resource: request.resource, fields: authorizationFields(request), csrfToken: csrfToken(c), signedInAs });
+  const page = Consent({ config: c.get("config"), client, redirectUri: request.redirectUri, scopes: request.scope.split(" "), resource: request.resource, fields: authorizationFields(request), csrfToken: csrfToken(c), signedInAs });
   return c.html(page, 200);
 });
 
@@ -81,7 +81,7 @@ authorizeRoutes.post("/authorize", async (c) => {
   if (decision !== "approve" && decision !== "another_account") {
     throw new PageError("Invalid form", "The consent form was incomplete. Go back to your application and start the sign-in again.", { reason: "no consent decision" });
   }
-  const config = c.var.config;
+  const config = c.get("config");
   const chosen = c.req.query("provider");
   const provider = chosen === undefined ? config.upstreams[0] : config.upstreams.find((p) => p.name === chosen);
   if (!provider) throw new PageError("Unknown sign-in provider", "The sign-in provider you chose is not available.", { reason: "unknown provider in consent POST" });
@@ -117,7 +117,7 @@ async function continueSignedIn(c: Context<AppEnv>, client: ClientRecord, reques
 
 /** Creates the grant in `pending` and redirects to the upstream provider. @see DESIGN.md "Flows" */
 async function approve(c: Context<AppEnv>, client: ClientRecord, request: AuthorizationRequest, provider: UpstreamProvider, sso: SsoContext): Promise<Response> {
-  const config = c.var.config;
+  const config = c.get("config");
   const id = c.env.GRANTS.newUniqueId();
   const grantId = id.toString();
   const stateSecret = randomSecret();
@@ -156,11 +156,11 @@ async function approve(c: Context<AppEnv>, client: ClientRecord, request: Author
 async function validate(c: Context<AppEnv>, params: URLSearchParams, interacted: boolean): Promise<{ client: ClientRecord; request: AuthorizationRequest } | Response> {
   const clientId = requestedClientId(params);
   const client = clientId && clientId.length <= 2000 ? await lookupClient(c, clientId) : undefined;
-  const checked = checkAuthorizationRequest(c.var.config, client, params);
+  const checked = checkAuthorizationRequest(c.get("config"), client, params);
   if (checked.ok) return { client: checked.client, request: checked.request };
   if ("page" in checked) throw checked.page;
   if (client && errorDelivery(client, interacted) === "page") {
-    const href = authorizationErrorUrl(checked.redirectUri, c.var.config.issuer, checked.error, checked.state);
+    const href = authorizationErrorUrl(checked.redirectUri, c.get("config").issuer, checked.error, checked.state);
     throw new PageError("This sign-in request cannot continue", `${refusalInWords(checked.error.code)} (error: ${checked.error.code})`, {
       status: checked.error.status,
       reason: `${checked.error.code}: ${checked.error.description}`,
@@ -192,5 +192,5 @@ function refusalInWords(code: OAuthError["code"]): string {
 /** An error sent back to the validated redirect URI, with `state` and `iss`. @see RFC 6749 §4.1.2.1, RFC 9207 §2 */
 function redirectError(c: Context<AppEnv>, redirectUri: string, error: OAuthError, state: string | undefined): Response {
   noteFailure(c, error.code, error.reason ?? error.description);
-  return c.redirect(authorizationErrorUrl(redirectUri, c.var.config.issuer, error, state), 302);
+  return c.redirect(authorizationErrorUrl(redirectUri, c.get("config").issuer, error, state), 302);
 }

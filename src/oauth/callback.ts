@@ -50,7 +50,7 @@ callbackRoutes.get("/callback/:provider", (c) => callback(c, c.req.param("provid
 async function callback(c: Context<AppEnv>, callbackProvider: string | undefined): Promise<Response> {
   const limited = await limitPage(c);
   if (limited) return limited;
-  const config = c.var.config;
+  const config = c.get("config");
   if (callbackProvider !== undefined && !config.upstreams.some((p) => p.name === callbackProvider)) {
     throw new PageError("Invalid sign-in response", "This sign-in response came back for a sign-in provider that is not configured here. Start the sign-in again from your application.", { reason: "callback path names an unknown provider" });
   }
@@ -120,7 +120,7 @@ async function issueCode(
   authTime: number,
   adminGroups: string[],
 ): Promise<Response> {
-  const config = c.var.config;
+  const config = c.get("config");
   const { request } = pending;
   const now = Math.floor(Date.now() / 1000);
   const eventId = crypto.randomUUID();
@@ -154,7 +154,7 @@ async function issueCode(
  * or from D1; a failed lookup only leaves the name out).
  */
 async function firstSightEvent(c: Context<AppEnv>, clientId: string, identity: UpstreamIdentity, now: number, eventId: string): Promise<(userId: string) => OutboxEntry> {
-  const declared = c.var.config.staticClients.find((s) => s.clientId === clientId);
+  const declared = c.get("config").staticClients.find((s) => s.clientId === clientId);
   const clientName = declared ? declared.clientName : await getClient(c.env.DB, clientId).then((client) => client?.clientName, () => undefined);
   return (userId) => userCreatedEvent({ ...identity, userId }, { clientId, clientName }, now, eventId);
 }

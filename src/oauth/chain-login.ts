@@ -44,7 +44,7 @@ export interface ChainPlan {
  * the grant holding it (`lendUpstream`: only one that never expires), the others to be connected in the server's order.
  */
 export async function planChain(c: Context<AppEnv>, chain: Chain): Promise<ChainPlan> {
-  const config = c.var.config;
+  const config = c.get("config");
   const required = requiredLinks(config.servers, chain.request.resource, chain.primary);
   if (required.length === 0) return { reused: [], connect: [] };
   const links = (await listLinks(c.env.DB, chain.user.userId, Math.floor(Date.now() / 1000))).filter((l) => l.live && required.includes(l.provider));
@@ -61,7 +61,7 @@ export async function planChain(c: Context<AppEnv>, chain: Chain): Promise<Chain
  * browser goes there) or, with none left, the grant issues its code and the client gets it.
  */
 export async function continueChain(c: Context<AppEnv>, chain: Chain, upstream: VaultDeposit[], plan: ChainPlan): Promise<Response> {
-  const config = c.var.config;
+  const config = c.get("config");
   const key = await vaultKey(c.env, config);
   const deposits = [...upstream, ...plan.reused];
   const [nextName, ...rest] = plan.connect;

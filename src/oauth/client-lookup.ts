@@ -57,7 +57,7 @@ export async function lookupClient(c: Context<AppEnv>, clientId: string): Promis
 export async function knownClient(c: Context<AppEnv>, clientId: string): Promise<ClientRecord | undefined> {
   const entry = await getClientEntry(c.env.DB, clientId);
   if (entry.blocked) throw new OAuthError("invalid_client", "this client is blocked on this server", { reason: "client blocked by an administrator" });
-  const declared = c.var.config.staticClients.find((s) => s.clientId === clientId);
+  const declared = c.get("config").staticClients.find((s) => s.clientId === clientId);
   if (declared) return staticRecord(declared);
   return entry.record;
 }
@@ -83,7 +83,7 @@ function rememberFailure(clientId: string, problem: string, gone: boolean): Fail
  */
 async function makeRoom(c: Context<AppEnv>, now: number): Promise<void> {
   const db = c.env.DB;
-  if ((await countMetadataClients(db)) < c.var.config.maxCimdClients) return;
+  if ((await countMetadataClients(db)) < c.get("config").maxCimdClients) return;
   if (await evictUnusedMetadataClient(db, now - CIMD_EVICT_AFTER)) return;
   throw new OAuthError("temporarily_unavailable", "this server accepts no new applications for now", { reason: "MAX_CIMD_CLIENTS reached" });
 }

@@ -8,7 +8,7 @@ import { PageError } from "../errors";
 
 /** Whether a person with `email` may sign in now. The lists are too large to bundle: read only when needed. */
 export async function admitEmailDomain(c: Context<AppEnv>, email: PresentedEmail): Promise<EmailDecision> {
-  const config = c.var.config;
+  const config = c.get("config");
   const listed = config.emailPolicy === "work" && email.domain !== undefined && email.verified ? await lookupEmailDomain(c.env.DB, email.domain) : undefined;
   return checkEmailDomain(config, email, listed);
 }

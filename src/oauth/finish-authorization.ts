@@ -2,8 +2,8 @@
 // was already signed in through this browser (single sign-on at /authorize): index the grant, remember the
 // consent, (re)start the session, and send the code to the client.
 import type { Context } from "hono";
-import { recordConsent } from "../db/consents";
-import { newestLiveGrants, upsertGrantIndex } from "../db/grants";
+import { consentUpsert } from "../db/consents";
+import { grantIndexUpsert, newestLiveGrants } from "../db/grants";
 import type { AuthorizationParams } from "../policy/authorize-request";
 import { grantStub } from "../durable/grant-stub";
 import type { AppEnv } from "../http/app-env";
@@ -35,23 +35,22 @@ export interface IssuedAuthorization {
 /** Indexes the grant, remembers consent, starts the session (after an upstream sign-in) and redirects with `code`, `state` and `iss`. */
 export async function finishAuthorization(c: Context<AppEnv>, issued: IssuedAuthorization): Promise<Response> {
   const { grantId, request, userId } = issued;
+  // One D1 round trip for both rows (issue 17).
+  const createdAt = Math.floor(Date.now() / 1000);
+  const consent = { userId, clientId: request.clientId, redirectHost: redirectHost(request.redirectUri), scopes: request.scope.split(" "), resource: request.resource, legacyResource: c.get("config").mcpResource };
   try {
-    const createdAt = Math.floor(Date.now() / 1000);
-    await upsertGrantIndex(c.env.DB, { id: grantId, userId, clientId: request.clientId, scope: request.scope, resource: request.resource, status: "active", createdAt, expiresAt: Math.ceil(issued.expiresAt / 1000) });
+    await c.env.DB.batch([
+      grantIndexUpsert(c.env.DB, { id: grantId, userId, clientId: request.clientId, scope: request.scope, resource: request.resource, status: "active", createdAt, expiresAt: Math.ceil(issued.expiresAt / 1000) }),
+      consentUpsert(c.env.DB, consent, createdAt),
+    ]);
   } catch (err) {
     // A code for a grant the index does not know would escape listing and bulk revocation: withdraw it.
     await grantStub(c.env, grantId)?.revoke("grant index write failed");
     throw err;
   }
-  try {
-    await recordConsent(c.env.DB, { userId, clientId: request.clientId, redirectHost: redirectHost(request.redirectUri), scopes: request.scope.split(" "), resource: request.resource, legacyResource: c.var.config.mcpResource });
-  } catch (err) {
-    // Only convenience is lost: the next request of this client asks for consent again.
-    console.error(JSON.stringify({ event: "consent.write_failed", correlationId: c.var.correlationId, error: err instanceof Error ? err.name : "unknown" }));
-  }
   if (issued.signedInUpstream) await startSession(c, userId, issued.provider);
   audit(c, { type: "code.issued", grantId, clientId: request.clientId, userId });
-  return c.redirect(authorizationResponseUrl(request.redirectUri, c.var.config.issuer, { code: issued.code, state: request.state }), 302);
+  return c.redirect(authorizationResponseUrl(request.redirectUri, c.get("config").issuer, { code: issued.code, state: request.state }), 302);
 }
 
 /** Live grants looked at for an identity to reuse: the newest usually is live, older ones cover a revoked newest. */
@@ -64,7 +63,7 @@ const REUSE_CANDIDATES = 3;
  * they have none, and the upstream must be asked.
  */
 export async function reuseSignedIn(c: Context<AppEnv>, request: AuthorizationParams, session: Session): Promise<Response | undefined> {
-  const config = c.var.config;
+  const config = c.get("config");
   if (!config.upstreams.some((p) => p.name === session.provider)) return undefined;
   // Blocked, or no longer admitted by the email policy: the upstream login applies it, with its page.
   if (!(await checkStanding(c, session.userId)).ok) return undefined;

@@ -33,7 +33,7 @@ introspectRoutes.use("/introspect", oauthErrors, logRequests, requireConfig, end
 
 /** @see https://www.rfc-editor.org/rfc/rfc7662#section-2 */
 introspectRoutes.post("/introspect", async (c) => {
-  await limitOAuth(c, "RATE_LIMIT_SOURCE", sourceKey(c));
+  await limitOAuth(c, "RATE_LIMIT_SOURCE", () => sourceKey(c));
   const form = await readForm(c);
   await authenticateCaller(c, form);
   const { token } = parseParams(request, form);
@@ -50,19 +50,19 @@ async function authenticateCaller(c: Context<AppEnv>, form: Record<string, strin
   const authorization = c.req.header("Authorization") ?? "";
   const bearer = /^Bearer +(\S+) *$/i.exec(authorization);
   if (bearer) {
-    const adminToken = c.var.config.adminToken;
+    const adminToken = c.get("config").adminToken;
     if (adminToken && (await secretsEqual(bearer[1] ?? "", adminToken))) return;
     throw new OAuthError("invalid_client", "caller authentication failed", { reason: adminToken ? "wrong admin token" : "no ADMIN_TOKEN configured" });
   }
   const client = await authenticateClient(c, form);
-  const declared = client.kind === "static" && c.var.config.staticClients.find((s) => s.clientId === client.clientId);
+  const declared = client.kind === "static" && c.get("config").staticClients.find((s) => s.clientId === client.clientId);
   if (!declared || !declared.introspection) {
     throw new OAuthError("invalid_client", "introspection is allowed only to resource servers declared by the operator", { reason: `${client.kind} client without introspection at /introspect` });
   }
 }
 
 async function introspect(c: Context<AppEnv>, token: string): Promise<Introspection> {
-  const config = c.var.config;
+  const config = c.get("config");
   const refresh = parseHandle("refresh", token);
   if (refresh) {
     const result = await grantStub(c.env, refresh.grantId)?.inspectRefresh(refresh.secret);

@@ -70,10 +70,10 @@ for (const path of [
   "/.well-known/oauth-authorization-server/mcp",
   "/.well-known/openid-configuration/mcp",
 ]) {
-  metadataRoutes.get(path, oauthErrors, (c) => c.json(authorizationServerMetadata(c.var.config), 200, CACHE));
+  metadataRoutes.get(path, oauthErrors, (c) => c.json(authorizationServerMetadata(c.get("config")), 200, CACHE));
 }
 
 /** The PRM at the RFC 9728 §3.1 location for `/mcp`, and at the root for clients that probe it without a path. */
 for (const path of ["/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-protected-resource"]) {
-  metadataRoutes.get(path, oauthErrors, (c) => c.json(protectedResourceMetadata(c.var.config), 200, CACHE));
+  metadataRoutes.get(path, oauthErrors, (c) => c.json(protectedResourceMetadata(c.get("config")), 200, CACHE));
 }

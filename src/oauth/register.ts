@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import * as z from "zod";
 import type { Config } from "../config";
 import { randomSecret, sha256 } from "../crypto";
-import { type ClientRecord, countDynamicClients, countUnusedDynamicClients, findRegistration, insertClient } from "../db/clients";
+import { type ClientRecord, insertClient, registrationState } from "../db/clients";
 import type { AppEnv } from "../http/app-env";
 import { endpointCors } from "../http/cors";
 import { logRequests } from "../http/request-log";
@@ -55,9 +55,9 @@ registerRoutes.use("/register", oauthErrors, logRequests, requireConfig, endpoin
  * @see https://www.rfc-editor.org/rfc/rfc7591#section-3
  */
 registerRoutes.post("/register", async (c) => {
-  const config = c.var.config;
+  const config = c.get("config");
   const source = sourceKey(c);
-  await limitOAuth(c, "RATE_LIMIT_REGISTER", source);
+  await limitOAuth(c, "RATE_LIMIT_REGISTER", () => source);
   if (!/^application\/json\s*(;|$)/i.test(c.req.header("Content-Type") ?? "")) {
     throw new OAuthError("invalid_client_metadata", "the body must be application/json");
   }
@@ -68,21 +68,19 @@ registerRoutes.post("/register", async (c) => {
   const metadata = registeredMetadata(registration);
   // Clients that register on every start would pile up rows: the same public registration from the same source
   // within a day gets the same client back. A confidential client cannot, as its secret exists only in its response.
-  const registrationHash = confidential ? undefined : await sha256(`${JSON.stringify(metadata)}\n${source}`);
-  if (registrationHash) {
-    const existing = await findRegistration(c.env.DB, registrationHash, now - DUPLICATE_REGISTRATION_WINDOW);
-    if (existing) return c.json({ client_id: existing.clientId, client_id_issued_at: existing.createdAt, ...existing.metadata }, 201, NO_STORE);
-  }
+  const [registrationHash, sourceHash] = await Promise.all([confidential ? undefined : sha256(`${JSON.stringify(metadata)}\n${source}`), sha256(source)]);
+  const state = await registrationState(c.env.DB, { registrationHash, since: now - DUPLICATE_REGISTRATION_WINDOW, sourceHash });
+  const { existing } = state;
+  if (existing) return c.json({ client_id: existing.clientId, client_id_issued_at: existing.createdAt, ...existing.metadata }, 201, NO_STORE);
   // One source (an IPv6 /64 holds 2^64 addresses) must not fill the table for everyone. Only registrations it has not
   // used for a token count, so a shared network whose people finish signing in is not held back by its neighbours.
-  const sourceHash = await sha256(source);
-  if ((await countUnusedDynamicClients(c.env.DB, sourceHash)) >= config.maxDcrClientsPerSource) {
+  if (state.unusedFromSource >= config.maxDcrClientsPerSource) {
     throw new OAuthError("temporarily_unavailable", "too many unused registrations from this network: sign in with one of them, or retry later", {
       status: 429,
       reason: "MAX_DCR_CLIENTS_PER_SOURCE reached",
     });
   }
-  if ((await countDynamicClients(c.env.DB)) >= config.maxDcrClients) {
+  if (state.dynamicClients >= config.maxDcrClients) {
     throw new OAuthError("temporarily_unavailable", "registration is closed for now: too many registered clients", { reason: "MAX_DCR_CLIENTS reached" });
   }
   const clientId = randomSecret(16);

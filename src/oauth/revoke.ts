@@ -35,20 +35,20 @@ revokeRoutes.use("/revoke", oauthErrors, logRequests, requireConfig, endpointCor
  * @see https://www.rfc-editor.org/rfc/rfc7009#section-2
  */
 revokeRoutes.post("/revoke", async (c) => {
-  await limitOAuth(c, "RATE_LIMIT_SOURCE", sourceKey(c));
+  await limitOAuth(c, "RATE_LIMIT_SOURCE", () => sourceKey(c));
   const form = await readForm(c);
   const client = await authenticateClient(c, form);
   const { token } = parseParams(request, form);
   const refresh = parseHandle("refresh", token);
   if (refresh) {
-    const result = await grantStub(c.env, refresh.grantId)?.revokeRefresh(refresh.secret, client.clientId, { key: await vaultKey(c.env, c.var.config) });
+    const result = await grantStub(c.env, refresh.grantId)?.revokeRefresh(refresh.secret, client.clientId, { key: await vaultKey(c.env, c.get("config")) });
     if (result?.ok) revokeUpstreamLater(c, result.upstream);
     if (result?.ok && result.wasLive) grantRevoked(c, refresh.grantId, client.clientId, "refresh token revoked by the client");
     return c.body(null, 200, NO_STORE);
   }
-  const access = await verifyAccessToken(c.env, c.var.config, token, protectedResources(c.var.config).map((r) => r.resource));
+  const access = await verifyAccessToken(c.env, c.get("config"), token, protectedResources(c.get("config")).map((r) => r.resource));
   if (access.ok && access.claims.clientId === client.clientId) {
-    const result = await grantStub(c.env, access.claims.grantId)?.revoke("access token revoked by the client", { key: await vaultKey(c.env, c.var.config) });
+    const result = await grantStub(c.env, access.claims.grantId)?.revoke("access token revoked by the client", { key: await vaultKey(c.env, c.get("config")) });
     if (result?.ok) revokeUpstreamLater(c, result.upstream);
     if (result?.ok && result.wasLive) grantRevoked(c, access.claims.grantId, client.clientId, "access token revoked by the client");
   }

@@ -30,14 +30,14 @@ tokenRoutes.use("/token", oauthErrors, logRequests, requireConfig, endpointCors)
  * @see https://datatracker.ietf.org/doc/html/draft-ietf-oauth-v2-1-13#section-3.2
  */
 tokenRoutes.post("/token", async (c) => {
-  await limitOAuth(c, "RATE_LIMIT_SOURCE", sourceKey(c));
+  await limitOAuth(c, "RATE_LIMIT_SOURCE", () => sourceKey(c));
   const form = await readForm(c);
   if (!form.grant_type) throw new OAuthError("invalid_request", "missing parameter grant_type");
   const grantType = GRANT_TYPES.find((g) => g.grantType === form.grant_type);
   if (!grantType) throw new OAuthError("unsupported_grant_type", "grant_type is not supported", { reason: `grant_type ${form.grant_type.slice(0, 64)}` });
   const client = await authenticateClient(c, form);
-  await limitOAuth(c, "RATE_LIMIT_TOKEN", tokenBudget(c, grantType, form, client));
-  if (!servedGrantTypes(client, c.var.config.trustedEnterpriseIdps).includes(grantType.grantType)) {
+  await limitOAuth(c, "RATE_LIMIT_TOKEN", () => tokenBudget(c, grantType, form, client));
+  if (!servedGrantTypes(client, c.get("config").trustedEnterpriseIdps).includes(grantType.grantType)) {
     throw new OAuthError("unauthorized_client", `the client is not registered for the ${grantType.grantType} grant`);
   }
   const tokens = await grantType.handle(c, form, client);

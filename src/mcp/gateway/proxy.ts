@@ -58,7 +58,7 @@ function originHeaders(incoming: Headers, credentials: OriginCredentials, sessio
  * of it, or one that is not a bearer token (502).
  */
 async function originCredentials(c: Context<AppEnv>, server: McpServer, caller: Caller): Promise<OriginCredentials | Response> {
-  const assertion = await identityAssertion(c.env, c.var.config, server, caller);
+  const assertion = await identityAssertion(c.env, c.get("config"), server, caller);
   if (server.upstreamProvider === undefined) return { assertion };
   try {
     const token = await upstreamTokenFor(c, caller, server.upstreamProvider);
@@ -73,7 +73,7 @@ async function originCredentials(c: Context<AppEnv>, server: McpServer, caller: 
     if (err.code === "revoked") {
       const error = new OAuthError("invalid_token", "the grant has ended: sign in again", { reason: "upstream_revoked" });
       noteFailure(c, error.code, error.reason);
-      const target = protectedResources(c.var.config).find((r) => r.path === server.path);
+      const target = protectedResources(c.get("config")).find((r) => r.path === server.path);
       return c.json(error.toJSON(), 401, { "WWW-Authenticate": bearerChallenge(c, error, target) });
     }
     return originFailure(c, 502, `upstream_${err.code}`, err.message);

@@ -33,14 +33,14 @@ function serverMetadata(config: Config, server: McpServer) {
 export const gatewayRoutes = new Hono<AppEnv>();
 
 gatewayRoutes.use("*", async (c, next) => {
-  const { servers } = c.var.config;
+  const { servers } = c.get("config");
   const path = c.req.path;
   if (path === METADATA_PREFIX || path.startsWith(`${METADATA_PREFIX}/`)) {
     // The root document stays /mcp's: a server there answers it too.
     const served = path.slice(METADATA_PREFIX.length) || "/mcp";
     const server = servers.find((s) => s.path === served);
     if (!server || c.req.method !== "GET") return next();
-    return c.json(serverMetadata(c.var.config, server), 200, CACHE);
+    return c.json(serverMetadata(c.get("config"), server), 200, CACHE);
   }
   const server = servers.find((s) => s.path === path);
   if (!server) return next();
@@ -77,7 +77,7 @@ function resourceAt(config: Config, path: string): ProtectedResource {
 
 /** Authenticates for the server's resource, then proxies; errors are challenges (RFC 6750 §3) or JSON-RPC. */
 async function serve(c: Context<AppEnv>, server: McpServer): Promise<Response> {
-  const config = c.var.config;
+  const config = c.get("config");
   if (config.problems.length > 0) {
     noteFailure(c, "temporarily_unavailable", "configuration");
     return c.json({ jsonrpc: "2.0", error: { code: -32000, message: "Gatehouse is not configured: see its log." }, id: null }, 503);
@@ -97,6 +97,6 @@ async function serve(c: Context<AppEnv>, server: McpServer): Promise<Response> {
     return c.body(null, 401, { "WWW-Authenticate": bearerChallenge(c, undefined, target) });
   }
   c.set("caller", caller);
-  if (!(await withinLimit(c, "RATE_LIMIT_MCP", `grant:${caller.grantId}`))) return mcpTooManyRequests(c);
+  if (!(await withinLimit(c, "RATE_LIMIT_MCP", () => `grant:${caller.grantId}`))) return mcpTooManyRequests(c);
   return guarded(c, server, caller, target);
 }

@@ -36,15 +36,15 @@ export const authorizationCodeGrant: GrantType = {
     const stub = handle && grantStub(c.env, handle.grantId);
     if (!handle || !stub) throw new OAuthError("invalid_grant", "the authorization code is invalid", { reason: "code is not a code handle" });
     const grantId = handle.grantId;
-    const access = { key: await vaultKey(c.env, c.var.config) };
+    const access = { key: await vaultKey(c.env, c.get("config")) };
     const result = await stub.redeemCode(handle.secret, {
       clientId: client.clientId,
       redirectUri: params.redirect_uri,
       verifierChallenge: await pkceS256(params.code_verifier),
-      resource: presentedResource(c.var.config, params.resource),
+      resource: presentedResource(c.get("config"), params.resource),
       issueRefreshToken: servedGrantTypes(client).includes("refresh_token"),
-      refreshIdleTtlSeconds: c.var.config.refreshIdleTtl,
-      refreshMaxTtlSeconds: c.var.config.refreshMaxTtl,
+      refreshIdleTtlSeconds: c.get("config").refreshIdleTtl,
+      refreshMaxTtlSeconds: c.get("config").refreshMaxTtl,
     }, access);
     if (!result.ok) {
       if (result.error === "code_replayed" || result.error === "duplicate_submission") {

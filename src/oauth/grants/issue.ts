@@ -17,7 +17,7 @@ import type { TokenResponse } from "./grant-type";
 export async function tokenResponse(c: Context<AppEnv>, grant: IssuedGrant, client: ClientRecord): Promise<TokenResponse> {
   const scope = accessTokenScopes(grant.scope).join(" ");
   const { user } = grant;
-  const config = c.var.config;
+  const config = c.get("config");
   const ttl = accessTokenTtlFor(config.clientPolicies, client, config.accessTokenTtl);
   const { token, expiresIn } = await mintAccessToken(c.env, config, { ...tokenIdentity(user), clientId: grant.clientId, scope, grantId: grant.grantId, resource: grant.resource }, ttl);
   audit(c, { type: "access_token.issued", grantId: grant.grantId, clientId: grant.clientId, userId: user.userId });

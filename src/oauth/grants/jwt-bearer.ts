@@ -50,7 +50,7 @@ export const jwtBearerGrant: GrantType = {
   grantType: JWT_BEARER_GRANT,
   presentedGrant: () => undefined,
   async handle(c, form, client) {
-    const config = c.var.config;
+    const config = c.get("config");
     // An ID-JAG is a bearer credential until its jti is spent: only a client that proves its secret may present one.
     if (client.tokenEndpointAuthMethod === "none") throw new OAuthError("unauthorized_client", "the JWT-bearer grant needs a confidential client", { reason: "public client presented an ID-JAG" });
     const params = parseParams(request, form);
@@ -90,7 +90,7 @@ export const jwtBearerGrant: GrantType = {
     const ttl = accessTokenTtlFor(config.clientPolicies, client, config.accessTokenTtl) + GRANT_MARGIN_SECONDS;
     // The grant keeps the person, not the IdP's subject (that stays in D1 `users`), as a browser grant does.
     const { subject: _subject, ...profile } = identity;
-    const grant = await createGrant(c.env.GRANTS, { key: await vaultKey(c.env, c.var.config), clientId: client.clientId, scope: assertion.scopes.join(" "), resource: assertion.resource, user: { ...profile, userId }, ttl });
+    const grant = await createGrant(c.env.GRANTS, { key: await vaultKey(c.env, c.get("config")), clientId: client.clientId, scope: assertion.scopes.join(" "), resource: assertion.resource, user: { ...profile, userId }, ttl });
     try {
       await upsertGrantIndex(c.env.DB, { id: grant.grantId, userId, clientId: client.clientId, scope: grant.scope, resource: grant.resource, status: "active", createdAt: now, expiresAt: Math.ceil(grant.expiresAt / 1000) });
     } catch (err) {

@@ -38,10 +38,10 @@ export const refreshTokenGrant: GrantType = {
     const result = await stub.rotateRefresh(handle.secret, {
       clientId: client.clientId,
       scope: scope?.length ? scope : undefined,
-      resource: presentedResource(c.var.config, params.resource),
-      replayWindowSeconds: c.var.config.refreshReplayWindow,
-      refreshIdleTtlSeconds: c.var.config.refreshIdleTtl,
-    }, { key: await vaultKey(c.env, c.var.config) });
+      resource: presentedResource(c.get("config"), params.resource),
+      replayWindowSeconds: c.get("config").refreshReplayWindow,
+      refreshIdleTtlSeconds: c.get("config").refreshIdleTtl,
+    }, { key: await vaultKey(c.env, c.get("config")) });
     if (!result.ok) {
       if (result.error === "refresh_reused") audit(c, { type: "refresh_token.reused", grantId, clientId: client.clientId, detail: { revoked: true } });
       if (result.revoked) grantRevoked(c, grantId, client.clientId, result.reason);
@@ -50,7 +50,7 @@ export const refreshTokenGrant: GrantType = {
     }
     const { grant } = result;
     // A grant for a server since removed from MCP_SERVERS can never serve again: the client is to sign in anew.
-    if (!resourceNamed(c.var.config, grant.resource)) throw new OAuthError("invalid_grant", "the refresh token is invalid, expired or revoked", { reason: "grant resource no longer configured" });
+    if (!resourceNamed(c.get("config"), grant.resource)) throw new OAuthError("invalid_grant", "the refresh token is invalid, expired or revoked", { reason: "grant resource no longer configured" });
     // The person's standing now, not at sign-in: blocked since, or no longer admitted by the email policy, ends the grant.
     const standing = await checkStanding(c, grant.user.userId);
     if (!standing.ok) {
