@@ -71,7 +71,7 @@ export function serveMcp<E extends Env>(tools: ServerTools<E>): McpHandler<E> {
  * The SDK checks a client's elicitation answer against its schema with Ajv, and builds an Ajv for every server it
  * makes: more CPU than the rest of a `tools/list` (issue 17). This one builds it when a tool first elicits.
  */
-class ValidatorOnFirstUse implements jsonSchemaValidator {
+export class ValidatorOnFirstUse implements jsonSchemaValidator {
   #ajv?: AjvJsonSchemaValidator;
   getValidator<T>(schema: JsonSchemaType) {
     this.#ajv ??= new AjvJsonSchemaValidator();
