@@ -1,7 +1,8 @@
 // The bench's platform floor: `/healthz` answers with no work at all; `/proxy` forwards the request to ORIGIN with
 // fetch() and streams the answer back, which is the least any gateway Worker does. Gatehouse's gateway minus this is
 // what Gatehouse itself adds. `/proxy?log` also writes one JSON line like Gatehouse's request log, so the bench shows
-// what one console.log costs in local `wrangler dev` (which relays each line through the inspector to its Node process).
+// what one console.log costs in local `wrangler dev` (a line to workerd's structured stdout, which wrangler's Node
+// process reads; with wrangler's inspector attached, a DevTools message with its stack instead).
 interface Env {
   ORIGIN: string;
 }
