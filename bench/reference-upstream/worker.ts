@@ -13,6 +13,7 @@ import { decodeProtectedHeader } from "jose";
 import * as oauth from "oauth4webapi";
 import type { Caller } from "../../src/identity";
 import { registerWhoami } from "../../src/mcp/tools/whoami";
+import { ValidatorOnFirstUse } from "../../src/mcp/validator";
 
 interface Env {
   OAUTH_KV: KVNamespace;
@@ -172,10 +173,10 @@ async function tokenExchangeCallback(options: TokenExchangeCallbackOptions<Env>,
   return { newProps: { ...props, tokenSet }, ...(tokenSet.accessTokenTTL !== undefined && { accessTokenTTL: tokenSet.accessTokenTTL }) };
 }
 
-/** Gatehouse's /mcp handler, line for line: one McpServer per request, the same `whoami` tool. */
+/** Gatehouse's /mcp handler, line for line: one McpServer per request with the same validator, the same `whoami` tool. */
 async function serveMcp(request: Request, authInfo: { token: string; clientId: string; scopes: string[]; extra: { caller: Caller } }): Promise<Response> {
   if (request.method !== "POST") return Response.json({ jsonrpc: "2.0", error: { code: -32000, message: "Method not allowed." }, id: null }, { status: 405 });
-  const server = new McpServer({ name: "reference-upstream", version: "0.1.0" });
+  const server = new McpServer({ name: "reference-upstream", version: "0.1.0" }, { jsonSchemaValidator: new ValidatorOnFirstUse() });
   registerWhoami(server, { linkedProviders: async () => [] });
   const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true, maxRequestBodySize: 1024 * 1024 });
   await server.connect(transport);

@@ -6,6 +6,7 @@ import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import type { Caller } from "../../src/identity";
 import { registerWhoami } from "../../src/mcp/tools/whoami";
+import { ValidatorOnFirstUse } from "../../src/mcp/validator";
 
 interface Env {
   OAUTH_KV: KVNamespace;
@@ -23,10 +24,10 @@ interface Props {
 const SCOPE = "mcp";
 const DAY = 86_400;
 
-/** Gatehouse's /mcp handler, line for line: one McpServer per request, the same `whoami` tool. */
+/** Gatehouse's /mcp handler, line for line: one McpServer per request with the same validator, the same `whoami` tool. */
 async function serveMcp(request: Request, authInfo: AuthInfo | undefined): Promise<Response> {
   if (request.method !== "POST") return Response.json({ jsonrpc: "2.0", error: { code: -32000, message: "Method not allowed." }, id: null }, { status: 405 });
-  const server = new McpServer({ name: "reference", version: "0.1.0" });
+  const server = new McpServer({ name: "reference", version: "0.1.0" }, { jsonSchemaValidator: new ValidatorOnFirstUse() });
   // The reference has no vault: no linked providers to list.
   registerWhoami(server, { linkedProviders: async () => [] });
   const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true, maxRequestBodySize: 1024 * 1024 });

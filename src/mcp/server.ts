@@ -3,8 +3,6 @@
 // @see MCP specification, basic/transports (Streamable HTTP)
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
-import type { JsonSchemaType, jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation";
-import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
 import { loadConfig } from "../config";
 import type { Env } from "../env";
 import type { Caller } from "../identity";
@@ -14,6 +12,7 @@ import { registerUpstreamUserinfo } from "./tools/upstream-userinfo";
 import { registerFeedback } from "./tools/feedback";
 import { registerWhoami } from "./tools/whoami";
 import type { UpstreamAccess } from "./upstream-token";
+import { ValidatorOnFirstUse } from "./validator";
 
 /** Reported in `initialize` as `serverInfo.version`. */
 const SERVER_VERSION = "0.1.0";
@@ -65,16 +64,4 @@ export function serveMcp<E extends Env>(tools: ServerTools<E>): McpHandler<E> {
       await server.close();
     }
   };
-}
-
-/**
- * The SDK checks a client's elicitation answer against its schema with Ajv, and builds an Ajv for every server it
- * makes: more CPU than the rest of a `tools/list` (issue 17). This one builds it when a tool first elicits.
- */
-export class ValidatorOnFirstUse implements jsonSchemaValidator {
-  #ajv?: AjvJsonSchemaValidator;
-  getValidator<T>(schema: JsonSchemaType) {
-    this.#ajv ??= new AjvJsonSchemaValidator();
-    return this.#ajv.getValidator<T>(schema);
-  }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ValidatorOnFirstUse } from "./server";
+import { ValidatorOnFirstUse } from "./validator";
 
 describe("the built-in server's schema validator", () => {
   it("checks an elicitation answer against its schema, as the SDK's Ajv validator does", () => {
