@@ -7,13 +7,10 @@
 // grant's props; `tokenExchangeCallback` hands them on at /token, as the template does. The MCP endpoint is the first
 // reference's, so only the sign-in differs.
 import { AuthorizationError, type AuthRequest, type OAuthHelpers, OAuthProvider, type OAuthResourceContext, type TokenExchangeCallbackOptions, type TokenExchangeCallbackResult } from "@cloudflare/workers-oauth-provider";
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { decodeProtectedHeader } from "jose";
 import * as oauth from "oauth4webapi";
 import type { Caller } from "../../src/identity";
-import { registerWhoami } from "../../src/mcp/tools/whoami";
-import { ValidatorOnFirstUse } from "../../src/mcp/validator";
+import { serveMcp } from "../reference/mcp";
 
 interface Env {
   OAUTH_KV: KVNamespace;
@@ -173,26 +170,12 @@ async function tokenExchangeCallback(options: TokenExchangeCallbackOptions<Env>,
   return { newProps: { ...props, tokenSet }, ...(tokenSet.accessTokenTTL !== undefined && { accessTokenTTL: tokenSet.accessTokenTTL }) };
 }
 
-/** Gatehouse's /mcp handler, line for line: one McpServer per request with the same validator, the same `whoami` tool. */
-async function serveMcp(request: Request, authInfo: { token: string; clientId: string; scopes: string[]; extra: { caller: Caller } }): Promise<Response> {
-  if (request.method !== "POST") return Response.json({ jsonrpc: "2.0", error: { code: -32000, message: "Method not allowed." }, id: null }, { status: 405 });
-  const server = new McpServer({ name: "reference-upstream", version: "0.1.0" }, { jsonSchemaValidator: new ValidatorOnFirstUse() });
-  registerWhoami(server, { linkedProviders: async () => [] });
-  const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true, maxRequestBodySize: 1024 * 1024 });
-  await server.connect(transport);
-  try {
-    return await transport.handleRequest(request, { authInfo });
-  } finally {
-    await server.close();
-  }
-}
-
 const apiHandler = {
   async fetch(request: Request, _env: Env, ctx: ExecutionContext): Promise<Response> {
     const { props, auth } = ctx as OAuthResourceContext<Props>;
     const clientId = auth.clientId ?? "";
     const caller: Caller = { subject: props.sub, email: props.email, clientId, scopes: auth.scope, grantId: "" };
-    return serveMcp(request, { token: auth.token, clientId, scopes: auth.scope, extra: { caller } });
+    return serveMcp("reference-upstream", request, { token: auth.token, clientId, scopes: auth.scope, extra: { caller } });
   },
 };
 

@@ -1,12 +1,8 @@
 // The reference for `npm run bench`: the same MCP endpoint as Gatehouse (SDK web transport, stateless, `whoami`),
 // protected by @cloudflare/workers-oauth-provider with DCR, an auto-approving /authorize, /token and refresh.
 import { type OAuthHelpers, OAuthProvider, type OAuthResourceContext } from "@cloudflare/workers-oauth-provider";
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
-import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import type { Caller } from "../../src/identity";
-import { registerWhoami } from "../../src/mcp/tools/whoami";
-import { ValidatorOnFirstUse } from "../../src/mcp/validator";
+import { serveMcp } from "./mcp";
 
 interface Env {
   OAUTH_KV: KVNamespace;
@@ -24,28 +20,13 @@ interface Props {
 const SCOPE = "mcp";
 const DAY = 86_400;
 
-/** Gatehouse's /mcp handler, line for line: one McpServer per request with the same validator, the same `whoami` tool. */
-async function serveMcp(request: Request, authInfo: AuthInfo | undefined): Promise<Response> {
-  if (request.method !== "POST") return Response.json({ jsonrpc: "2.0", error: { code: -32000, message: "Method not allowed." }, id: null }, { status: 405 });
-  const server = new McpServer({ name: "reference", version: "0.1.0" }, { jsonSchemaValidator: new ValidatorOnFirstUse() });
-  // The reference has no vault: no linked providers to list.
-  registerWhoami(server, { linkedProviders: async () => [] });
-  const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true, maxRequestBodySize: 1024 * 1024 });
-  await server.connect(transport);
-  try {
-    return await transport.handleRequest(request, { authInfo });
-  } finally {
-    await server.close();
-  }
-}
-
 const apiHandler = {
   async fetch(request: Request, _env: Env, ctx: ExecutionContext): Promise<Response> {
     // OAuthProvider hands the apiHandler the props /authorize stored (decrypted) and what it verified.
     const { props, auth } = ctx as OAuthResourceContext<Props>;
     const clientId = auth.clientId ?? "";
     const caller: Caller = { subject: props.userId, email: props.email, clientId, scopes: auth.scope, grantId: "" };
-    return serveMcp(request, { token: auth.token, clientId, scopes: auth.scope, extra: { caller } });
+    return serveMcp("reference", request, { token: auth.token, clientId, scopes: auth.scope, extra: { caller } });
   },
 };
 
@@ -66,7 +47,7 @@ const defaultHandler = {
       return Response.redirect(redirectTo, 302);
     }
     // The floor for scenario (b): the same MCP handler with no token check at all.
-    if (url.pathname === "/open/mcp") return serveMcp(request, undefined);
+    if (url.pathname === "/open/mcp") return serveMcp("reference", request, undefined);
     if (url.pathname === "/healthz") return new Response("ok");
     return Response.json({ error: "not_found" }, { status: 404 });
   },
