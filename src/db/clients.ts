@@ -136,7 +136,6 @@ export async function insertClient(db: D1Database, client: ClientRecord, registr
     .run();
 }
 
-/** The public client registered with `registrationHash` since `since`, if any (the DCR duplicate rule). */
 /** What a new registration is checked against: the same registration made lately, and the two caps' counts. */
 export interface RegistrationState {
   /** The public client registered with `registrationHash` since `since`, which the registration gets back. */

@@ -35,7 +35,7 @@ export interface IssuedAuthorization {
 /** Indexes the grant, remembers consent, starts the session (after an upstream sign-in) and redirects with `code`, `state` and `iss`. */
 export async function finishAuthorization(c: Context<AppEnv>, issued: IssuedAuthorization): Promise<Response> {
   const { grantId, request, userId } = issued;
-  // One D1 round trip for both rows (issue 17).
+  // Both rows in one D1 round trip (issue 17), so both or neither are written.
   const createdAt = Math.floor(Date.now() / 1000);
   const consent = { userId, clientId: request.clientId, redirectHost: redirectHost(request.redirectUri), scopes: request.scope.split(" "), resource: request.resource, legacyResource: c.get("config").mcpResource };
   try {
