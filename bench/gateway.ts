@@ -166,11 +166,10 @@ export function renderGatewayTable(result: GatewayResult): string {
   const rows = [
     ["(g) tools/list, origin called directly (CPU: the origin process)", ...cells(direct)],
     ["(g0) floor: a Worker that only fetch()es the origin", ...cells(floor)],
-    ["(g0) the same floor Worker, writing one log line per request", ...cells(floorLog)],
+    ["(g0) the same floor Worker, writing one log line per request (REQUEST_LOG=all)", ...cells(floorLog)],
     [`(g) tools/list through Gatehouse /mcp/${GATEWAY_SERVER}`, ...cells(gateway)],
     added(direct, "(g) added by the gateway, over direct", false),
     added(floor, "(g) added by Gatehouse, over the floor", true),
-    added(floorLog, "(g) added by Gatehouse, over the floor with its log line", true),
     ["(g) context: Gatehouse's own /mcp, token, no hop", ...cells(own)],
   ];
   const table = markdownTable(["gateway scenario", "ops/s", "p50 ms", "p99 ms", "CPU ms/op", "errors"], rows);

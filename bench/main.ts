@@ -161,7 +161,7 @@ async function main(): Promise<number> {
   if (!options.only || options.only.includes("g")) {
     gateway = await runGateway();
     log(`\n${renderGatewayTable(gateway)}\n`);
-    log("(g): the same stateless MCP SDK origin (its own Node process), called directly without a token, through a Worker that only forwards (g0, also with one console.log line per request as Gatehouse writes), and through Gatehouse with a token, in alternating rounds with Gatehouse's own /mcp.");
+    log("(g): the same stateless MCP SDK origin (its own Node process), called directly without a token, through a Worker that only forwards (g0, also with one console.log line per request as Gatehouse writes with REQUEST_LOG=all), and through Gatehouse with a token, in alternating rounds with Gatehouse's own /mcp.");
     log("CPU ms/op: the Worker's workerd per operation (in brackets: all of wrangler dev, its proxy workerd and Node process too); the direct path's is the origin's.");
   }
   let vault: VaultResult | undefined;

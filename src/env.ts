@@ -62,6 +62,7 @@ export interface ConfigVars {
   TRUSTED_ENTERPRISE_IDPS?: string;
   SSO_MAX_AGE?: string;
   EVENT_RETENTION_DAYS?: string;
+  REQUEST_LOG?: string;
   UPSTREAM_TOKEN_KEY?: string;
   MCP_SERVERS?: string;
 }

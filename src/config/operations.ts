@@ -1,6 +1,10 @@
-// Running Gatehouse: the admin token, how long security events are kept, and the two switches that loosen it
-// (RATE_LIMITS=false, REQUIRE_AUTH=false), which are read and warned about only here.
+// Running Gatehouse: the admin token, how long security events are kept, which requests are logged, and the two
+// switches that loosen it (RATE_LIMITS=false, REQUIRE_AUTH=false), which are read and warned about only here.
 import type { Reader } from "./reader";
+
+/** Which requests write their JSON line (`REQUEST_LOG`): see src/http/request-log.ts. */
+export const REQUEST_LOG_MODES = ["failures", "all", "off"] as const;
+export type RequestLogMode = (typeof REQUEST_LOG_MODES)[number];
 
 export interface Operations {
   adminToken?: string;
@@ -9,6 +13,7 @@ export interface Operations {
   /** `RATE_LIMITS=false` turns the rate-limit bindings off (load tests); on by default. */
   rateLimits: boolean;
   requireAuth: boolean;
+  requestLog: RequestLogMode;
 }
 
 export function parseOperations(read: Reader): Operations {
@@ -20,5 +25,6 @@ export function parseOperations(read: Reader): Operations {
   if (!rateLimits) read.warn("RATE_LIMITS is false: /register, /authorize, /callback, /token, /revoke, /introspect and /mcp are not rate limited");
   const requireAuth = read.flag("REQUIRE_AUTH", true);
   if (!requireAuth) read.warn("REQUIRE_AUTH is false: anonymous requests reach /mcp");
-  return { adminToken, eventRetentionDays, rateLimits, requireAuth };
+  const requestLog = read.choice("REQUEST_LOG", REQUEST_LOG_MODES, "failures");
+  return { adminToken, eventRetentionDays, rateLimits, requireAuth, requestLog };
 }

@@ -55,6 +55,15 @@ export class Reader {
     return value;
   }
 
+  /** One of `choices`, any case; anything else is a problem and the default stands. */
+  choice<T extends string>(variable: keyof ConfigVars, choices: readonly T[], fallback: T): T {
+    const raw = this.text(variable)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    const chosen = choices.find((c) => c === raw);
+    if (chosen === undefined) this.problem(variable, `must be one of ${choices.join(", ")}`);
+    return chosen ?? fallback;
+  }
+
   /** An absolute http(s) URL as written; anything else is a problem and reads as unset. */
   url(variable: keyof ConfigVars): string | undefined {
     const raw = this.text(variable);

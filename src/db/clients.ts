@@ -111,7 +111,12 @@ function toRecord(row: ClientRow): ClientRecord {
  * registration passes the hash of its duplicate rule (public clients) and of its source (the per-source cap).
  */
 export async function insertClient(db: D1Database, client: ClientRecord, registrationHash?: string, sourceHash?: string): Promise<void> {
-  await db
+  await clientInsert(db, client, registrationHash, sourceHash).run();
+}
+
+/** The statement `insertClient` runs, to batch with other writes. */
+export function clientInsert(db: D1Database, client: ClientRecord, registrationHash?: string, sourceHash?: string): D1PreparedStatement {
+  return db
     .prepare(
       `INSERT INTO clients (client_id, kind, client_secret_hash, client_name, redirect_uris, grant_types,
          token_endpoint_auth_method, application_type, scope, metadata, created_at, last_used_at, registration_hash, source_hash)
@@ -132,8 +137,7 @@ export async function insertClient(db: D1Database, client: ClientRecord, registr
       client.lastUsedAt ?? null,
       registrationHash ?? null,
       sourceHash ?? null,
-    )
-    .run();
+    );
 }
 
 /** What a new registration is checked against: the same registration made lately, and the two caps' counts. */
@@ -255,14 +259,16 @@ export async function saveMetadataClient(db: D1Database, client: ClientRecord & 
   clientCache.delete(client.clientId);
 }
 
-/** Records that a client was used, at most once per `TOUCH_INTERVAL`, so the sweep can find unused clients. */
-export async function touchClient(db: D1Database, clientId: string, now = Math.floor(Date.now() / 1000)): Promise<void> {
+/**
+ * The write that records a client's use, at most once per `TOUCH_INTERVAL`, so the sweep can find unused clients;
+ * this isolate's cached record counts it at once.
+ */
+export function clientTouch(db: D1Database, clientId: string, now = Math.floor(Date.now() / 1000)): D1PreparedStatement {
   const cached = clientCache.get(clientId)?.entry.record;
   if (cached) cached.lastUsedAt = now;
-  await db
+  return db
     .prepare("UPDATE clients SET last_used_at = ? WHERE client_id = ? AND (last_used_at IS NULL OR last_used_at <= ?)")
-    .bind(now, clientId, now - TOUCH_INTERVAL)
-    .run();
+    .bind(now, clientId, now - TOUCH_INTERVAL);
 }
 
 /** Columns the admin listing reads: every one but `client_secret_hash`, which never leaves the token endpoint's checks. */

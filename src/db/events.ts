@@ -51,11 +51,17 @@ export async function deleteEventsBefore(db: D1Database, before: number, limit: 
   return result.meta.changes ?? 0;
 }
 
-/** Appends events in one batch (one round trip). Callers pass the promise to `ctx.waitUntil` so responses are not delayed. */
+/** Appends events in one batch (one round trip). */
 export async function recordEvents(db: D1Database, events: SecurityEvent[], at = Math.floor(Date.now() / 1000)): Promise<void> {
   if (events.length === 0) return;
+  await db.batch(eventInserts(db, events, at));
+}
+
+/** The statements `recordEvents` runs, to batch with other writes. */
+export function eventInserts(db: D1Database, events: SecurityEvent[], at = Math.floor(Date.now() / 1000)): D1PreparedStatement[] {
+  if (events.length === 0) return [];
   const insert = db.prepare("INSERT INTO events (type, at, grant_id, client_id, user_id, detail) VALUES (?, ?, ?, ?, ?, ?)");
-  await db.batch(events.map((e) => insert.bind(e.type, at, e.grantId ?? null, e.clientId ?? null, e.userId ?? null, e.detail ? JSON.stringify(e.detail) : null)));
+  return events.map((e) => insert.bind(e.type, at, e.grantId ?? null, e.clientId ?? null, e.userId ?? null, e.detail ? JSON.stringify(e.detail) : null));
 }
 
 /** A stored event as the admin API shows it; `detail` parsed back into an object. */

@@ -13,8 +13,8 @@ export interface AppEnv {
     config: Config;
     correlationId: string;
     caller?: Caller;
-    /** Security events of this request, written in one batch after the response (src/http/audit.ts). */
-    events: SecurityEvent[];
+    /** Security events of this request and the writes that need not delay its response (src/http/audit.ts). */
+    trail: Trail;
     /** Why the request failed, for its log line (src/http/request-log.ts): the OAuth error code and the failed check. */
     outcome?: { error: string; reason?: string };
     /** How the mount serving the request renders its errors (src/http/respond.ts). */
@@ -25,6 +25,13 @@ export interface AppEnv {
      */
     revokeUpstream?: (removed: RemovedUpstream[]) => Promise<void>;
   };
+}
+
+/** A request's security events (those before `written` are in D1) and its writes for after the response (src/http/audit.ts). */
+export interface Trail {
+  events: SecurityEvent[];
+  written: number;
+  later: D1PreparedStatement[];
 }
 
 /** How one mount answers a protocol error, and a crash the client may quote by its reference id. */

@@ -1,8 +1,9 @@
 // Client authentication at /token, /revoke and /introspect (RFC 6749 §2.3, OAuth 2.1 §2.4).
 import type { Context } from "hono";
 import { sha256, timingSafeEqual } from "../crypto";
-import { type ClientRecord, TOUCH_INTERVAL, type TokenEndpointAuthMethod, touchClient } from "../db/clients";
+import { type ClientRecord, clientTouch, TOUCH_INTERVAL, type TokenEndpointAuthMethod } from "../db/clients";
 import type { AppEnv } from "../http/app-env";
+import { writeLater } from "../http/audit";
 import { acceptsAuthMethod } from "../policy/client-rules";
 import { knownClient } from "./client-lookup";
 import { OAuthError } from "../errors";
@@ -47,9 +48,7 @@ export async function authenticateClient(c: Context<AppEnv>, form: Record<string
 export function recordClientUse(c: Context<AppEnv>, client: ClientRecord): void {
   const now = Math.floor(Date.now() / 1000);
   if (client.lastUsedAt !== undefined && now - client.lastUsedAt < TOUCH_INTERVAL) return;
-  c.executionCtx.waitUntil(
-    touchClient(c.env.DB, client.clientId, now).catch((err: unknown) => console.error(JSON.stringify({ event: "client.touch_failed", error: err instanceof Error ? err.name : "unknown" }))),
-  );
+  writeLater(c, clientTouch(c.env.DB, client.clientId, now));
 }
 
 /** The credentials in the request and the method they imply; more than one method is refused (RFC 6749 §2.3). */

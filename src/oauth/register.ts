@@ -3,13 +3,13 @@ import { Hono } from "hono";
 import * as z from "zod";
 import type { Config } from "../config";
 import { randomSecret, sha256 } from "../crypto";
-import { type ClientRecord, insertClient, registrationState } from "../db/clients";
+import { type ClientRecord, clientInsert, registrationState } from "../db/clients";
 import type { AppEnv } from "../http/app-env";
 import { endpointCors } from "../http/cors";
 import { logRequests } from "../http/request-log";
 import { NO_STORE, oauthErrors } from "../http/respond";
 import { requireConfig } from "../http/require-config";
-import { audit } from "../http/audit";
+import { audit, writeWithTrail } from "../http/audit";
 import { displayMetadata, displayText, optional } from "../policy/client-metadata";
 import { OAuthError } from "../errors";
 import { readText } from "../http/params";
@@ -98,9 +98,8 @@ registerRoutes.post("/register", async (c) => {
     metadata,
     createdAt: now,
   };
-  await insertClient(c.env.DB, record, registrationHash, sourceHash);
-
   audit(c, { type: "client.registered", clientId, detail: { token_endpoint_auth_method: record.tokenEndpointAuthMethod, application_type: record.applicationType } });
+  await writeWithTrail(c, [clientInsert(c.env.DB, record, registrationHash, sourceHash)]);
 
   const secretFields = clientSecret === undefined ? {} : { client_secret: clientSecret, client_secret_expires_at: 0 };
   return c.json({ client_id: clientId, client_id_issued_at: now, ...secretFields, ...metadata }, 201, NO_STORE);

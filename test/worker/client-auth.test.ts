@@ -7,8 +7,9 @@ import { Hono } from "hono";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config";
 import { sha256 } from "../../src/crypto";
-import { type ClientRecord, insertClient, TOUCH_INTERVAL, type TokenEndpointAuthMethod, touchClient } from "../../src/db/clients";
+import { type ClientRecord, clientTouch, insertClient, TOUCH_INTERVAL, type TokenEndpointAuthMethod } from "../../src/db/clients";
 import type { AppEnv } from "../../src/http/app-env";
+import { auditTrail } from "../../src/http/audit";
 import { authenticateClient, recordClientUse } from "../../src/oauth/client-auth";
 import { readForm } from "../../src/http/params";
 import { oauthErrors, onError } from "../../src/http/respond";
@@ -19,7 +20,7 @@ app.use(async (c, next) => {
   c.set("config", loadConfig(c.env));
   await next();
 });
-app.use(oauthErrors);
+app.use(oauthErrors, auditTrail);
 app.post("/token", async (c) => {
   const client = await authenticateClient(c, await readForm(c));
   recordClientUse(c, client);
@@ -228,9 +229,9 @@ describe("any method", () => {
 
     // Another isolate's write within the hour is not repeated: the statement itself guards the interval.
     await env.DB.prepare("UPDATE clients SET last_used_at = ? WHERE client_id = ?").bind(1_000, "touched-client").run();
-    await touchClient(env.DB, "touched-client", 1_000 + TOUCH_INTERVAL - 1);
+    await clientTouch(env.DB, "touched-client", 1_000 + TOUCH_INTERVAL - 1).run();
     expect(await lastUsed()).toBe(1_000);
-    await touchClient(env.DB, "touched-client", 1_000 + TOUCH_INTERVAL);
+    await clientTouch(env.DB, "touched-client", 1_000 + TOUCH_INTERVAL).run();
     expect(await lastUsed()).toBe(1_000 + TOUCH_INTERVAL);
   });
 

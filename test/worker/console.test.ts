@@ -284,11 +284,13 @@ describe("the feedback tool", () => {
   });
 
   it("stores feedback with the verified identity, lists it in the console and the admin API, and never logs it", async () => {
-    const { tokens, userId } = await connect("feedback@org.example");
+    // Every request's line written, so that the check below has a line to look into.
+    const logging = { ...target, REQUEST_LOG: "all" } as Env;
+    const { tokens, userId } = await connect("feedback@org.example", logging);
     const message = "The search tool misses results for umlauts — secret-feedback-text";
     const logged: unknown[][] = [];
     const spies = (["log", "info", "warn", "error", "debug"] as const).map((level) => vi.spyOn(console, level).mockImplementation((...args: unknown[]) => void logged.push(args)));
-    const sent = await mcp(tokens.access_token, "tools/call", { name: "submit_feedback", arguments: { message, category: "bug", context: "search tool, query 'Müller'" } });
+    const sent = await mcp(tokens.access_token, "tools/call", { name: "submit_feedback", arguments: { message, category: "bug", context: "search tool, query 'Müller'" } }, logging);
     expect(sent.status).toBe(200);
     expect(sent.body.result?.isError).toBeUndefined();
     for (const spy of spies) spy.mockRestore();

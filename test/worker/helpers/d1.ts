@@ -7,6 +7,14 @@ export function interceptD1(target: Env, intercept: (sql: string, statement: D1P
   const db = new Proxy(target.DB, {
     get(real, property) {
       if (property === "prepare") return (sql: string) => intercept(sql, real.prepare(sql));
+      // A batch holding a statement given to `onRun` goes through that statement's hook as a whole.
+      if (property === "batch") {
+        return (statements: D1PreparedStatement[]) => {
+          const hook = statements.map((s) => runHooks.get(s)).find((h) => h !== undefined);
+          const batch = () => real.batch(statements);
+          return hook ? (hook(batch as unknown as () => Promise<D1Result>) as unknown as ReturnType<typeof batch>) : batch();
+        };
+      }
       const value = Reflect.get(real, property) as unknown;
       return typeof value === "function" ? value.bind(real) : value;
     },
@@ -14,9 +22,12 @@ export function interceptD1(target: Env, intercept: (sql: string, statement: D1P
   return { ...target, DB: db };
 }
 
-/** A statement whose bound `run()` goes through `run`, given the real one (to delay it, or fail instead). */
-export function onRun(statement: D1PreparedStatement, run: (real: () => Promise<D1Result>) => Promise<D1Result>): D1PreparedStatement {
-  return new Proxy(statement, {
+type RunHook = (real: () => Promise<D1Result>) => Promise<D1Result>;
+const runHooks = new WeakMap<D1PreparedStatement, RunHook>();
+
+/** A statement whose bound `run()` (or the batch it is in) goes through `run`, given the real one (to delay it, or fail instead). */
+export function onRun(statement: D1PreparedStatement, run: RunHook): D1PreparedStatement {
+  const hooked = new Proxy(statement, {
     get(real, property) {
       if (property === "bind") return (...values: unknown[]) => onRun(real.bind(...values), run);
       if (property === "run") return () => run(() => real.run());
@@ -24,4 +35,6 @@ export function onRun(statement: D1PreparedStatement, run: (real: () => Promise<
       return typeof value === "function" ? value.bind(real) : value;
     },
   });
+  runHooks.set(hooked, run);
+  return hooked;
 }
