@@ -1,7 +1,7 @@
 // Records security events from a request without delaying its response: `audit` collects them, and `auditTrail`
 // writes them in one batch once the response is ready, with the request's other writes that need not delay it
-// (`writeLater`). A handler that awaits a write of its own sends the events so far with it (`writeWithTrail`): one
-// D1 round trip instead of two. A failed background write is logged, never thrown.
+// (`writeLater`). A handler that awaits a write of its own sends it with the events that record it and the events
+// so far (`writeWithEvents`): one D1 round trip instead of two. A failed background write is logged, never thrown.
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { eventInserts, type SecurityEvent } from "../db/events";
@@ -9,7 +9,7 @@ import type { AppEnv, Trail } from "./app-env";
 
 /** Adds `event` to the request's trail, tagged with the request's correlation id. */
 export function audit(c: Context<AppEnv>, event: SecurityEvent): void {
-  c.get("trail").events.push({ ...event, detail: { ...event.detail, correlation_id: c.get("correlationId") } });
+  c.get("trail").events.push(tagged(c, event));
 }
 
 /** Sends `statement` with the request's events after the response (`waitUntil`): for writes nothing waits on. */
@@ -18,22 +18,29 @@ export function writeLater(c: Context<AppEnv>, statement: D1PreparedStatement): 
 }
 
 /**
- * Runs `statements` and the events recorded so far in one D1 batch, so both or neither are written (a grant is not
- * issued without its record). When it fails, the events stay in the trail for the write after the response, and the
- * error is thrown.
+ * Runs `statements`, the `events` that record them and the request's events so far in one D1 batch, so the write and
+ * its record are stored together or not at all. When it fails, its own events are dropped (what they record did not
+ * happen), the earlier ones stay in the trail for the write after the response, and the error is thrown.
  */
-export async function writeWithTrail(c: Context<AppEnv>, statements: D1PreparedStatement[]): Promise<void> {
+export async function writeWithEvents(c: Context<AppEnv>, statements: D1PreparedStatement[], events: SecurityEvent[]): Promise<void> {
   const trail = c.get("trail");
   const from = trail.written;
+  const own = events.map((e) => tagged(c, e));
   trail.written = trail.events.length;
   try {
-    await c.env.DB.batch([...statements, ...eventInserts(c.env.DB, trail.events.slice(from))]);
+    await c.env.DB.batch([...statements, ...eventInserts(c.env.DB, [...trail.events.slice(from, trail.written), ...own])]);
   } catch (err) {
     trail.written = from;
     throw err;
   }
+  // Kept in the trail, already written, for the request's log line to name their ids.
+  trail.events.splice(trail.written, 0, ...own);
+  trail.written += own.length;
 }
 
+function tagged(c: Context<AppEnv>, event: SecurityEvent): SecurityEvent {
+  return { ...event, detail: { ...event.detail, correlation_id: c.get("correlationId") } };
+}
 /** Writes the request's events not yet written, and its later writes, to D1 in the background (`waitUntil`), errors included. */
 export const auditTrail = createMiddleware<AppEnv>(async (c, next) => {
   const trail: Trail = { events: [], written: 0, later: [] };

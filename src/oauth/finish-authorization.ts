@@ -9,7 +9,7 @@ import { grantStub } from "../durable/grant-stub";
 import type { AppEnv } from "../http/app-env";
 import { vaultKey } from "../tokens/seal";
 import type { Session } from "../identity";
-import { audit, writeWithTrail } from "../http/audit";
+import { audit, writeWithEvents } from "../http/audit";
 import { authorizationResponseUrl } from "./authorization-response";
 import { redirectHost } from "../policy/consent";
 import { requiredLinks } from "../policy/linking";
@@ -35,15 +35,18 @@ export interface IssuedAuthorization {
 /** Indexes the grant, remembers consent, starts the session (after an upstream sign-in) and redirects with `code`, `state` and `iss`. */
 export async function finishAuthorization(c: Context<AppEnv>, issued: IssuedAuthorization): Promise<Response> {
   const { grantId, request, userId } = issued;
-  // Both rows and the request's events in one D1 round trip (issue 17), so all or none are written.
+  // Both rows and their events in one D1 round trip (issue 17), so all or none are written.
   const createdAt = Math.floor(Date.now() / 1000);
   const consent = { userId, clientId: request.clientId, redirectHost: redirectHost(request.redirectUri), scopes: request.scope.split(" "), resource: request.resource, legacyResource: c.get("config").mcpResource };
-  audit(c, { type: "code.issued", grantId, clientId: request.clientId, userId });
   try {
-    await writeWithTrail(c, [
-      grantIndexUpsert(c.env.DB, { id: grantId, userId, clientId: request.clientId, scope: request.scope, resource: request.resource, status: "active", createdAt, expiresAt: Math.ceil(issued.expiresAt / 1000) }),
-      consentUpsert(c.env.DB, consent, createdAt),
-    ]);
+    await writeWithEvents(
+      c,
+      [
+        grantIndexUpsert(c.env.DB, { id: grantId, userId, clientId: request.clientId, scope: request.scope, resource: request.resource, status: "active", createdAt, expiresAt: Math.ceil(issued.expiresAt / 1000) }),
+        consentUpsert(c.env.DB, consent, createdAt),
+      ],
+      [{ type: "code.issued", grantId, clientId: request.clientId, userId }],
+    );
   } catch (err) {
     // A code for a grant the index does not know would escape listing and bulk revocation: withdraw it.
     await grantStub(c.env, grantId)?.revoke("grant index write failed");

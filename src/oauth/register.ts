@@ -9,7 +9,7 @@ import { endpointCors } from "../http/cors";
 import { logRequests } from "../http/request-log";
 import { NO_STORE, oauthErrors } from "../http/respond";
 import { requireConfig } from "../http/require-config";
-import { audit, writeWithTrail } from "../http/audit";
+import { writeWithEvents } from "../http/audit";
 import { displayMetadata, displayText, optional } from "../policy/client-metadata";
 import { OAuthError } from "../errors";
 import { readText } from "../http/params";
@@ -98,8 +98,9 @@ registerRoutes.post("/register", async (c) => {
     metadata,
     createdAt: now,
   };
-  audit(c, { type: "client.registered", clientId, detail: { token_endpoint_auth_method: record.tokenEndpointAuthMethod, application_type: record.applicationType } });
-  await writeWithTrail(c, [clientInsert(c.env.DB, record, registrationHash, sourceHash)]);
+  await writeWithEvents(c, [clientInsert(c.env.DB, record, registrationHash, sourceHash)], [
+    { type: "client.registered", clientId, detail: { token_endpoint_auth_method: record.tokenEndpointAuthMethod, application_type: record.applicationType } },
+  ]);
 
   const secretFields = clientSecret === undefined ? {} : { client_secret: clientSecret, client_secret_expires_at: 0 };
   return c.json({ client_id: clientId, client_id_issued_at: now, ...secretFields, ...metadata }, 201, NO_STORE);

@@ -194,6 +194,10 @@ describe("POST /token: the grant index", () => {
     expect(await res.json()).toEqual({ error: "server_error", error_description: expect.stringMatching(/^internal error \(reference [0-9a-f-]{36}\)$/) });
     expect(await grantOf(code).checkLive()).toBe(false);
     expect((await indexed(grantOf(code).id.toString()))?.expires_at).toBeLessThan(Math.floor(Date.now() / 1000) + 120);
+    // The redemption's events went down with the index write: no tokens left, the withdrawal is what is recorded.
+    const types = await env.DB.prepare("SELECT type FROM events WHERE grant_id = ? ORDER BY id").bind(grantOf(code).id.toString()).all<{ type: string }>();
+    expect(types.results.map((r) => r.type)).not.toContain("code.redeemed");
+    expect(types.results.map((r) => r.type)).toContain("grant.revoked");
   });
 });
 

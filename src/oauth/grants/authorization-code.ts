@@ -1,10 +1,11 @@
 // grant_type=authorization_code: the code's grant redeems it once, checking client, redirect URI, PKCE and resource.
 import * as z from "zod";
+import type { SecurityEvent } from "../../db/events";
 import { grantIndexUpsert } from "../../db/grants";
 import type { GrantError } from "../../durable/grant-state";
 import { parseHandle } from "../../durable/handle";
 import { grantStub } from "../../durable/grant-stub";
-import { audit, writeWithTrail } from "../../http/audit";
+import { audit, writeWithEvents } from "../../http/audit";
 import { OAuthError } from "../../errors";
 import { grantRevoked, revokeUpstreamLater } from "../../http/grant-revoked";
 import { parseParams } from "../../lib/params";
@@ -58,10 +59,10 @@ export const authorizationCodeGrant: GrantType = {
     // The index row written with the code expires with it (60 s); bulk revocation (admin API, /account) and the sweep
     // go by the row's expiry, so the grant's own lifetime is written before the tokens leave (with the events, in one
     // round trip), and a grant whose row cannot be updated is withdrawn rather than left live where nobody can find it.
-    audit(c, { type: "code.redeemed", grantId, clientId: grant.clientId, userId: grant.user.userId });
-    if (grant.refreshToken) audit(c, { type: "refresh_token.issued", grantId, clientId: grant.clientId, userId: grant.user.userId });
+    const issued: SecurityEvent[] = [{ type: "code.redeemed", grantId, clientId: grant.clientId, userId: grant.user.userId }];
+    if (grant.refreshToken) issued.push({ type: "refresh_token.issued", grantId, clientId: grant.clientId, userId: grant.user.userId });
     try {
-      await writeWithTrail(c, [grantIndexUpsert(c.env.DB, {
+      await writeWithEvents(c, [grantIndexUpsert(c.env.DB, {
         id: grantId,
         userId: grant.user.userId,
         clientId: grant.clientId,
@@ -70,7 +71,7 @@ export const authorizationCodeGrant: GrantType = {
         status: "active",
         createdAt: Math.floor(grant.createdAt / 1000),
         expiresAt: Math.ceil(grant.expiresAt / 1000),
-      })]);
+      })], issued);
     } catch (err) {
       const revoked = await stub.revoke("grant index write failed", access);
       if (revoked.ok) revokeUpstreamLater(c, revoked.upstream);
