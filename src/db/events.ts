@@ -51,13 +51,7 @@ export async function deleteEventsBefore(db: D1Database, before: number, limit: 
   return result.meta.changes ?? 0;
 }
 
-/** Appends events in one batch (one round trip). */
-export async function recordEvents(db: D1Database, events: SecurityEvent[], at = Math.floor(Date.now() / 1000)): Promise<void> {
-  if (events.length === 0) return;
-  await db.batch(eventInserts(db, events, at));
-}
-
-/** The statements `recordEvents` runs, to batch with other writes. */
+/** The statements that append `events`, to batch with the request's other writes (src/http/audit.ts). */
 export function eventInserts(db: D1Database, events: SecurityEvent[], at = Math.floor(Date.now() / 1000)): D1PreparedStatement[] {
   if (events.length === 0) return [];
   const insert = db.prepare("INSERT INTO events (type, at, grant_id, client_id, user_id, detail) VALUES (?, ?, ?, ?, ?, ?)");

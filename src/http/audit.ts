@@ -41,6 +41,7 @@ export async function writeWithEvents(c: Context<AppEnv>, statements: D1Prepared
 function tagged(c: Context<AppEnv>, event: SecurityEvent): SecurityEvent {
   return { ...event, detail: { ...event.detail, correlation_id: c.get("correlationId") } };
 }
+
 /** Writes the request's events not yet written, and its later writes, to D1 in the background (`waitUntil`), errors included. */
 export const auditTrail = createMiddleware<AppEnv>(async (c, next) => {
   const trail: Trail = { events: [], written: 0, later: [] };

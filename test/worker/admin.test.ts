@@ -2,7 +2,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { recordEvents } from "../../src/db/events";
+import { eventInserts } from "../../src/db/events";
 import type { Env } from "../../src/env";
 import worker from "../../src/worker";
 import { BASE } from "./helpers/browser";
@@ -337,9 +337,11 @@ describe("grants", () => {
 
 describe("events", () => {
   beforeAll(async () => {
-    await recordEvents(env.DB, [{ type: "login.failed", userId: "usr_ev", detail: { check: "email_verified" } }], 10_000);
-    await recordEvents(env.DB, [{ type: "grant.revoked", grantId: "g_ev", clientId: "c_ev", userId: "usr_ev", detail: { reason: "test" } }], 20_000);
-    await recordEvents(env.DB, [{ type: "grant.revoked", grantId: "g_ev2", clientId: "c_ev" }], 30_000);
+    await env.DB.batch([
+      ...eventInserts(env.DB, [{ type: "login.failed", userId: "usr_ev", detail: { check: "email_verified" } }], 10_000),
+      ...eventInserts(env.DB, [{ type: "grant.revoked", grantId: "g_ev", clientId: "c_ev", userId: "usr_ev", detail: { reason: "test" } }], 20_000),
+      ...eventInserts(env.DB, [{ type: "grant.revoked", grantId: "g_ev2", clientId: "c_ev" }], 30_000),
+    ]);
     await env.DB.prepare("INSERT INTO events (type, at, client_id, detail) VALUES ('code.issued', 40000, 'c_ev', 'not json')").run();
   });
 
