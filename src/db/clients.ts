@@ -107,14 +107,10 @@ function toRecord(row: ClientRow): ClientRecord {
 }
 
 /**
- * Stores a new client; arrays and metadata are JSON columns. Fails if the id exists (ids are random). A dynamic
- * registration passes the hash of its duplicate rule (public clients) and of its source (the per-source cap).
+ * The statement that stores a new client, to batch with its events; arrays and metadata are JSON columns. Fails if
+ * the id exists (ids are random). A dynamic registration passes the hash of its duplicate rule (public clients) and
+ * of its source (the per-source cap).
  */
-export async function insertClient(db: D1Database, client: ClientRecord, registrationHash?: string, sourceHash?: string): Promise<void> {
-  await clientInsert(db, client, registrationHash, sourceHash).run();
-}
-
-/** The statement `insertClient` runs, to batch with other writes. */
 export function clientInsert(db: D1Database, client: ClientRecord, registrationHash?: string, sourceHash?: string): D1PreparedStatement {
   return db
     .prepare(

@@ -2,7 +2,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { insertClient } from "../../src/db/clients";
+import { clientInsert } from "../../src/db/clients";
 import { BASE, Browser, location, parseForm } from "./helpers/browser";
 import { authorizeUrl, grantOf, MCP_RESOURCE, pkce, REDIRECT_URI, registerClient, type TestClient } from "./helpers/oauth";
 
@@ -147,7 +147,7 @@ describe("GET /authorize: a static client's errors are redirected with state and
   const staticClient = { client_id: "static-native", redirect_uris: [REDIRECT_URI] };
 
   beforeAll(async () => {
-    await insertClient(env.DB, {
+    await clientInsert(env.DB, {
       clientId: "static-native",
       kind: "static",
       clientName: "Static",
@@ -157,7 +157,7 @@ describe("GET /authorize: a static client's errors are redirected with state and
       applicationType: "native",
       metadata: {},
       createdAt: 0,
-    });
+    }).run();
   });
 
   it.each(BAD_REQUESTS)("%s when %s", async (error, _name, params) => {
@@ -169,7 +169,7 @@ describe("GET /authorize: a static client's errors are redirected with state and
   });
 
   it("unauthorized_client when the client may not use the authorization code grant", async () => {
-    await insertClient(env.DB, {
+    await clientInsert(env.DB, {
       clientId: "refresh-only",
       kind: "static",
       clientName: "Refresh only",
@@ -179,7 +179,7 @@ describe("GET /authorize: a static client's errors are redirected with state and
       applicationType: "native",
       metadata: {},
       createdAt: 0,
-    });
+    }).run();
     expectErrorRedirect(await get(authorizeUrl({ client_id: "refresh-only", redirect_uris: [REDIRECT_URI] }, challenge)), "unauthorized_client");
   });
 });
@@ -240,7 +240,7 @@ describe("GET /authorize: the consent page", () => {
   });
 
   it("does not warn about an unverified client registered by the operator", async () => {
-    await insertClient(env.DB, {
+    await clientInsert(env.DB, {
       clientId: "static-web",
       kind: "static",
       clientName: "Operator App",
@@ -250,7 +250,7 @@ describe("GET /authorize: the consent page", () => {
       applicationType: "web",
       metadata: {},
       createdAt: 0,
-    });
+    }).run();
     const html = await (await get(authorizeUrl({ client_id: "static-web", redirect_uris: ["https://app.example/cb"] }, challenge))).text();
     expect(html).toContain("<strong>app.example</strong>");
     expect(html).not.toContain("Unverified application");

@@ -7,7 +7,7 @@ import { Hono } from "hono";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config";
 import { sha256 } from "../../src/crypto";
-import { type ClientRecord, clientTouch, insertClient, TOUCH_INTERVAL, type TokenEndpointAuthMethod } from "../../src/db/clients";
+import { type ClientRecord, clientInsert, clientTouch, TOUCH_INTERVAL, type TokenEndpointAuthMethod } from "../../src/db/clients";
 import type { AppEnv } from "../../src/http/app-env";
 import { auditTrail } from "../../src/http/audit";
 import { authenticateClient, recordClientUse } from "../../src/oauth/client-auth";
@@ -53,7 +53,7 @@ beforeAll(async () => {
       metadata: {},
       createdAt: 1_700_000_000,
     };
-    await insertClient(env.DB, record);
+    await clientInsert(env.DB, record).run();
   }
 });
 
@@ -212,7 +212,7 @@ describe("any method", () => {
   it("records last use once, then at most once an hour", async () => {
     const lastUsed = async () =>
       (await env.DB.prepare("SELECT last_used_at FROM clients WHERE client_id = ?").bind("touched-client").first<{ last_used_at: number | null }>())?.last_used_at;
-    await insertClient(env.DB, {
+    await clientInsert(env.DB, {
       clientId: "touched-client",
       kind: "dcr",
       clientName: "Touched",
@@ -222,7 +222,7 @@ describe("any method", () => {
       applicationType: "web",
       metadata: {},
       createdAt: 1_700_000_000,
-    });
+    }).run();
     await expectAuthenticated(await token({ client_id: "touched-client" }), "touched-client");
     const first = await lastUsed();
     expect(first).toBeGreaterThan(Math.floor(Date.now() / 1000) - 60);

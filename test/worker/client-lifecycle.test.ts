@@ -3,7 +3,7 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { getClient, insertClient } from "../../src/db/clients";
+import { clientInsert, getClient } from "../../src/db/clients";
 import type { Env } from "../../src/env";
 import worker from "../../src/worker";
 import { BASE } from "./helpers/browser";
@@ -97,11 +97,11 @@ describe("the cron sweep of clients", () => {
   const now = Math.floor(Date.now() / 1000);
 
   it("deletes DCR clients unused a day after registering or idle for 90 days, and long-stale metadata documents", async () => {
-    await insertClient(env.DB, storedClient("never-used", now - 2 * 86400));
-    await insertClient(env.DB, storedClient("new-unused", now - 3600));
-    await insertClient(env.DB, storedClient("idle", now - 200 * 86400, now - 91 * 86400));
-    await insertClient(env.DB, storedClient("active", now - 200 * 86400, now - 86400));
-    await insertClient(env.DB, storedClient("https://old.example.com/c.json", now - 30 * 86400, undefined, "cimd"));
+    await clientInsert(env.DB, storedClient("never-used", now - 2 * 86400)).run();
+    await clientInsert(env.DB, storedClient("new-unused", now - 3600)).run();
+    await clientInsert(env.DB, storedClient("idle", now - 200 * 86400, now - 91 * 86400)).run();
+    await clientInsert(env.DB, storedClient("active", now - 200 * 86400, now - 86400)).run();
+    await clientInsert(env.DB, storedClient("https://old.example.com/c.json", now - 30 * 86400, undefined, "cimd")).run();
     await env.DB.prepare("UPDATE clients SET fetched_at = ? WHERE client_id = ?").bind(now - 8 * 86400, "https://old.example.com/c.json").run();
     const ctx = createExecutionContext();
     await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "*/5 * * * *" }), env, ctx);

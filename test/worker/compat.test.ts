@@ -8,7 +8,7 @@ import { refreshAuthorization } from "@modelcontextprotocol/sdk/client/auth.js";
 import { decodeJwt } from "jose";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { sha256 } from "../../src/crypto";
-import { insertClient } from "../../src/db/clients";
+import { clientInsert } from "../../src/db/clients";
 import type { Env } from "../../src/env";
 import { isGrantLive } from "../../src/tokens/liveness";
 import { BASE, Browser, workerFetch } from "./helpers/browser";
@@ -493,7 +493,7 @@ describe("claude.ai with a pre-registered confidential client", () => {
 
   it("registered for client_secret_basic, posts its secret at /token and at refresh, and calls /mcp", async () => {
     const clientId = `claude-static-${crypto.randomUUID()}`;
-    await insertClient(env.DB, {
+    await clientInsert(env.DB, {
       clientId,
       kind: "static",
       clientSecretHash: await sha256(SECRET),
@@ -504,7 +504,7 @@ describe("claude.ai with a pre-registered confidential client", () => {
       applicationType: "web",
       metadata: {},
       createdAt: 0,
-    });
+    }).run();
     const { verifier, url } = await codeRequest(clientId, REDIRECT, { scope: "mcp offline_access", resource: MCP_RESOURCE });
     const { code } = authorizationResponse((await authorizeAt(url)).redirect);
     const issued = await tokens(await tokenRequest({ grant_type: "authorization_code", code, code_verifier: verifier, redirect_uri: REDIRECT, client_id: clientId, client_secret: SECRET, resource: MCP_RESOURCE }));

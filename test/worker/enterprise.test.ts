@@ -6,7 +6,7 @@ import { env } from "cloudflare:workers";
 import { decodeJwt, exportJWK, generateKeyPair, type JWTPayload, SignJWT } from "jose";
 import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { sha256 } from "../../src/crypto";
-import { insertClient } from "../../src/db/clients";
+import { clientInsert } from "../../src/db/clients";
 import { devLogin } from "../../src/dev-idp/tokens";
 import type { Env } from "../../src/env";
 import { BASE, workerFetch } from "./helpers/browser";
@@ -39,7 +39,7 @@ beforeAll(async () => {
     if (url === `${ISSUER}/oauth2/v1/keys`) return Response.json({ keys: [jwk] });
     throw new Error(`unexpected outbound fetch to ${url}`);
   });
-  await insertClient(env.DB, {
+  await clientInsert(env.DB, {
     clientId: CLIENT,
     kind: "static",
     clientSecretHash: await sha256(SECRET),
@@ -50,7 +50,7 @@ beforeAll(async () => {
     applicationType: "web",
     metadata: {},
     createdAt: 0,
-  });
+  }).run();
 });
 
 beforeEach(() => {
@@ -190,7 +190,7 @@ describe("enterprise-managed authorization: redeeming an ID-JAG", () => {
 
   it("refuses a public client even when the IdP lists it: an ID-JAG is presented with a client secret", async () => {
     const publicId = `public-enterprise-${crypto.randomUUID()}`;
-    await insertClient(env.DB, { clientId: publicId, kind: "static", clientName: "Public", redirectUris: ["http://127.0.0.1/cb"], grantTypes: ["authorization_code"], tokenEndpointAuthMethod: "none", applicationType: "native", metadata: {}, createdAt: 0 });
+    await clientInsert(env.DB, { clientId: publicId, kind: "static", clientName: "Public", redirectUris: ["http://127.0.0.1/cb"], grantTypes: ["authorization_code"], tokenEndpointAuthMethod: "none", applicationType: "native", metadata: {}, createdAt: 0 }).run();
     const listed = { ...env, TRUSTED_ENTERPRISE_IDPS: JSON.stringify([{ issuer: ISSUER, clients: [publicId], provider: "dev" }]) } as Env;
     const res = await tokenRequest({ grant_type: JWT_BEARER, assertion: await idJag({ client_id: publicId }), client_id: publicId }, {}, listed);
     expect(await oauthError(res)).toBe("unauthorized_client");

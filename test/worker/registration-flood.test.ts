@@ -3,7 +3,7 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { insertClient } from "../../src/db/clients";
+import { clientInsert } from "../../src/db/clients";
 import type { Env } from "../../src/env";
 import worker from "../../src/worker";
 import { BASE } from "./helpers/browser";
@@ -32,9 +32,9 @@ const clientIds = async () => (await env.DB.prepare("SELECT client_id FROM clien
 describe("a registration flood", () => {
   it("evicts the oldest never-used registrations first when the table nears MAX_DCR_CLIENTS, sparing clients in use", async () => {
     const now = Math.floor(Date.now() / 1000);
-    await insertClient(env.DB, storedClient("expired", now - 25 * 3600));
-    for (let i = 0; i < 10; i++) await insertClient(env.DB, storedClient(`used-${i}`, now - 30 * 86_400, now - 3600));
-    for (let i = 0; i < 12; i++) await insertClient(env.DB, storedClient(`unused-${String(i).padStart(2, "0")}`, now - (20 - i) * 3600));
+    await clientInsert(env.DB, storedClient("expired", now - 25 * 3600)).run();
+    for (let i = 0; i < 10; i++) await clientInsert(env.DB, storedClient(`used-${i}`, now - 30 * 86_400, now - 3600)).run();
+    for (let i = 0; i < 12; i++) await clientInsert(env.DB, storedClient(`unused-${String(i).padStart(2, "0")}`, now - (20 - i) * 3600)).run();
     // 22 left after the day-old unused one goes; 10% headroom under a cap of 20 keeps 18: the 4 oldest unused go.
     const capped = { ...env, MAX_DCR_CLIENTS: "20" } as Env;
     const runSweep = async () => {

@@ -4,7 +4,7 @@ import { createExecutionContext, runDurableObjectAlarm, runInDurableObject, wait
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { sha256 } from "../../src/crypto";
-import { insertClient } from "../../src/db/clients";
+import { clientInsert } from "../../src/db/clients";
 import worker from "../../src/worker";
 import { BASE } from "./helpers/browser";
 import { interceptD1, onRun } from "./helpers/d1";
@@ -207,7 +207,7 @@ describe("POST /token: client authentication", () => {
 
   async function confidential(method: "client_secret_basic" | "client_secret_post"): Promise<TestClient> {
     const clientId = `${CLIENT_ID} ${method} ${crypto.randomUUID()}`;
-    await insertClient(env.DB, {
+    await clientInsert(env.DB, {
       clientId,
       kind: "static",
       clientSecretHash: await sha256(SECRET),
@@ -218,7 +218,7 @@ describe("POST /token: client authentication", () => {
       applicationType: "web",
       metadata: {},
       createdAt: 0,
-    });
+    }).run();
     return { client_id: clientId, redirect_uris: [REDIRECT_URI] };
   }
 
@@ -338,7 +338,7 @@ describe("POST /token: request errors", () => {
   });
 
   it("answers unauthorized_client when the client may not use the grant type", async () => {
-    await insertClient(env.DB, {
+    await clientInsert(env.DB, {
       clientId: "no-code-grant",
       kind: "static",
       clientName: "Refresh only",
@@ -348,7 +348,7 @@ describe("POST /token: request errors", () => {
       applicationType: "native",
       metadata: {},
       createdAt: 0,
-    });
+    }).run();
     await expectError(await tokenRequest({ grant_type: "authorization_code", code: "x", code_verifier: "v".repeat(43), client_id: "no-code-grant" }), 400, "unauthorized_client");
   });
 });
