@@ -12,12 +12,7 @@ export interface GrantIndexRow {
   expiresAt: number;
 }
 
-/** Records (or refreshes) a grant in the index. */
-export async function upsertGrantIndex(db: D1Database, row: GrantIndexRow): Promise<void> {
-  await grantIndexUpsert(db, row).run();
-}
-
-/** The statement `upsertGrantIndex` runs, to batch with others. */
+/** The statement recording (or refreshing) a grant in the index, to batch with others. */
 export function grantIndexUpsert(db: D1Database, row: GrantIndexRow): D1PreparedStatement {
   return db
     .prepare(

@@ -199,9 +199,9 @@ function userRecord(row: UserRow): UserRecord {
   };
 }
 
-/** Records that the enterprise IdP `issuer` asserted the person (an ID-JAG redeemed at /token). */
-export async function recordEnterprise(db: D1Database, userId: string, issuer: string): Promise<void> {
-  await db.prepare("UPDATE users SET enterprise = ? WHERE id = ?").bind(issuer, userId).run();
+/** The statement recording that the enterprise IdP `issuer` asserted the person (an ID-JAG redeemed at /token), to batch. */
+export function enterpriseRecord(db: D1Database, userId: string, issuer: string): D1PreparedStatement {
+  return db.prepare("UPDATE users SET enterprise = ? WHERE id = ?").bind(issuer, userId);
 }
 
 /** How /account names the person, and when they last signed out everywhere (epoch milliseconds); `undefined` when gone. */

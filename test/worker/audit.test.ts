@@ -9,6 +9,7 @@ import type { Env } from "../../src/env";
 import type { AppEnv } from "../../src/http/app-env";
 import { audit, auditTrail, writeLater, writeWithEvents } from "../../src/http/audit";
 import { onError } from "../../src/http/respond";
+import { countingD1 } from "./helpers/d1";
 
 const app = new Hono<AppEnv>();
 app.use(async (c, next) => {
@@ -40,18 +41,10 @@ const eventTypes = async (clientId: string) =>
 describe("the audit trail", () => {
   it("writes the handler's write with its events and those so far, and the rest with the later writes after the response", async () => {
     await env.DB.prepare("CREATE TABLE IF NOT EXISTS audit_probe (id TEXT PRIMARY KEY, later INTEGER)").run();
-    const batches: number[] = [];
-    const db = new Proxy(env.DB, {
-      get(real, property) {
-        if (property === "batch") return (statements: D1PreparedStatement[]) => (batches.push(statements.length), real.batch(statements));
-        const value = Reflect.get(real, property) as unknown;
-        return typeof value === "function" ? value.bind(real) : value;
-      },
-    });
-    const counting = { ...env, DB: db };
-    expect((await post("trail-1", counting)).status).toBe(200);
+    const trips: string[] = [];
+    expect((await post("trail-1", countingD1(env, trips))).status).toBe(200);
     // One batch of the insert, the event before it and its own; one of the later update and the last event.
-    expect(batches).toEqual([3, 2]);
+    expect(trips).toEqual(["batch:3", "batch:2"]);
     expect(await eventTypes("trail-1")).toEqual(["login.failed", "client.registered", "client.deleted"]);
     expect(await env.DB.prepare("SELECT later FROM audit_probe WHERE id = ?").bind("trail-1").first("later")).toBe(1);
   });

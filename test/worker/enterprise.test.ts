@@ -10,6 +10,7 @@ import { clientInsert } from "../../src/db/clients";
 import { devLogin } from "../../src/dev-idp/tokens";
 import type { Env } from "../../src/env";
 import { BASE, workerFetch } from "./helpers/browser";
+import { interceptD1, onRun } from "./helpers/d1";
 import { MCP_RESOURCE, signIn, tokenRequest } from "./helpers/oauth";
 
 const ISSUER = "https://idp.acme.example";
@@ -128,6 +129,18 @@ describe("enterprise-managed authorization: redeeming an ID-JAG", () => {
     const { access_token } = (await res.json()) as { access_token: string };
     const user = await env.DB.prepare("SELECT provider, subject, email, enterprise FROM users WHERE id = ?").bind(String(decodeJwt(access_token).sub)).first();
     expect(user).toEqual({ provider: "dev", subject: "00u-new-person", email: "alan@acme.example", enterprise: ISSUER });
+  });
+
+  it("answers 500 server_error when the grant's index row cannot be written: the enterprise and the grant's events go down with it", async () => {
+    const failing = interceptD1(target, (sql, statement) => (sql.trimStart().startsWith("INSERT INTO grants") ? onRun(statement, () => Promise.reject(new Error("D1_ERROR: storage unavailable"))) : statement));
+    const res = await redeem(await idJag({ sub: "00u-index-down", email: "ada@acme.example" }), {}, failing);
+    expect(res.status).toBe(500);
+    expect(await res.json()).toEqual({ error: "server_error", error_description: expect.stringMatching(/^internal error \(reference [0-9a-f-]{36}\)$/) });
+    const user = await env.DB.prepare("SELECT id, enterprise FROM users WHERE subject = ?").bind("00u-index-down").first<{ id: string; enterprise: string | null }>();
+    expect(user?.enterprise).toBeNull();
+    const types = await env.DB.prepare("SELECT type FROM events WHERE user_id = ? ORDER BY id").bind(user?.id).all<{ type: string }>();
+    expect(types.results.map((r) => r.type)).toEqual(["user.created"]);
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM grants WHERE user_id = ?").bind(user?.id).first("n")).toBe(0);
   });
 
   it("lets exactly one of 50 concurrent redemptions of one assertion win; the others get invalid_grant", async () => {

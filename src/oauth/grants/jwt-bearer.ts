@@ -2,9 +2,9 @@
 // from a trusted enterprise IdP: enterprise-managed authorization, a grant for the asserted person with no browser step.
 import type { Context } from "hono";
 import * as z from "zod";
-import { upsertGrantIndex } from "../../db/grants";
-import { recordEnterprise, resolveUser } from "../../db/users";
-import { audit } from "../../http/audit";
+import { grantIndexUpsert } from "../../db/grants";
+import { enterpriseRecord, resolveUser } from "../../db/users";
+import { audit, writeWithEvents } from "../../http/audit";
 import { OAuthError } from "../../errors";
 import { parseParams } from "../../lib/params";
 import { randomSecret, type SealingKey, sha256 } from "../../crypto";
@@ -81,7 +81,6 @@ export const jwtBearerGrant: GrantType = {
     const eventId = crypto.randomUUID();
     const onCreate = config.captureWebhook ? (userId: string) => userCreatedEvent({ ...identity, userId }, { clientId: client.clientId, clientName: client.clientName }, now, eventId) : undefined;
     const { userId, created } = await resolveUser(c.env.DB, identity, now, onCreate);
-    await recordEnterprise(c.env.DB, userId, idp.issuer);
     if (created) {
       audit(c, { type: "user.created", userId, detail: { provider: identity.provider, enterprise: idp.issuer } });
       if (onCreate) c.executionCtx.waitUntil(deliverNow(c.env.DB, config, eventId));
@@ -91,14 +90,23 @@ export const jwtBearerGrant: GrantType = {
     // The grant keeps the person, not the IdP's subject (that stays in D1 `users`), as a browser grant does.
     const { subject: _subject, ...profile } = identity;
     const grant = await createGrant(c.env.GRANTS, { key: await vaultKey(c.env, c.get("config")), clientId: client.clientId, scope: assertion.scopes.join(" "), resource: assertion.resource, user: { ...profile, userId }, ttl });
+    // The index row, the enterprise IdP on the person and the events that record them in one D1 round trip (issue 17).
     try {
-      await upsertGrantIndex(c.env.DB, { id: grant.grantId, userId, clientId: client.clientId, scope: grant.scope, resource: grant.resource, status: "active", createdAt: now, expiresAt: Math.ceil(grant.expiresAt / 1000) });
+      await writeWithEvents(
+        c,
+        [
+          grantIndexUpsert(c.env.DB, { id: grant.grantId, userId, clientId: client.clientId, scope: grant.scope, resource: grant.resource, status: "active", createdAt: now, expiresAt: Math.ceil(grant.expiresAt / 1000) }),
+          enterpriseRecord(c.env.DB, userId, idp.issuer),
+        ],
+        [
+          { type: "grant.created", grantId: grant.grantId, clientId: client.clientId, userId, detail: { enterprise: idp.issuer, scope: grant.scope } },
+          { type: "assertion.redeemed", grantId: grant.grantId, clientId: client.clientId, userId, detail: { issuer: idp.issuer } },
+        ],
+      );
     } catch (err) {
       await c.env.GRANTS.get(c.env.GRANTS.idFromString(grant.grantId)).revoke("grant index write failed");
       throw err;
     }
-    audit(c, { type: "grant.created", grantId: grant.grantId, clientId: client.clientId, userId, detail: { enterprise: idp.issuer, scope: grant.scope } });
-    audit(c, { type: "assertion.redeemed", grantId: grant.grantId, clientId: client.clientId, userId, detail: { issuer: idp.issuer } });
     return tokenResponse(c, grant, client);
   },
 };
