@@ -10,7 +10,7 @@ import { clientInsert } from "../../src/db/clients";
 import { devLogin } from "../../src/dev-idp/tokens";
 import type { Env } from "../../src/env";
 import { BASE, workerFetch } from "./helpers/browser";
-import { interceptD1, onRun } from "./helpers/d1";
+import { countingD1, interceptD1, onRun } from "./helpers/d1";
 import { MCP_RESOURCE, signIn, tokenRequest } from "./helpers/oauth";
 
 const ISSUER = "https://idp.acme.example";
@@ -107,9 +107,13 @@ describe("enterprise-managed authorization: redeeming an ID-JAG", () => {
   it("issues an access token without a browser, for the same user browser sign-in knows, with the enterprise recorded", async () => {
     // The person signed in once through the browser (the same IdP as the "dev" upstream, so the same subject).
     const browser = await signIn({ email: EMAIL });
-    const res = await redeem(await idJag());
+    const trips: string[] = [];
+    const res = await redeem(await idJag(), {}, countingD1(target, trips));
     const text = await res.text();
     expect(res.status, text).toBe(200);
+    // The client's record, the person, then the index row with the enterprise and their two events in one batch; the
+    // access token's event and the client's last use after the response.
+    expect(trips).toEqual(["first", "batch:1", "batch:4", "batch:2"]);
     expect(res.headers.get("Cache-Control")).toBe("no-store");
     const tokens = JSON.parse(text) as { access_token: string; token_type: string; expires_in: number; scope: string; refresh_token?: string };
     expect(tokens).toEqual({ access_token: expect.stringMatching(/^ey/), token_type: "Bearer", expires_in: 3600, scope: "mcp" });
