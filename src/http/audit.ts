@@ -1,10 +1,12 @@
 // Records security events from a request without delaying its response: `audit` collects them, and `auditTrail`
 // writes them in one batch once the response is ready, with the request's other writes that need not delay it
-// (`writeLater`). A handler that awaits a write of its own sends it with the events that record it and the events
-// so far (`writeWithEvents`): one D1 round trip instead of two. A failed background write is logged, never thrown.
+// (`writeLater`) and those of the requests finishing with it. A handler that awaits a write of its own sends it with
+// the events that record it and the events so far (`writeWithEvents`): one D1 round trip instead of two. A failed
+// background write is logged, never thrown.
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { eventInserts, type SecurityEvent } from "../db/events";
+import { commitGroup, flushWaiting } from "../db/group-commit";
 import type { AppEnv, Trail } from "./app-env";
 
 /** Adds `event` to the request's trail, tagged with the request's correlation id. */
@@ -42,18 +44,31 @@ function tagged(c: Context<AppEnv>, event: SecurityEvent): SecurityEvent {
   return { ...event, detail: { ...event.detail, correlation_id: c.get("correlationId") } };
 }
 
-/** Writes the request's events not yet written, and its later writes, to D1 in the background (`waitUntil`), errors included. */
+/** Requests of this isolate inside the trail: while others are under way, a finished request's writes wait for theirs. */
+let underWay = 0;
+
+/**
+ * Writes the request's events not yet written, and its later writes, to D1 in the background (`waitUntil`), errors
+ * included, in one batch with those of the requests finishing with it (src/db/group-commit.ts).
+ */
 export const auditTrail = createMiddleware<AppEnv>(async (c, next) => {
   const trail: Trail = { events: [], written: 0, later: [] };
   c.set("trail", trail);
-  await next();
+  underWay++;
+  try {
+    await next();
+  } finally {
+    underWay--;
+  }
   const events = trail.events.slice(trail.written);
-  if (events.length === 0 && trail.later.length === 0) return;
-  c.executionCtx.waitUntil(
-    c.env.DB.batch([...trail.later, ...eventInserts(c.env.DB, events)]).then(
-      () => undefined,
-      (err: unknown) =>
-        console.error(JSON.stringify({ event: "event.write_failed", types: events.map((e) => e.type).join(","), writes: trail.later.length, error: err instanceof Error ? err.name : "unknown" })),
-    ),
-  );
+  if (events.length === 0 && trail.later.length === 0) {
+    // The last request under way writes what waits for it, or nothing would until the window passed.
+    const waiting = underWay === 0 ? flushWaiting(c.env.DB) : undefined;
+    if (waiting) c.executionCtx.waitUntil(waiting);
+    return;
+  }
+  const writes = trail.later.length;
+  const failed = (err: unknown) =>
+    console.error(JSON.stringify({ event: "event.write_failed", types: events.map((e) => e.type).join(","), writes, error: err instanceof Error ? err.name : "unknown" }));
+  c.executionCtx.waitUntil(commitGroup(c.env.DB, { statements: [...trail.later, ...eventInserts(c.env.DB, events)], failed }, underWay > 0));
 });

@@ -85,6 +85,22 @@ describe("POST /token: rotating a refresh token", () => {
     expect(onward.status).toBe(200);
   });
 
+  it("records every one of 50 concurrent refreshes by the time the last is answered", async () => {
+    const { client, tokens } = await signIn({ params: { scope: "mcp offline_access" } });
+    const grantId = grantOf(tokens.refresh_token ?? "").id.toString();
+    const responses = await Promise.all(Array.from({ length: 50 }, () => refresh(client, tokens.refresh_token ?? "")));
+    expect(responses.map((r) => r.status)).toEqual(Array(50).fill(200));
+    // Each request's events went with those of the requests finishing with it; the last one under way took what waited.
+    const types = await env.DB.prepare("SELECT type, COUNT(*) AS n FROM events WHERE grant_id = ? AND type IN ('refresh_token.rotated', 'refresh_token.replayed', 'access_token.issued') GROUP BY type ORDER BY type")
+      .bind(grantId)
+      .all<{ type: string; n: number }>();
+    expect(types.results).toEqual([
+      { type: "access_token.issued", n: 51 },
+      { type: "refresh_token.replayed", n: 49 },
+      { type: "refresh_token.rotated", n: 1 },
+    ]);
+  });
+
   it("returns the same successor when the previous token is retried within the window after a lost response", async () => {
     const { client, tokens } = await signIn({ params: { scope: "mcp offline_access" } });
     const first = (await (await refresh(client, tokens.refresh_token ?? "")).json()) as Tokens;
