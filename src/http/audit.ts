@@ -44,8 +44,18 @@ function tagged(c: Context<AppEnv>, event: SecurityEvent): SecurityEvent {
   return { ...event, detail: { ...event.detail, correlation_id: c.get("correlationId") } };
 }
 
-/** Requests of this isolate inside the trail: while others are under way, a finished request's writes wait for theirs. */
-let underWay = 0;
+/**
+ * The requests of this isolate inside the trail, by when they began: while others are under way, a finished
+ * request's writes wait for theirs. One its client cancelled may never finish (workerd drops a cancelled request's
+ * continuations), so after UNDER_WAY_MAX_MS it no longer counts.
+ */
+const underWay = new Map<object, number>();
+const UNDER_WAY_MAX_MS = 30_000;
+
+function othersUnderWay(now: number): boolean {
+  for (const [request, began] of underWay) if (now - began > UNDER_WAY_MAX_MS) underWay.delete(request);
+  return underWay.size > 0;
+}
 
 /**
  * Writes the request's events not yet written, and its later writes, to D1 in the background (`waitUntil`), errors
@@ -54,21 +64,22 @@ let underWay = 0;
 export const auditTrail = createMiddleware<AppEnv>(async (c, next) => {
   const trail: Trail = { events: [], written: 0, later: [] };
   c.set("trail", trail);
-  underWay++;
+  underWay.set(trail, Date.now());
   try {
     await next();
   } finally {
-    underWay--;
+    underWay.delete(trail);
   }
+  const others = othersUnderWay(Date.now());
   const events = trail.events.slice(trail.written);
   if (events.length === 0 && trail.later.length === 0) {
     // The last request under way writes what waits for it, or nothing would until the window passed.
-    const waiting = underWay === 0 ? flushWaiting(c.env.DB) : undefined;
+    const waiting = others ? undefined : flushWaiting(c.env.DB);
     if (waiting) c.executionCtx.waitUntil(waiting);
     return;
   }
   const writes = trail.later.length;
   const failed = (err: unknown) =>
     console.error(JSON.stringify({ event: "event.write_failed", types: events.map((e) => e.type).join(","), writes, error: err instanceof Error ? err.name : "unknown" }));
-  c.executionCtx.waitUntil(commitGroup(c.env.DB, { statements: [...trail.later, ...eventInserts(c.env.DB, events)], failed }, underWay > 0));
+  c.executionCtx.waitUntil(commitGroup(c.env.DB, { statements: [...trail.later, ...eventInserts(c.env.DB, events)], failed }, others));
 });
