@@ -4,7 +4,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { Hono } from "hono";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { loadConfig } from "../../src/config";
 import type { Env } from "../../src/env";
 import type { AppEnv } from "../../src/http/app-env";
@@ -40,6 +40,11 @@ app.post("/gated/:id", async (c) => {
   return c.text("ok");
 });
 app.onError(onError);
+
+app.post("/gated-free/:id", (c) => {
+  audit(c, { type: "login.failed", clientId: c.req.param("id") });
+  return c.text("ok");
+});
 
 /** Starts a gated request; `done` settles once its background work has. */
 function gated(id: string, on: Env, query = ""): { open: () => void; done: Promise<Response> } {
@@ -139,5 +144,32 @@ describe("the background writes of requests finishing together", () => {
     await Promise.all(requests.map((r) => r.done));
     expect(trips).toEqual([`batch:${2 * (later + 1)}`, `batch:${later + 1}`]);
     for (const id of ids) expect(await env.DB.prepare("SELECT later FROM audit_probe WHERE id = ?").bind(id).first("later")).toBe(later);
+  });
+
+  it("stop waiting for a request cancelled by its client once it has been under way for 30 s", async () => {
+    const trips: string[] = [];
+    const on = countingD1(env, trips);
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      // Held, as a request whose client went away is: workerd never runs the rest of it.
+      const held = gated("cancelled-held", on);
+      await underWay();
+      // Still young, it is under way: a request finishing now leaves its writes to wait (nothing sent yet).
+      const young = createExecutionContext();
+      await app.fetch(new Request("http://localhost/gated-free/cancelled-young", { method: "POST" }), on, young);
+      expect(trips).toEqual([]);
+      await waitOnExecutionContext(young);
+      expect(trips).toEqual(["batch:1"]);
+      vi.setSystemTime(Date.now() + 30_001);
+      // Past 30 s it no longer counts: the next request is the last under way and writes as it answers.
+      const late = createExecutionContext();
+      await app.fetch(new Request("http://localhost/gated-free/cancelled-late", { method: "POST" }), on, late);
+      expect(trips).toEqual(["batch:1", "batch:1"]);
+      await waitOnExecutionContext(late);
+      held.open();
+      await held.done;
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
