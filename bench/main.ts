@@ -10,7 +10,7 @@ import { compareScenario, cpuCell, markdownTable, renderTable, round1, type Scen
 import type { Summary } from "./load";
 import { cpuBoundThroughput, GATEWAY_SERVER, type GatewayResult, measureGateway, renderGatewayTable, startBenchOrigin } from "./gateway";
 import { createClient, type HttpClient } from "./http";
-import { signInAt, toolsList } from "./oauth-client";
+import { listedToolNames, signInAt, toolsList } from "./oauth-client";
 import { GrantPool, measureRefresh, measureSweep, type RefreshAtScale, type SweepResult } from "./scale";
 import { ACCOUNT, startUpstream } from "../test/e2e/upstream-provider";
 import { nextEmail, SCENARIOS, type Side, signInWithUpstream } from "./scenarios";
@@ -206,6 +206,7 @@ async function runSideBySide(selected: typeof SCENARIOS): Promise<ScenarioResult
     { name: "reference", base: reference.url, http: client(), floorMcpPath: "/open/mcp", hasJwks: false, cpu: { pgid: reference.pgid } },
   ];
   await checkTokenPathIsTaken(sides[0]);
+  await checkSameTools(sides);
 
   const results: ScenarioResult[] = [];
   for (const scenario of selected) {
@@ -269,6 +270,12 @@ async function checkTokenPathIsTaken(side: Side): Promise<void> {
   });
   if (res.status !== 401) throw new Error(`Gatehouse with REQUIRE_AUTH=false accepted a bad token (${res.status}): (a) would not measure verification`);
   await toolsList(side.http, `${side.base}/mcp`);
+}
+
+/** Both sides' tools/list must list the same tools: each tool's schema is converted on every request. */
+async function checkSameTools(sides: [Side, Side]): Promise<void> {
+  const [gatehouse, reference] = await Promise.all(sides.map((side) => listedToolNames(side.http, `${side.base}${side.floorMcpPath}`)));
+  if (gatehouse?.join() !== reference?.join()) throw new Error(`the two sides list different tools (Gatehouse ${gatehouse?.join(", ")}; reference ${reference?.join(", ")}): (a) and (b) would not compare the same handler`);
 }
 
 /** (g): a Gatehouse whose MCP_SERVERS names a local stateless origin, measured through /mcp/bench and directly. */

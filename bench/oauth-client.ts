@@ -89,6 +89,13 @@ export async function toolsList(http: HttpClient, url: string, accessToken?: str
   if (res.status !== 200 || !res.body.includes(`"${tool}"`)) throw unexpected("tools/list", res);
 }
 
+/** The names `tools/list` lists at `url` (no token): the bench checks both sides list the same tools. */
+export async function listedToolNames(http: HttpClient, url: string): Promise<string[]> {
+  const res = await http.send(url, { method: "POST", headers: { "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-protocol-version": "2025-06-18" }, body: TOOLS_LIST });
+  if (res.status !== 200) throw unexpected("tools/list", res);
+  return (JSON.parse(res.body) as { result: { tools: { name: string }[] } }).result.tools.map((t) => t.name);
+}
+
 /** A GET that must answer 200 (discovery documents, JWKS). */
 export async function getDocument(http: HttpClient, url: string): Promise<void> {
   const res = await http.send(url);

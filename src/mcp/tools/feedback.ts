@@ -31,11 +31,17 @@ function toolError(text: string) {
   return { content: [{ type: "text" as const, text }], isError: true };
 }
 
+/** The tool as `tools/list` shows it (the bench's references list the same definition: bench/reference/mcp.ts). */
+export const FEEDBACK_TOOL = {
+  name: "submit_feedback",
+  definition: { title: "Send feedback", description: DESCRIPTION, inputSchema: inputShape, annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false } },
+};
+
 /** Registers `submit_feedback` for an authenticated caller; anonymous requests (REQUIRE_AUTH=false) cannot send any. */
 export function registerFeedback(server: McpServer, config: Config, runtime: { db: D1Database; ctx: ExecutionContext }): void {
   server.registerTool(
-    "submit_feedback",
-    { title: "Send feedback", description: DESCRIPTION, inputSchema: inputShape, annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false } },
+    FEEDBACK_TOOL.name,
+    FEEDBACK_TOOL.definition,
     async (args, extra) => {
       const caller = callerOf(extra.authInfo);
       if (!caller) return toolError("Feedback needs a signed-in user.");

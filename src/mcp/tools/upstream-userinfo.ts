@@ -9,16 +9,22 @@ import { fetchUserClaims } from "../../upstream/userinfo";
 import type { Env } from "../../env";
 import { type UpstreamAccess, UpstreamTokenError } from "../upstream-token";
 
+/** The tool as `tools/list` shows it (the bench's references list the same definition: bench/reference/mcp.ts). */
+export const UPSTREAM_USERINFO_TOOL = {
+  name: "upstream_userinfo",
+  definition: {
+    title: "Upstream user info",
+    description: "Returns the signed-in user's profile from their sign-in provider's userinfo endpoint, called with the provider's own access token.",
+    inputSchema: { provider: z.string().max(64).optional() },
+    annotations: { readOnlyHint: true, openWorldHint: true },
+  },
+};
+
 /** Registers `upstream_userinfo` (read-only; optional argument `provider`, default the grant's first linked one). */
 export function registerUpstreamUserinfo(server: McpServer, context: UpstreamAccess & { env: Env }, config: Config): void {
   server.registerTool(
-    "upstream_userinfo",
-    {
-      title: "Upstream user info",
-      description: "Returns the signed-in user's profile from their sign-in provider's userinfo endpoint, called with the provider's own access token.",
-      inputSchema: { provider: z.string().max(64).optional() },
-      annotations: { readOnlyHint: true, openWorldHint: true },
-    },
+    UPSTREAM_USERINFO_TOOL.name,
+    UPSTREAM_USERINFO_TOOL.definition,
     async ({ provider: asked }) => {
       const linked = await context.linkedProviders();
       const name = asked ?? linked[0]?.provider;
