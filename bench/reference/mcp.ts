@@ -5,8 +5,7 @@
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
-import { FEEDBACK_TOOL } from "../../src/mcp/tools/feedback";
-import { UPSTREAM_USERINFO_TOOL } from "../../src/mcp/tools/upstream-userinfo";
+import { FEEDBACK_TOOL, UPSTREAM_USERINFO_TOOL } from "../../src/mcp/tools/definitions";
 import { registerWhoami } from "../../src/mcp/tools/whoami";
 import { ValidatorOnFirstUse } from "../../src/mcp/validator";
 

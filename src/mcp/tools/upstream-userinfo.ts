@@ -1,24 +1,13 @@
 // The `upstream_userinfo` tool: the caller's profile as the sign-in provider serves it at its userinfo endpoint,
 // fetched with the access token from the grant's vault — the example of a tool calling a provider's API for the person.
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import * as z from "zod";
 import type { Config } from "../../config";
 import { authorizationServer } from "../../upstream/discovery";
 import { upstreamHttp } from "../../upstream/transport";
 import { fetchUserClaims } from "../../upstream/userinfo";
 import type { Env } from "../../env";
 import { type UpstreamAccess, UpstreamTokenError } from "../upstream-token";
-
-/** The tool as `tools/list` shows it (the bench's references list the same definition: bench/reference/mcp.ts). */
-export const UPSTREAM_USERINFO_TOOL = {
-  name: "upstream_userinfo",
-  definition: {
-    title: "Upstream user info",
-    description: "Returns the signed-in user's profile from their sign-in provider's userinfo endpoint, called with the provider's own access token.",
-    inputSchema: { provider: z.string().max(64).optional() },
-    annotations: { readOnlyHint: true, openWorldHint: true },
-  },
-};
+import { UPSTREAM_USERINFO_TOOL } from "./definitions";
 
 /** Registers `upstream_userinfo` (read-only; optional argument `provider`, default the grant's first linked one). */
 export function registerUpstreamUserinfo(server: McpServer, context: UpstreamAccess & { env: Env }, config: Config): void {
