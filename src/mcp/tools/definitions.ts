@@ -26,13 +26,13 @@ const DESCRIPTION = [
   "The operator sees it together with the user's verified email and organisation.",
 ].join(" ");
 
-// Loose on purpose: the handler's checks (feedback.ts) answer bad input with a tool error the assistant can read and correct.
+// Loose on purpose: the handler's checks (feedback.ts) answer bad input with a tool error the assistant can read and
+// correct.
 const inputShape = {
   message: z.string().describe(`The feedback in the user's words (at most ${MAX_FEEDBACK_LENGTH} characters).`),
   category: z.string().optional().describe(`One of ${FEEDBACK_CATEGORIES.join(", ")}; default other.`),
   context: z.string().optional().describe("The page, task or tool the feedback is about."),
 };
-
 
 /** `submit_feedback`: stores the person's feedback (src/mcp/tools/feedback.ts). */
 export const FEEDBACK_TOOL = {
