@@ -6,7 +6,7 @@ import { GRANT_SCHEMA } from "../../src/durable/grant-state";
 import { VAULT_SCHEMA } from "../../src/durable/vault-state";
 
 /** The methods bench/actors.ts calls, by the path `/<method>?n=<object name>`. */
-export const METHODS = ["touch", "begin", "rotate"] as const;
+const METHODS = ["touch", "begin", "rotate"] as const;
 
 export class Probe extends DurableObject {
   /** Touches no storage. */
