@@ -55,7 +55,21 @@ export async function deleteEventsBefore(db: D1Database, before: number, limit: 
 export function eventInserts(db: D1Database, events: SecurityEvent[], at = Math.floor(Date.now() / 1000)): D1PreparedStatement[] {
   if (events.length === 0) return [];
   const insert = db.prepare("INSERT INTO events (type, at, grant_id, client_id, user_id, detail) VALUES (?, ?, ?, ?, ?, ?)");
-  return events.map((e) => insert.bind(e.type, at, e.grantId ?? null, e.clientId ?? null, e.userId ?? null, e.detail ? JSON.stringify(e.detail) : null));
+  return events.map((e) => insert.bind(...columns(e, at)));
+}
+
+/**
+ * The statements that append `events` only where the SQL `condition` (its parameters `params`) holds when they run:
+ * batched with the read that checks the same, a check and the record of what passed it take one round trip.
+ */
+export function eventInsertsWhere(db: D1Database, events: SecurityEvent[], condition: string, params: unknown[], at = Math.floor(Date.now() / 1000)): D1PreparedStatement[] {
+  if (events.length === 0) return [];
+  const insert = db.prepare(`INSERT INTO events (type, at, grant_id, client_id, user_id, detail) SELECT ?, ?, ?, ?, ?, ? WHERE ${condition}`);
+  return events.map((e) => insert.bind(...columns(e, at), ...params));
+}
+
+function columns(e: SecurityEvent, at: number): unknown[] {
+  return [e.type, at, e.grantId ?? null, e.clientId ?? null, e.userId ?? null, e.detail ? JSON.stringify(e.detail) : null];
 }
 
 /** A stored event as the admin API shows it; `detail` parsed back into an object. */

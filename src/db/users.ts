@@ -98,9 +98,17 @@ function parseGroups(text: string | null): string[] {
   }
 }
 
-/** What a refresh re-checks of the grant's person: blocked, and the email the policy judges; `undefined` when gone. */
-export async function userStanding(db: D1Database, userId: string): Promise<{ blocked: boolean; domain?: string; emailVerified: boolean } | undefined> {
-  const row = await db.prepare("SELECT blocked_at, domain, email_verified FROM users WHERE id = ?").bind(userId).first<{ blocked_at: number | null; domain: string | null; email_verified: number }>();
+/** An SQL condition on one parameter, the user id: the person is stored and not blocked (for `eventInsertsWhere`). */
+export const STORED_UNBLOCKED = "EXISTS (SELECT 1 FROM users WHERE id = ? AND blocked_at IS NULL)";
+
+/**
+ * What a refresh re-checks of the grant's person: blocked, and the email the policy judges; `undefined` when gone.
+ * `alongside` runs in the same batch, after the read.
+ */
+export async function userStanding(db: D1Database, userId: string, alongside: D1PreparedStatement[] = []): Promise<{ blocked: boolean; domain?: string; emailVerified: boolean } | undefined> {
+  const read = db.prepare("SELECT blocked_at, domain, email_verified FROM users WHERE id = ?").bind(userId);
+  type Row = { blocked_at: number | null; domain: string | null; email_verified: number };
+  const row = alongside.length === 0 ? await read.first<Row>() : ((await db.batch<Row>([read, ...alongside]))[0]?.results[0] ?? null);
   return row ? { blocked: row.blocked_at !== null, domain: row.domain ?? undefined, emailVerified: row.email_verified === 1 } : undefined;
 }
 

@@ -45,6 +45,8 @@ export class Grant extends DurableObject<unknown> {
   #ahead: { ticket: string; providers: string[] } | undefined;
   /** `refreshAheadUrl` as stored, once read: most calls then need no write. */
   #aheadUrl: string | undefined;
+  /** Whether the grant's row has been seen: from then on it exists until `#erase`, and `#row` reads it at once. */
+  #stored = false;
 
   constructor(ctx: DurableObjectState, env: unknown) {
     super(ctx, env);
@@ -644,9 +646,10 @@ export class Grant extends DurableObject<unknown> {
 
   /** The grant's row, or `undefined` when none exists; never creates storage for an unknown id. */
   #row(): GrantRow | undefined {
-    const table = this.#sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'grant_state'").toArray();
-    if (table.length === 0) return undefined;
-    return this.#sql.exec<GrantRow>("SELECT * FROM grant_state WHERE singleton = 1").toArray()[0];
+    if (!this.#stored && this.#sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'grant_state'").toArray().length === 0) return undefined;
+    const row = this.#sql.exec<GrantRow>("SELECT * FROM grant_state WHERE singleton = 1").toArray()[0];
+    this.#stored = row !== undefined;
+    return row;
   }
 
   /** Points the alarm at the current state's end, or earlier at the next proactive upstream refresh. */
@@ -659,6 +662,7 @@ export class Grant extends DurableObject<unknown> {
   }
 
   async #erase(): Promise<void> {
+    this.#stored = false;
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
   }

@@ -35,12 +35,21 @@ export async function writeWithEvents(c: Context<AppEnv>, statements: D1Prepared
     trail.written = from;
     throw err;
   }
-  // Kept in the trail, already written, for the request's log line to name their ids.
-  trail.events.splice(trail.written, 0, ...own);
-  trail.written += own.length;
+  markWritten(c, own);
 }
 
-function tagged(c: Context<AppEnv>, event: SecurityEvent): SecurityEvent {
+/**
+ * Keeps `events` (tagged) in the request's trail as already written by a batch of the caller's, for the request's log
+ * line to name them; for events written with a read on condition of it, only when the condition held.
+ */
+export function markWritten(c: Context<AppEnv>, events: SecurityEvent[]): void {
+  const trail = c.get("trail");
+  trail.events.splice(trail.written, 0, ...events);
+  trail.written += events.length;
+}
+
+/** `event` as the trail stores it: tagged with the request's correlation id. */
+export function tagged(c: Context<AppEnv>, event: SecurityEvent): SecurityEvent {
   return { ...event, detail: { ...event.detail, correlation_id: c.get("correlationId") } };
 }
 

@@ -19,11 +19,14 @@ export async function readForm(c: Context, limit = FORM_LIMIT): Promise<Record<s
 /**
  * Reads the body as text, refusing more than `limit` bytes (413) whatever Content-Length claims: a body sent
  * without it (chunked) is counted as it arrives and abandoned at the first byte past the limit, never buffered whole.
+ * One within its declared length is read in one call: HTTP's framing ends it there.
  */
 export async function readText(c: Context, limit: number): Promise<string> {
-  const declared = Number(c.req.header("Content-Length") ?? "0");
-  if (declared > limit) throw tooLarge();
-  const bytes = await readAtMost(c.req.raw.body, limit);
+  const length = c.req.header("Content-Length");
+  const declared = length !== undefined && /^\d{1,15}$/.test(length) ? Number(length) : undefined;
+  if (declared !== undefined && declared > limit) throw tooLarge();
+  const bytes = declared === undefined ? await readAtMost(c.req.raw.body, limit) : new Uint8Array(await c.req.raw.arrayBuffer());
+  if (bytes.byteLength > limit) throw tooLarge();
   try {
     return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {

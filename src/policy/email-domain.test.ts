@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../config";
 import { candidateDomains, type EmailDomainLookup } from "../db/email-domains";
-import { checkEmailDomain, classifyEmailDomain } from "./email-domain";
+import { checkEmailDomain, classifyEmailDomain, emailRules } from "./email-domain";
 
 const base = { PUBLIC_URL: "https://auth.example.com", UPSTREAM_ISSUER: "https://idp.example.com", UPSTREAM_CLIENT_ID: "gatehouse" };
 const work = parseConfig({ ...base, EMAIL_POLICY: "work" } as never);
@@ -89,6 +89,14 @@ describe("checkEmailDomain with an unverified address (ALLOW_UNVERIFIED_EMAIL)",
     expect(checkEmailDomain(work, unverified("analytical.example"))).toEqual({ ok: false, error: "unverified", reason: "unverified email address under EMAIL_POLICY=work" });
     const both = parseConfig({ ...base, EMAIL_POLICY: "work", ALLOWED_EMAIL_DOMAINS: "analytical.example" } as never);
     expect(checkEmailDomain(both, unverified("analytical.example"), notListed)).toEqual({ ok: false, error: "unverified", reason: "unverified email address under ALLOWED_EMAIL_DOMAINS and EMAIL_POLICY=work" });
+  });
+});
+
+describe("emailRules", () => {
+  it("names the rules configured, none by default: then every address is admitted", () => {
+    expect(emailRules(parseConfig(base as never))).toEqual([]);
+    expect(emailRules(parseConfig({ ...base, ALLOWED_EMAIL_DOMAINS: "example.com" } as never))).toEqual(["ALLOWED_EMAIL_DOMAINS"]);
+    expect(emailRules(parseConfig({ ...base, ALLOWED_EMAIL_DOMAINS: "example.com", EMAIL_POLICY: "work" } as never))).toEqual(["ALLOWED_EMAIL_DOMAINS", "EMAIL_POLICY=work"]);
   });
 });
 

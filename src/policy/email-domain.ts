@@ -25,7 +25,7 @@ export type EmailDecision = { ok: true } | { ok: false; error: EmailRefusal; rea
  */
 export function checkEmailDomain(config: Config, email: PresentedEmail, lookup?: EmailDomainLookup): EmailDecision {
   const { domain } = email;
-  const rules = [...(config.allowedEmailDomains.length > 0 ? ["ALLOWED_EMAIL_DOMAINS"] : []), ...(config.emailPolicy === "work" ? ["EMAIL_POLICY=work"] : [])];
+  const rules = emailRules(config);
   if (rules.length === 0) return { ok: true };
   if (domain === undefined) return refuse("no_domain", `no email domain to check against ${rules[0]}`);
   if (!email.verified) return refuse("unverified", `unverified email address under ${rules.join(" and ")}`);
@@ -39,6 +39,11 @@ export function checkEmailDomain(config: Config, email: PresentedEmail, lookup?:
   if (kind === "disposable") return refuse("disposable", "EMAIL_POLICY=work: disposable email domain");
   if (kind === "free") return refuse("free", "EMAIL_POLICY=work: free-mail domain");
   return { ok: true };
+}
+
+/** The domain rules configured, by their variables' names: with none, every address is admitted. */
+export function emailRules(config: Pick<Config, "allowedEmailDomains" | "emailPolicy">): string[] {
+  return [...(config.allowedEmailDomains.length > 0 ? ["ALLOWED_EMAIL_DOMAINS"] : []), ...(config.emailPolicy === "work" ? ["EMAIL_POLICY=work"] : [])];
 }
 
 /**

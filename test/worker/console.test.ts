@@ -273,7 +273,65 @@ describe("every refresh re-checks the person's standing", () => {
     expect((await refresh(c2, t2, env)).status).toBe(400);
     expect(userId).toMatch(/^usr_/);
   });
+
+  it("makes one D1 round trip with no email rule: the standing read, with the rotation's and the token's events on condition of it", async () => {
+    const { client, tokens, userId } = await connect("steady@standing.example", env);
+    const { db, batches } = watchedDb();
+    const res = await refresh(client, tokens, { ...env, DB: db } as Env);
+    expect(res.status).toBe(200);
+    // No write is left for after the response (the client's last use was recorded at the code's redemption).
+    expect(batches).toEqual([["SELECT", "INSERT", "INSERT"]]);
+    expect((await events("refresh_token.rotated", userId)).length).toBe(1);
+    expect((await events("access_token.issued", userId)).length).toBe(2);
+  });
+
+  it("records neither the rotation nor a token for a person blocked since their grant's revocation was sent, and revokes the grant", async () => {
+    const { client, tokens, userId } = await connect("late-block@standing.example", env);
+    // Blocked in D1 while the fan-out of the block has not reached this grant yet.
+    await env.DB.prepare("UPDATE users SET blocked_at = ? WHERE id = ?").bind(Math.floor(Date.now() / 1000), userId).run();
+    const res = await refresh(client, tokens, env);
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toBe("invalid_grant");
+    expect((await events("refresh_token.rotated", userId)).length).toBe(0);
+    expect((await events("access_token.issued", userId)).length).toBe(1);
+    const [refused] = await events("refresh_token.refused", userId);
+    expect(JSON.parse(refused?.detail ?? "{}")).toMatchObject({ standing: "blocked" });
+    await env.DB.prepare("UPDATE users SET blocked_at = NULL WHERE id = ?").bind(userId).run();
+    expect((await refresh(client, tokens, env)).status).toBe(400);
+  });
+
+  it("records the rotation and the token after the response under an email rule, which the read alone cannot decide", async () => {
+    const ruled = { ...env, ALLOWED_EMAIL_DOMAINS: "ruled.example" } as Env;
+    const { client, tokens, userId } = await connect("kept@ruled.example", ruled);
+    const { db, batches } = watchedDb();
+    expect((await refresh(client, tokens, { ...ruled, DB: db } as Env)).status).toBe(200);
+    expect(batches).toEqual([["INSERT", "INSERT"]]);
+    expect((await events("refresh_token.rotated", userId)).length).toBe(1);
+  });
 });
+
+/** `env.DB` with the first word of each statement of every batch recorded, in order. */
+function watchedDb(): { db: D1Database; batches: string[][] } {
+  const batches: string[][] = [];
+  const db = new Proxy(env.DB, {
+    get(target, key) {
+      if (key === "batch") {
+        return (statements: D1PreparedStatement[]) => {
+          batches.push(statements.map((s) => sqlOf(s).trim().split(/\s+/)[0] ?? ""));
+          return target.batch(statements);
+        };
+      }
+      const value: unknown = Reflect.get(target, key);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { db, batches };
+}
+
+/** The SQL text workerd's D1 client keeps on a prepared statement. */
+function sqlOf(statement: D1PreparedStatement): string {
+  return (statement as unknown as { statement: string }).statement;
+}
 
 describe("the feedback tool", () => {
   it("is listed by default and tells the assistant to ask first and include the context", async () => {

@@ -6,6 +6,7 @@ import { tokenIdentity } from "../../identity";
 import { mintAccessToken } from "../../tokens/access-token";
 import { audit } from "../../http/audit";
 import type { ClientRecord } from "../../db/clients";
+import type { SecurityEvent } from "../../db/events";
 import { accessTokenTtlFor } from "../../policy/client-policy";
 import { accessTokenScopes } from "../../policy/scope";
 import type { TokenResponse } from "./grant-type";
@@ -15,13 +16,19 @@ import type { TokenResponse } from "./grant-type";
  * and records its issuance. @see https://www.rfc-editor.org/rfc/rfc6749#section-5.1
  */
 export async function tokenResponse(c: Context<AppEnv>, grant: IssuedGrant, client: ClientRecord): Promise<TokenResponse> {
+  const { response, issued } = await mintTokenResponse(c, grant, client);
+  audit(c, issued);
+  return response;
+}
+
+/** `tokenResponse` with the event recording the issuance handed back, for a caller that stores it with its own write. */
+export async function mintTokenResponse(c: Context<AppEnv>, grant: IssuedGrant, client: ClientRecord): Promise<{ response: TokenResponse; issued: SecurityEvent }> {
   const scope = accessTokenScopes(grant.scope).join(" ");
   const { user } = grant;
   const config = c.get("config");
   const ttl = accessTokenTtlFor(config.clientPolicies, client, config.accessTokenTtl);
   const { token, expiresIn } = await mintAccessToken(c.env, config, { ...tokenIdentity(user), clientId: grant.clientId, scope, grantId: grant.grantId, resource: grant.resource }, ttl);
-  audit(c, { type: "access_token.issued", grantId: grant.grantId, clientId: grant.clientId, userId: user.userId });
   const response: TokenResponse = { access_token: token, token_type: "Bearer", expires_in: expiresIn, scope };
   if (grant.refreshToken) response.refresh_token = grant.refreshToken;
-  return response;
+  return { response, issued: { type: "access_token.issued", grantId: grant.grantId, clientId: grant.clientId, userId: user.userId } };
 }

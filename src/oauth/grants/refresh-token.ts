@@ -11,7 +11,7 @@ import { parseParams } from "../../lib/params";
 import { vaultKey } from "../../tokens/seal";
 import { presentedResource, resourceNamed } from "../../policy/resource";
 import type { GrantType } from "./grant-type";
-import { tokenResponse } from "./issue";
+import { mintTokenResponse } from "./issue";
 import { checkStanding } from "../standing";
 
 const request = z.object({
@@ -51,15 +51,18 @@ export const refreshTokenGrant: GrantType = {
     const { grant } = result;
     // A grant for a server since removed from MCP_SERVERS can never serve again: the client is to sign in anew.
     if (!resourceNamed(c.get("config"), grant.resource)) throw new OAuthError("invalid_grant", "the refresh token is invalid, expired or revoked", { reason: "grant resource no longer configured" });
+    // Minted before the person's standing is known, so that its record goes in the standing read's batch; a token
+    // refused there never leaves this function.
+    const { response, issued } = await mintTokenResponse(c, grant, client);
+    const who = { grantId, clientId: grant.clientId, userId: grant.user.userId };
     // The person's standing now, not at sign-in: blocked since, or no longer admitted by the email policy, ends the grant.
-    const standing = await checkStanding(c, grant.user.userId);
+    const standing = await checkStanding(c, grant.user.userId, [{ type: result.replayed ? "refresh_token.replayed" : "refresh_token.rotated", ...who }, issued]);
     if (!standing.ok) {
       await revokeGrant(c, { id: grantId, clientId: grant.clientId }, `standing: ${standing.detail}`);
-      audit(c, { type: "refresh_token.refused", grantId, clientId: grant.clientId, userId: grant.user.userId, detail: { standing: standing.reason } });
+      audit(c, { type: "refresh_token.refused", ...who, detail: { standing: standing.reason } });
       throw new OAuthError("invalid_grant", "the refresh token is invalid, expired or revoked", { reason: `standing: ${standing.detail}` });
     }
-    audit(c, { type: result.replayed ? "refresh_token.replayed" : "refresh_token.rotated", grantId, clientId: grant.clientId, userId: grant.user.userId });
-    return tokenResponse(c, grant, client);
+    return response;
   },
 };
 
