@@ -3,7 +3,6 @@ import type { Context } from "hono";
 import { sha256, timingSafeEqual } from "../crypto";
 import { type ClientRecord, clientTouch, TOUCH_INTERVAL, type TokenEndpointAuthMethod } from "../db/clients";
 import type { AppEnv } from "../http/app-env";
-import { writeLater } from "../http/audit";
 import { acceptsAuthMethod } from "../policy/client-rules";
 import { knownClient } from "./client-lookup";
 import { OAuthError } from "../errors";
@@ -41,14 +40,14 @@ export async function authenticateClient(c: Context<AppEnv>, form: Record<string
 }
 
 /**
- * Records that `client` was issued a token (throttled, in the background). Only issuance counts: authenticating
- * proves nothing for a public client, and a registration that was never used is what the sweep and the per-source
- * registration cap look for.
+ * The write recording that `client` is issued a token, when one is due (throttled), for the grant type to send with
+ * the write that issues it. Only issuance counts: authenticating proves nothing for a public client, and a
+ * registration that was never used is what the sweep and the per-source registration cap look for.
  */
-export function recordClientUse(c: Context<AppEnv>, client: ClientRecord): void {
+export function clientUse(c: Context<AppEnv>, client: ClientRecord): D1PreparedStatement[] {
   const now = Math.floor(Date.now() / 1000);
-  if (client.lastUsedAt !== undefined && now - client.lastUsedAt < TOUCH_INTERVAL) return;
-  writeLater(c, clientTouch(c.env.DB, client.clientId, now));
+  if (client.lastUsedAt !== undefined && now - client.lastUsedAt < TOUCH_INTERVAL) return [];
+  return [clientTouch(c.env.DB, client.clientId, now)];
 }
 
 /** The credentials in the request and the method they imply; more than one method is refused (RFC 6749 §2.3). */

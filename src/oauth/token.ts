@@ -7,7 +7,7 @@ import { endpointCors } from "../http/cors";
 import { logRequests } from "../http/request-log";
 import { NO_STORE, oauthErrors } from "../http/respond";
 import { requireConfig } from "../http/require-config";
-import { authenticateClient, recordClientUse } from "./client-auth";
+import { authenticateClient } from "./client-auth";
 import { OAuthError } from "../errors";
 import { authorizationCodeGrant } from "./grants/authorization-code";
 import type { GrantType } from "./grants/grant-type";
@@ -41,7 +41,6 @@ tokenRoutes.post("/token", async (c) => {
     throw new OAuthError("unauthorized_client", `the client is not registered for the ${grantType.grantType} grant`);
   }
   const tokens = await grantType.handle(c, form, client);
-  recordClientUse(c, client);
   return c.json(tokens, 200, NO_STORE);
 });
 

@@ -9,8 +9,8 @@ import { loadConfig } from "../../src/config";
 import { sha256 } from "../../src/crypto";
 import { type ClientRecord, clientInsert, clientTouch, TOUCH_INTERVAL, type TokenEndpointAuthMethod } from "../../src/db/clients";
 import type { AppEnv } from "../../src/http/app-env";
-import { auditTrail } from "../../src/http/audit";
-import { authenticateClient, recordClientUse } from "../../src/oauth/client-auth";
+import { auditTrail, writeLater } from "../../src/http/audit";
+import { authenticateClient, clientUse } from "../../src/oauth/client-auth";
 import { readForm } from "../../src/http/params";
 import { oauthErrors, onError } from "../../src/http/respond";
 
@@ -23,7 +23,7 @@ app.use(async (c, next) => {
 app.use(oauthErrors, auditTrail);
 app.post("/token", async (c) => {
   const client = await authenticateClient(c, await readForm(c));
-  recordClientUse(c, client);
+  for (const statement of clientUse(c, client)) writeLater(c, statement);
   return c.json({ client_id: client.clientId, method: client.tokenEndpointAuthMethod });
 });
 app.onError(onError);

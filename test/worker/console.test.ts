@@ -7,6 +7,7 @@ import { describe, expect, it, vi } from "vitest";
 import type { Env } from "../../src/env";
 import { verifySignature } from "../../src/webhook/signature";
 import { BASE, Browser, location, workerFetch } from "./helpers/browser";
+import { countingD1 } from "./helpers/d1";
 import { authorizeUrl, pkce, registerClient, type TestClient, tokenRequest } from "./helpers/oauth";
 
 const ADMIN = "root@console.example";
@@ -276,11 +277,12 @@ describe("every refresh re-checks the person's standing", () => {
 
   it("makes one D1 round trip with no email rule: the standing read, with the rotation's and the token's events on condition of it", async () => {
     const { client, tokens, userId } = await connect("steady@standing.example", env);
-    const { db, batches } = watchedDb();
-    const res = await refresh(client, tokens, { ...env, DB: db } as Env);
+    const trips: string[] = [];
+    const res = await refresh(client, tokens, countingD1(env, trips));
     expect(res.status).toBe(200);
-    // No write is left for after the response (the client's last use was recorded at the code's redemption).
-    expect(batches).toEqual([["SELECT", "INSERT", "INSERT"]]);
+    // The read and the two events; no write is left for after the response (the client's last use went with the code's
+    // redemption).
+    expect(trips).toEqual(["batch:3"]);
     expect((await events("refresh_token.rotated", userId)).length).toBe(1);
     expect((await events("access_token.issued", userId)).length).toBe(2);
   });
@@ -303,35 +305,12 @@ describe("every refresh re-checks the person's standing", () => {
   it("records the rotation and the token after the response under an email rule, which the read alone cannot decide", async () => {
     const ruled = { ...env, ALLOWED_EMAIL_DOMAINS: "ruled.example" } as Env;
     const { client, tokens, userId } = await connect("kept@ruled.example", ruled);
-    const { db, batches } = watchedDb();
-    expect((await refresh(client, tokens, { ...ruled, DB: db } as Env)).status).toBe(200);
-    expect(batches).toEqual([["INSERT", "INSERT"]]);
+    const trips: string[] = [];
+    expect((await refresh(client, tokens, countingD1(ruled, trips))).status).toBe(200);
+    expect(trips).toEqual(["first", "batch:2"]);
     expect((await events("refresh_token.rotated", userId)).length).toBe(1);
   });
 });
-
-/** `env.DB` with the first word of each statement of every batch recorded, in order. */
-function watchedDb(): { db: D1Database; batches: string[][] } {
-  const batches: string[][] = [];
-  const db = new Proxy(env.DB, {
-    get(target, key) {
-      if (key === "batch") {
-        return (statements: D1PreparedStatement[]) => {
-          batches.push(statements.map((s) => sqlOf(s).trim().split(/\s+/)[0] ?? ""));
-          return target.batch(statements);
-        };
-      }
-      const value: unknown = Reflect.get(target, key);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-  return { db, batches };
-}
-
-/** The SQL text workerd's D1 client keeps on a prepared statement. */
-function sqlOf(statement: D1PreparedStatement): string {
-  return (statement as unknown as { statement: string }).statement;
-}
 
 describe("the feedback tool", () => {
   it("is listed by default and tells the assistant to ask first and include the context", async () => {

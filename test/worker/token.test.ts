@@ -7,7 +7,7 @@ import { sha256 } from "../../src/crypto";
 import { clientInsert } from "../../src/db/clients";
 import worker from "../../src/worker";
 import { BASE } from "./helpers/browser";
-import { interceptD1, onRun } from "./helpers/d1";
+import { countingD1, interceptD1, onRun } from "./helpers/d1";
 import { grantOf, MCP_RESOURCE, obtainCode, REDIRECT_URI, registerClient, type TestClient, tokenRequest } from "./helpers/oauth";
 
 /** Asserts an RFC 6749 §5.2 error response. */
@@ -198,6 +198,22 @@ describe("POST /token: the grant index", () => {
     const types = await env.DB.prepare("SELECT type FROM events WHERE grant_id = ? ORDER BY id").bind(grantOf(code).id.toString()).all<{ type: string }>();
     expect(types.results.map((r) => r.type)).not.toContain("code.redeemed");
     expect(types.results.map((r) => r.type)).toContain("grant.revoked");
+    // Nor was the client's first use: no token left.
+    const used = await env.DB.prepare("SELECT last_used_at FROM clients WHERE client_id = ?").bind(client.client_id).first<{ last_used_at: number | null }>();
+    expect(used?.last_used_at).toBeNull();
+  });
+
+  it("redeems a code in one D1 round trip: the index row, the client's first use and the three events, nothing after the response", async () => {
+    const client = await registerClient({ grant_types: ["authorization_code", "refresh_token"] });
+    const { code, verifier } = await obtainCode(client);
+    const trips: string[] = [];
+    const res = await tokenRequest({ grant_type: "authorization_code", code, code_verifier: verifier, redirect_uri: REDIRECT_URI, client_id: client.client_id }, {}, countingD1(env, trips));
+    expect(res.status).toBe(200);
+    expect(trips).toEqual(["batch:5"]);
+    const types = await env.DB.prepare("SELECT type FROM events WHERE grant_id = ? AND type IN ('code.redeemed', 'refresh_token.issued', 'access_token.issued') ORDER BY id").bind(grantOf(code).id.toString()).all<{ type: string }>();
+    expect(types.results.map((r) => r.type)).toEqual(["code.redeemed", "refresh_token.issued", "access_token.issued"]);
+    const used = await env.DB.prepare("SELECT last_used_at FROM clients WHERE client_id = ?").bind(client.client_id).first<{ last_used_at: number | null }>();
+    expect(used?.last_used_at).toBeGreaterThan(0);
   });
 });
 

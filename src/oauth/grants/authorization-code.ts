@@ -13,6 +13,7 @@ import { servedGrantTypes } from "../../policy/client-rules";
 import { CODE_VERIFIER, pkceS256 } from "../../policy/pkce";
 import { presentedResource } from "../../policy/resource";
 import { vaultKey } from "../../tokens/seal";
+import { clientUse } from "../client-auth";
 import type { GrantType } from "./grant-type";
 import { tokenResponse } from "./issue";
 
@@ -59,8 +60,10 @@ export const authorizationCodeGrant: GrantType = {
     // The index row written with the code expires with it (60 s); bulk revocation (admin API, /account) and the sweep
     // go by the row's expiry, so the grant's own lifetime is written before the tokens leave (with the events, in one
     // round trip), and a grant whose row cannot be updated is withdrawn rather than left live where nobody can find it.
-    const issued: SecurityEvent[] = [{ type: "code.redeemed", grantId, clientId: grant.clientId, userId: grant.user.userId }];
-    if (grant.refreshToken) issued.push({ type: "refresh_token.issued", grantId, clientId: grant.clientId, userId: grant.user.userId });
+    // The access token is minted first, so that its issue and the client's use go in that round trip too.
+    const { response, issued } = await tokenResponse(c, grant, client);
+    const events: SecurityEvent[] = [{ type: "code.redeemed", grantId, clientId: grant.clientId, userId: grant.user.userId }];
+    if (grant.refreshToken) events.push({ type: "refresh_token.issued", grantId, clientId: grant.clientId, userId: grant.user.userId });
     try {
       await writeWithEvents(c, [grantIndexUpsert(c.env.DB, {
         id: grantId,
@@ -71,14 +74,14 @@ export const authorizationCodeGrant: GrantType = {
         status: "active",
         createdAt: Math.floor(grant.createdAt / 1000),
         expiresAt: Math.ceil(grant.expiresAt / 1000),
-      })], issued);
+      }), ...clientUse(c, client)], [...events, issued]);
     } catch (err) {
       const revoked = await stub.revoke("grant index write failed", access);
       if (revoked.ok) revokeUpstreamLater(c, revoked.upstream);
       grantRevoked(c, grantId, client.clientId, "grant index write failed");
       throw err;
     }
-    return tokenResponse(c, grant, client);
+    return response;
   },
 };
 

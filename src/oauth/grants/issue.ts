@@ -4,7 +4,6 @@ import type { IssuedGrant } from "../../durable/grant-state";
 import type { AppEnv } from "../../http/app-env";
 import { tokenIdentity } from "../../identity";
 import { mintAccessToken } from "../../tokens/access-token";
-import { audit } from "../../http/audit";
 import type { ClientRecord } from "../../db/clients";
 import type { SecurityEvent } from "../../db/events";
 import { accessTokenTtlFor } from "../../policy/client-policy";
@@ -13,16 +12,10 @@ import type { TokenResponse } from "./grant-type";
 
 /**
  * Mints the access token for `grant`, living as long as `client`'s CLIENT_POLICIES entry says (else ACCESS_TOKEN_TTL),
- * and records its issuance. @see https://www.rfc-editor.org/rfc/rfc6749#section-5.1
+ * and the event recording its issuance: the grant type stores it with the write that lets the token leave, so that a
+ * token request writes nothing after its response. @see https://www.rfc-editor.org/rfc/rfc6749#section-5.1
  */
-export async function tokenResponse(c: Context<AppEnv>, grant: IssuedGrant, client: ClientRecord): Promise<TokenResponse> {
-  const { response, issued } = await mintTokenResponse(c, grant, client);
-  audit(c, issued);
-  return response;
-}
-
-/** `tokenResponse` with the event recording the issuance handed back, for a caller that stores it with its own write. */
-export async function mintTokenResponse(c: Context<AppEnv>, grant: IssuedGrant, client: ClientRecord): Promise<{ response: TokenResponse; issued: SecurityEvent }> {
+export async function tokenResponse(c: Context<AppEnv>, grant: IssuedGrant, client: ClientRecord): Promise<{ response: TokenResponse; issued: SecurityEvent }> {
   const scope = accessTokenScopes(grant.scope).join(" ");
   const { user } = grant;
   const config = c.get("config");

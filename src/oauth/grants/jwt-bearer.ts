@@ -20,6 +20,7 @@ import { vaultKey } from "../../tokens/seal";
 import { verifyIdJag } from "../../upstream/enterprise-idp";
 import { userCreatedEvent } from "../../webhook/event";
 import { deliverNow } from "../../webhook/deliver";
+import { clientUse } from "../client-auth";
 import { admitEmailDomain } from "../email-admission";
 import type { GrantType } from "./grant-type";
 import { tokenResponse } from "./issue";
@@ -90,24 +91,28 @@ export const jwtBearerGrant: GrantType = {
     // The grant keeps the person, not the IdP's subject (that stays in D1 `users`), as a browser grant does.
     const { subject: _subject, ...profile } = identity;
     const grant = await createGrant(c.env.GRANTS, { key: await vaultKey(c.env, c.get("config")), clientId: client.clientId, scope: assertion.scopes.join(" "), resource: assertion.resource, user: { ...profile, userId }, ttl });
-    // The index row, the enterprise IdP on the person and the events that record them in one D1 round trip (issue 17).
+    const { response, issued } = await tokenResponse(c, grant, client);
+    // The index row, the enterprise IdP on the person, the client's use and the events that record them in one D1
+    // round trip (issue 17).
     try {
       await writeWithEvents(
         c,
         [
           grantIndexUpsert(c.env.DB, { id: grant.grantId, userId, clientId: client.clientId, scope: grant.scope, resource: grant.resource, status: "active", createdAt: now, expiresAt: Math.ceil(grant.expiresAt / 1000) }),
           enterpriseRecord(c.env.DB, userId, idp.issuer),
+          ...clientUse(c, client),
         ],
         [
           { type: "grant.created", grantId: grant.grantId, clientId: client.clientId, userId, detail: { enterprise: idp.issuer, scope: grant.scope } },
           { type: "assertion.redeemed", grantId: grant.grantId, clientId: client.clientId, userId, detail: { issuer: idp.issuer } },
+          issued,
         ],
       );
     } catch (err) {
       await c.env.GRANTS.get(c.env.GRANTS.idFromString(grant.grantId)).revoke("grant index write failed");
       throw err;
     }
-    return tokenResponse(c, grant, client);
+    return response;
   },
 };
 

@@ -3,7 +3,7 @@ import * as z from "zod";
 import { grantStub } from "../../durable/grant-stub";
 import type { GrantError } from "../../durable/grant-state";
 import { parseHandle } from "../../durable/handle";
-import { audit } from "../../http/audit";
+import { audit, writeLater } from "../../http/audit";
 import { OAuthError } from "../../errors";
 import { grantRevoked, revokeUpstreamLater } from "../../http/grant-revoked";
 import { revokeGrant } from "../../http/revoke-grants";
@@ -11,7 +11,8 @@ import { parseParams } from "../../lib/params";
 import { vaultKey } from "../../tokens/seal";
 import { presentedResource, resourceNamed } from "../../policy/resource";
 import type { GrantType } from "./grant-type";
-import { mintTokenResponse } from "./issue";
+import { tokenResponse } from "./issue";
+import { clientUse } from "../client-auth";
 import { checkStanding } from "../standing";
 
 const request = z.object({
@@ -53,7 +54,7 @@ export const refreshTokenGrant: GrantType = {
     if (!resourceNamed(c.get("config"), grant.resource)) throw new OAuthError("invalid_grant", "the refresh token is invalid, expired or revoked", { reason: "grant resource no longer configured" });
     // Minted before the person's standing is known, so that its record goes in the standing read's batch; a token
     // refused there never leaves this function.
-    const { response, issued } = await mintTokenResponse(c, grant, client);
+    const { response, issued } = await tokenResponse(c, grant, client);
     const who = { grantId, clientId: grant.clientId, userId: grant.user.userId };
     // The person's standing now, not at sign-in: blocked since, or no longer admitted by the email policy, ends the grant.
     const standing = await checkStanding(c, grant.user.userId, [{ type: result.replayed ? "refresh_token.replayed" : "refresh_token.rotated", ...who }, issued]);
@@ -62,6 +63,7 @@ export const refreshTokenGrant: GrantType = {
       audit(c, { type: "refresh_token.refused", ...who, detail: { standing: standing.reason } });
       throw new OAuthError("invalid_grant", "the refresh token is invalid, expired or revoked", { reason: `standing: ${standing.detail}` });
     }
+    for (const statement of clientUse(c, client)) writeLater(c, statement);
     return response;
   },
 };
