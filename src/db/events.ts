@@ -51,11 +51,14 @@ export async function deleteEventsBefore(db: D1Database, before: number, limit: 
   return result.meta.changes ?? 0;
 }
 
-/** The statements that append `events`, to batch with the request's other writes (src/http/audit.ts). */
+/** D1 binds at most 100 parameters to a statement: 16 events of six columns, with room for a condition's. */
+const EVENTS_PER_STATEMENT = 16;
+
+const INSERT = "INSERT INTO events (type, at, grant_id, client_id, user_id, detail)";
+
+/** The statements that append `events`, to batch with the request's other writes (src/http/audit.ts): one per 16. */
 export function eventInserts(db: D1Database, events: SecurityEvent[], at = Math.floor(Date.now() / 1000)): D1PreparedStatement[] {
-  if (events.length === 0) return [];
-  const insert = db.prepare("INSERT INTO events (type, at, grant_id, client_id, user_id, detail) VALUES (?, ?, ?, ?, ?, ?)");
-  return events.map((e) => insert.bind(...columns(e, at)));
+  return chunked(events).map((chunk) => db.prepare(`${INSERT} VALUES ${rows(chunk)}`).bind(...chunk.flatMap((e) => columns(e, at))));
 }
 
 /**
@@ -63,9 +66,17 @@ export function eventInserts(db: D1Database, events: SecurityEvent[], at = Math.
  * batched with the read that checks the same, a check and the record of what passed it take one round trip.
  */
 export function eventInsertsWhere(db: D1Database, events: SecurityEvent[], condition: string, params: unknown[], at = Math.floor(Date.now() / 1000)): D1PreparedStatement[] {
-  if (events.length === 0) return [];
-  const insert = db.prepare(`INSERT INTO events (type, at, grant_id, client_id, user_id, detail) SELECT ?, ?, ?, ?, ?, ? WHERE ${condition}`);
-  return events.map((e) => insert.bind(...columns(e, at), ...params));
+  return chunked(events).map((chunk) => db.prepare(`${INSERT} SELECT * FROM (VALUES ${rows(chunk)}) WHERE ${condition}`).bind(...chunk.flatMap((e) => columns(e, at)), ...params));
+}
+
+function chunked(events: SecurityEvent[]): SecurityEvent[][] {
+  const chunks: SecurityEvent[][] = [];
+  for (let i = 0; i < events.length; i += EVENTS_PER_STATEMENT) chunks.push(events.slice(i, i + EVENTS_PER_STATEMENT));
+  return chunks;
+}
+
+function rows(events: SecurityEvent[]): string {
+  return events.map(() => "(?, ?, ?, ?, ?, ?)").join(", ");
 }
 
 function columns(e: SecurityEvent, at: number): unknown[] {

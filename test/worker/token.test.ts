@@ -209,7 +209,7 @@ describe("POST /token: the grant index", () => {
     const trips: string[] = [];
     const res = await tokenRequest({ grant_type: "authorization_code", code, code_verifier: verifier, redirect_uri: REDIRECT_URI, client_id: client.client_id }, {}, countingD1(env, trips));
     expect(res.status).toBe(200);
-    expect(trips).toEqual(["batch:5"]);
+    expect(trips).toEqual(["batch:3"]);
     const types = await env.DB.prepare("SELECT type FROM events WHERE grant_id = ? AND type IN ('code.redeemed', 'refresh_token.issued', 'access_token.issued') ORDER BY id").bind(grantOf(code).id.toString()).all<{ type: string }>();
     expect(types.results.map((r) => r.type)).toEqual(["code.redeemed", "refresh_token.issued", "access_token.issued"]);
     const used = await env.DB.prepare("SELECT last_used_at FROM clients WHERE client_id = ?").bind(client.client_id).first<{ last_used_at: number | null }>();
