@@ -1,4 +1,4 @@
-// Scale (issue 5, item 3): refresh latency with few and with many live grants (flat when every grant is its own
+// Scale (issue 5, item 3; issue 17): refresh cost with few and with many live grants (flat when every grant is its own
 // Durable Object and nothing global sits on the hot path), and the cron sweep over many expired index rows.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -7,17 +7,16 @@ import { join } from "node:path";
 import type { CpuSource } from "./cpu";
 import { WRANGLER_ENV } from "../test/support/node/wrangler-dev";
 import type { HttpClient } from "./http";
-import { runLoad, type Summary, summarize } from "./load";
+import { type LoadResult, runLoad, type Summary, summarize } from "./load";
 import type { RegisteredClient } from "../test/support/oauth";
 import { refresh, registerBenchClient, type SignedIn, signInAt } from "./oauth-client";
 import { nextEmail } from "./scenarios";
 import type { Server } from "./servers";
 
+/** One way of refreshing: on a server holding `grants` live grants, `refreshed` of them in turn. */
 export interface RefreshAtScale {
   grants: number;
-  /** How long seeding up to `grants` took (real sign-ins), and at what rate. */
-  seedSeconds: number;
-  seedRate: number;
+  refreshed: number;
   refresh: Summary;
 }
 
@@ -55,6 +54,13 @@ export class GrantPool {
     return { seconds: (performance.now() - start) / 1000, errors, errorSamples: errorSamples.slice(0, 5) };
   }
 
+  /** Moves `count` grants into a pool of their own, on the same server: a working set refreshed apart from the rest. */
+  split(count: number): GrantPool {
+    const part = new GrantPool(this.http, this.base);
+    part.#queue.push(...this.#queue.splice(0, count));
+    return part;
+  }
+
   /**
    * Refreshes the least recently refreshed grant and puts its successor at the back. A failed rotation leaves the
    * grant in an unknown state, so it stays out of the pool rather than risk presenting a used token.
@@ -66,10 +72,33 @@ export class GrantPool {
   }
 }
 
-/** Measures refresh latency against the whole pool for `durationMs` after a short warm-up. */
-export async function measureRefresh(pool: GrantPool, concurrency: number, durationMs: number, warmupMs: number, cpu?: CpuSource): Promise<Summary> {
-  await runLoad(() => pool.refreshOne(), { concurrency, durationMs: warmupMs, maxOps: Number.MAX_SAFE_INTEGER });
-  return summarize([await runLoad(() => pool.refreshOne(), { concurrency, durationMs, maxOps: Number.MAX_SAFE_INTEGER }, cpu)]);
+/** A pool to refresh in the rounds below, on the server that holds `grants` live grants. */
+export interface RefreshTrack {
+  pool: GrantPool;
+  grants: number;
+  cpu?: CpuSource;
+}
+
+/**
+ * Refreshes each track in alternation, `rounds` times, each round after a warm-up of its own: workerd lets an
+ * object go after a few idle seconds, so a working set is warm again before it is measured, as it was in its last
+ * round. Rounds in turn make the tracks' ratios pairs that ran back to back on the same machine; each round starts
+ * one track later than the one before, because in trial runs the track measured first in every round measured more.
+ */
+export async function measureRefreshTracks(tracks: RefreshTrack[], options: { concurrency: number; durationMs: number; warmupMs: number; rounds: number }): Promise<RefreshAtScale[]> {
+  const rounds: LoadResult[][] = tracks.map(() => []);
+  // A server that has just started runs its refresh path cold (not yet optimised): one unmeasured round each first.
+  for (const track of tracks) await runLoad(() => track.pool.refreshOne(), { concurrency: options.concurrency, durationMs: options.durationMs, maxOps: Number.MAX_SAFE_INTEGER });
+  for (let round = 0; round < options.rounds; round++) {
+    for (let k = 0; k < tracks.length; k++) {
+      const i = (round + k) % tracks.length;
+      const track = tracks[i];
+      if (!track) continue;
+      await runLoad(() => track.pool.refreshOne(), { concurrency: options.concurrency, durationMs: options.warmupMs, maxOps: Number.MAX_SAFE_INTEGER });
+      rounds[i]?.push(await runLoad(() => track.pool.refreshOne(), { concurrency: options.concurrency, durationMs: options.durationMs, maxOps: Number.MAX_SAFE_INTEGER }, track.cpu));
+    }
+  }
+  return tracks.map((track, i) => ({ grants: track.grants, refreshed: track.pool.size, refresh: summarize(rounds[i] ?? []) }));
 }
 
 export interface SweepResult {
