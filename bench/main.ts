@@ -224,7 +224,7 @@ async function runSideBySide(selected: typeof SCENARIOS): Promise<ScenarioResult
  * there with both callbacks — on a Gatehouse whose UPSTREAM_ISSUER it is and on bench/reference-upstream/.
  */
 async function runSignInWithUpstream(): Promise<{ result: ScenarioResult; steps?: Record<"gatehouse" | "reference", StepCpu[]> }> {
-  const idp = { fill: { login: ACCOUNT.login, password: "bench" }, choose: [] };
+  const idp = { fill: { login: ACCOUNT.login, password: "bench" }, choose: [], email: ACCOUNT.email };
   const scenario = signInWithUpstream(idp, log);
   log(`(${scenario.id}) ${scenario.title}…`);
   const ports = { gatehouse: options.port + 20, reference: options.port + 22 };

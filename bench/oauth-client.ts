@@ -89,6 +89,15 @@ export async function toolsList(http: HttpClient, url: string, accessToken?: str
   if (res.status !== 200 || !res.body.includes(`"${tool}"`)) throw unexpected("tools/list", res);
 }
 
+/** The `whoami` tool's answer at `url`: the person the access token was issued for, as the server knows them. */
+export async function whoami(http: HttpClient, url: string, accessToken: string): Promise<{ email?: string | null }> {
+  const headers = { "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-protocol-version": "2025-06-18", authorization: `Bearer ${accessToken}` };
+  const res = await http.send(url, { method: "POST", headers, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "whoami", arguments: {} } }) });
+  if (res.status !== 200) throw unexpected("whoami", res);
+  const { result } = JSON.parse(res.body) as { result?: { structuredContent?: { email?: string | null }; content?: { type: string; text?: string }[] } };
+  return result?.structuredContent ?? (JSON.parse(result?.content?.find((c) => c.type === "text")?.text ?? "{}") as { email?: string | null });
+}
+
 /** The names `tools/list` lists at `url` (no token): the bench checks both sides list the same tools. */
 export async function listedToolNames(http: HttpClient, url: string): Promise<string[]> {
   const res = await http.send(url, { method: "POST", headers: { "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-protocol-version": "2025-06-18" }, body: TOOLS_LIST });

@@ -4,7 +4,7 @@ import type { CpuSource } from "./cpu";
 import type { HttpClient } from "./http";
 import type { Operation } from "./load";
 import { HeadlessBrowser, type Step } from "../test/support/browser";
-import { getDocument, refresh, registerBenchClient, type SignedIn, signInAt, signInUpstream, toolsList } from "./oauth-client";
+import { getDocument, refresh, registerBenchClient, type SignedIn, signInAt, signInUpstream, toolsList, whoami } from "./oauth-client";
 
 /** One server under test, as the scenarios see it. */
 export interface Side {
@@ -157,6 +157,8 @@ export const SCENARIOS: Scenario[] = [
 export interface UpstreamLogin {
   fill: Record<string, string>;
   choose: string[];
+  /** The person's email at the provider: both sides must capture it, or they did not sign in the same person. */
+  email: string;
 }
 
 /**
@@ -173,7 +175,9 @@ export function signInWithUpstream(idp: UpstreamLogin, log: (line: string) => vo
     async prepare(side) {
       // The first sign-in shows what the browser does on this side (no query strings: they carry codes).
       const browser = new HeadlessBrowser();
-      await signInUpstream(side.http, side.base, `${side.base}/mcp`, idp, browser);
+      const signedIn = await signInUpstream(side.http, side.base, `${side.base}/mcp`, idp, browser);
+      const email = (await whoami(side.http, `${side.base}/mcp`, signedIn.tokens.access_token)).email;
+      if (email !== idp.email) return { skip: `n/a (the sign-in captured the email ${JSON.stringify(email)}, not the provider's ${idp.email})` };
       log(`  (d3) ${side.name}: ${browser.steps.length} browser requests: ${browser.steps.map(describeStep).join(", ")}`);
       return async () => {
         await signInUpstream(side.http, side.base, `${side.base}/mcp`, idp);

@@ -3,7 +3,7 @@
 // own consent page (the 1.1+ `beginConsent` helper: a handle bound to the browser by a cookie, so the approve POST is
 // CSRF-protected), the approve POST redirects to the upstream OpenID provider with PKCE and a nonce (`beginUpstream`
 // keeps the approved request), /callback recovers it (`finishUpstream`), redeems the upstream code and checks the ID
-// token (claims and signature, with oauth4webapi), then `completeAuthorization` stores the upstream tokens in the
+// token (claims and signature, with oauth4webapi), reads the email at userinfo when the ID token has none, then `completeAuthorization` stores the upstream tokens in the
 // grant's props; `tokenExchangeCallback` hands them on at /token, as the template does. The MCP endpoint is the first
 // reference's, so only the sign-in differs.
 import { AuthorizationError, type AuthRequest, type OAuthHelpers, OAuthProvider, type OAuthResourceContext, type TokenExchangeCallbackOptions, type TokenExchangeCallbackResult } from "@cloudflare/workers-oauth-provider";
@@ -132,11 +132,13 @@ async function callback(request: Request, env: Env): Promise<Response> {
   await oauth.validateApplicationLevelSignature(as, response, HTTP);
   const claims = oauth.getValidatedIdTokenClaims(result);
   if (!claims) return new Response("upstream: no ID token", { status: 400 });
-  const email = typeof claims.email === "string" ? claims.email : "";
+  // oidc-provider, like many providers, leaves the profile out of an ID token issued with an access token: the email
+  // is at userinfo, which Gatehouse asks for then too (src/upstream/federation.ts), so both capture the same person.
+  const person = typeof claims.email === "string" ? claims : await oauth.processUserInfoResponse(as, client, claims.sub, await oauth.userInfoRequest(as, client, result.access_token, HTTP));
   const props: Props = {
     sub: claims.sub,
-    email,
-    ...(typeof claims.name === "string" && { name: claims.name }),
+    email: typeof person.email === "string" ? person.email : "",
+    ...(typeof person.name === "string" && { name: person.name }),
     tokenSet: {
       accessToken: result.access_token,
       idToken: result.id_token ?? "",
