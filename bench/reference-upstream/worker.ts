@@ -2,10 +2,10 @@
 // the way Cloudflare's templates build one (remote MCP server with an OIDC upstream). /authorize shows the Worker's
 // own consent page (the 1.1+ `beginConsent` helper: a handle bound to the browser by a cookie, so the approve POST is
 // CSRF-protected), the approve POST redirects to the upstream OpenID provider with PKCE and a nonce (`beginUpstream`
-// keeps the approved request), /callback recovers it (`finishUpstream`), redeems the upstream code and checks the ID
-// token (claims and signature, with oauth4webapi), reads the email at userinfo when the ID token has none, then `completeAuthorization` stores the upstream tokens in the
-// grant's props; `tokenExchangeCallback` hands them on at /token, as the template does. The MCP endpoint is the first
-// reference's, so only the sign-in differs.
+// keeps the approved request), /callback recovers it (`finishUpstream`), redeems the upstream code, checks the ID
+// token (claims and signature, with oauth4webapi) and reads the email at userinfo when the ID token has none, then
+// `completeAuthorization` stores the upstream tokens in the grant's props; `tokenExchangeCallback` hands them on at
+// /token, as the template does. The MCP endpoint is the first reference's, so only the sign-in differs.
 import { AuthorizationError, type AuthRequest, type OAuthHelpers, OAuthProvider, type OAuthResourceContext, type TokenExchangeCallbackOptions, type TokenExchangeCallbackResult } from "@cloudflare/workers-oauth-provider";
 import { decodeProtectedHeader } from "jose";
 import * as oauth from "oauth4webapi";
