@@ -94,8 +94,8 @@ export async function whoami(http: HttpClient, url: string, accessToken: string)
   const headers = { "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-protocol-version": "2025-06-18", authorization: `Bearer ${accessToken}` };
   const res = await http.send(url, { method: "POST", headers, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "whoami", arguments: {} } }) });
   if (res.status !== 200) throw unexpected("whoami", res);
-  const { result } = JSON.parse(res.body) as { result?: { structuredContent?: { email?: string | null }; content?: { type: string; text?: string }[] } };
-  return result?.structuredContent ?? (JSON.parse(result?.content?.find((c) => c.type === "text")?.text ?? "{}") as { email?: string | null });
+  // Both sides register Gatehouse's own whoami, which answers with structured content.
+  return (JSON.parse(res.body) as { result?: { structuredContent?: { email?: string | null } } }).result?.structuredContent ?? {};
 }
 
 /** The names `tools/list` lists at `url` (no token): the bench checks both sides list the same tools. */
